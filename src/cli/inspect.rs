@@ -1,0 +1,109 @@
+//! `wasmship inspect REF`.
+
+use super::{OutputFormat, RegistryArgs, output};
+use crate::error::Result;
+use crate::oci::Descriptor;
+use crate::ops::{ArtifactInfo, inspect};
+
+#[derive(Debug, clap::Args)]
+pub struct InspectArgs {
+    /// What to inspect: host[:port]/repository:tag[@digest] or oci-layout://DIR:TAG.
+    reference: String,
+    #[command(flatten)]
+    registry: RegistryArgs,
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value_t)]
+    pub output: OutputFormat,
+}
+
+pub fn run(args: &InspectArgs) -> Result<()> {
+    let info = inspect(
+        &args.reference,
+        &args.registry.options(&args.reference, true),
+    )?;
+    match args.output {
+        OutputFormat::Json => output::print_json(&to_json(&info)),
+        OutputFormat::Text => print_text(&info),
+    }
+    Ok(())
+}
+
+fn descriptor_json(d: &Descriptor) -> serde_json::Value {
+    let mut v = serde_json::json!({
+        "mediaType": d.media_type,
+        "digest": d.digest.to_string(),
+        "size": d.size,
+    });
+    if let Some(a) = &d.annotations {
+        v["annotations"] = serde_json::json!(a);
+    }
+    v
+}
+
+fn to_json(info: &ArtifactInfo) -> serde_json::Value {
+    let config = info.wasm_config.as_ref();
+    let mut v = serde_json::json!({
+        "reference": info.reference,
+        "digest": info.manifest.digest.to_string(),
+        "mediaType": info.manifest.media_type,
+        "size": info.manifest.size,
+        "config": descriptor_json(&info.config),
+        "layers": info.layers.iter().map(descriptor_json).collect::<Vec<_>>(),
+        "annotations": info.annotations,
+        "os": config.map(|c| c.os.clone()),
+        "architecture": config.map(|c| c.architecture.clone()),
+        "created": config.and_then(|c| c.created.clone()),
+    });
+    if let Some(component) = config.and_then(|c| c.component.as_ref()) {
+        v["component"] = serde_json::json!({
+            "imports": component.imports,
+            "exports": component.exports,
+        });
+    }
+    v
+}
+
+fn print_text(info: &ArtifactInfo) {
+    println!("reference:    {}", info.reference);
+    println!("digest:       {}", info.manifest.digest);
+    println!("media type:   {}", info.manifest.media_type);
+    println!("size:         {} bytes", info.manifest.size);
+    println!(
+        "config:       {} {} ({} bytes)",
+        info.config.media_type, info.config.digest, info.config.size
+    );
+    println!("layers:");
+    for layer in &info.layers {
+        let title = layer
+            .annotation(crate::oci::annotations::TITLE)
+            .map(|t| format!(" {t}"))
+            .unwrap_or_default();
+        println!(
+            "  {} {} ({} bytes){title}",
+            layer.media_type, layer.digest, layer.size
+        );
+    }
+    if let Some(config) = &info.wasm_config {
+        println!("os:           {}", config.os);
+        println!("architecture: {}", config.architecture);
+        if let Some(created) = &config.created {
+            println!("created:      {created}");
+        }
+        if let Some(component) = &config.component {
+            println!("exports:");
+            for e in &component.exports {
+                println!("  {e}");
+            }
+            println!("imports:");
+            for i in &component.imports {
+                println!("  {i}");
+            }
+        }
+    }
+    if !info.annotations.is_empty() {
+        println!("annotations:");
+        for (k, v) in &info.annotations {
+            println!("  {k}: {v}");
+        }
+    }
+}

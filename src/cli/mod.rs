@@ -1,0 +1,81 @@
+//! The command line: flags parsed by clap into typed arguments, each command
+//! resolved into an operation request, outcomes printed as text or JSON.
+//! Exit codes: 0 success, 1 failure, 2 usage error.
+
+mod inspect;
+mod output;
+mod pull;
+mod push;
+
+use clap::{Parser, Subcommand};
+
+pub use output::OutputFormat;
+
+use crate::ops::RegistryOptions;
+use crate::reference::Reference;
+
+/// wasmship: push, pull and inspect WebAssembly components in OCI registries
+/// and OCI image layouts.
+#[derive(Debug, Parser)]
+#[command(name = "wasmship", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Push a Wasm component or module as an OCI artifact.
+    Push(push::PushArgs),
+    /// Pull the Wasm file of an OCI artifact.
+    Pull(pull::PullArgs),
+    /// Show an artifact's manifest, config and annotations (no layer download).
+    Inspect(inspect::InspectArgs),
+}
+
+/// Flags shared by commands that reach a registry.
+#[derive(Debug, Clone, clap::Args)]
+struct RegistryArgs {
+    /// Use plain HTTP for this registry (loopback registries always do).
+    #[arg(long)]
+    insecure: bool,
+}
+
+impl RegistryArgs {
+    fn options(&self, reference: &str, allow_latest: bool) -> RegistryOptions {
+        let mut insecure = Vec::new();
+        if self.insecure
+            && let Ok(Reference::Registry(r)) = Reference::parse(reference)
+        {
+            insecure.push(r.registry);
+        }
+        RegistryOptions {
+            insecure,
+            allow_latest,
+        }
+    }
+}
+
+/// Run the CLI with `args` (the first is the program name); the exit code.
+pub fn run(args: impl IntoIterator<Item = String>) -> i32 {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return code;
+        }
+    };
+    let (format, result) = match &cli.command {
+        Command::Push(args) => (args.output, push::run(args)),
+        Command::Pull(args) => (args.output, pull::run(args)),
+        Command::Inspect(args) => (args.output, inspect::run(args)),
+    };
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            output::print_error(format, &e);
+            1
+        }
+    }
+}

@@ -1,0 +1,43 @@
+//! Output: text for people, JSON for scripts (`-o json`); errors in the same
+//! format on stderr.
+
+use std::io::Write;
+
+use crate::error::Error;
+
+/// `-o/--output`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum OutputFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+/// Print a JSON value on stdout.
+pub fn print_json(value: &serde_json::Value) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{value}");
+}
+
+/// Print an error on stderr: `error: …`, or `{"success":false,"error":…}`.
+pub fn print_error(format: OutputFormat, error: &Error) {
+    let mut message = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        source = s.source();
+    }
+    let mut err = std::io::stderr().lock();
+    let _ = match format {
+        OutputFormat::Text => writeln!(err, "error: {message}"),
+        OutputFormat::Json => writeln!(
+            err,
+            "{}",
+            serde_json::json!({"success": false, "error": message})
+        ),
+    };
+}

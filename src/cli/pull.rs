@@ -1,0 +1,51 @@
+//! `wasmship pull REF`.
+
+use std::path::PathBuf;
+
+use super::{OutputFormat, RegistryArgs, output};
+use crate::error::Result;
+use crate::ops::{PullRequest, pull};
+
+#[derive(Debug, clap::Args)]
+pub struct PullArgs {
+    /// What to pull: host[:port]/repository:tag[@digest] or oci-layout://DIR:TAG.
+    reference: String,
+    /// File to write (default: <repository name>.wasm in the current directory).
+    #[arg(short = 'd', long)]
+    destination: Option<PathBuf>,
+    /// Expected manifest digest (sha256:…); the pull fails if it differs.
+    #[arg(long)]
+    digest: Option<String>,
+    /// Allow pulling `:latest` or an untagged reference.
+    #[arg(long)]
+    allow_latest: bool,
+    #[command(flatten)]
+    registry: RegistryArgs,
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value_t)]
+    pub output: OutputFormat,
+}
+
+pub fn run(args: &PullArgs) -> Result<()> {
+    let outcome = pull(&PullRequest {
+        reference: args.reference.clone(),
+        destination: args.destination.clone(),
+        expected_digest: args.digest.clone(),
+        options: args.registry.options(&args.reference, args.allow_latest),
+    })?;
+    let file = outcome.destination.display().to_string();
+    match args.output {
+        OutputFormat::Text => println!(
+            "Pulled and verified {} ({}) to {file}",
+            outcome.reference, outcome.digest
+        ),
+        OutputFormat::Json => output::print_json(&serde_json::json!({
+            "success": true,
+            "file": file,
+            "reference": outcome.reference,
+            "digest": outcome.digest.to_string(),
+            "size": outcome.size,
+        })),
+    }
+    Ok(())
+}

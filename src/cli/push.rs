@@ -1,0 +1,74 @@
+//! `wasmship push REF FILE`.
+
+use std::path::PathBuf;
+
+use super::{OutputFormat, RegistryArgs, output};
+use crate::error::{Error, Result};
+use crate::ops::{PushRequest, push};
+
+#[derive(Debug, clap::Args)]
+pub struct PushArgs {
+    /// Where to push: host[:port]/repository:tag or oci-layout://DIR:TAG.
+    reference: String,
+    /// The .wasm file (component or core module).
+    file: PathBuf,
+    /// Manifest annotation key=value (repeatable); overrides values read from the file.
+    #[arg(short = 'a', long = "annotation", value_name = "KEY=VALUE")]
+    annotations: Vec<String>,
+    /// Allow pushing to `:latest` or to an untagged reference.
+    #[arg(long)]
+    allow_latest: bool,
+    /// Upload in chunks (PATCH) instead of one streamed PUT.
+    #[arg(long)]
+    chunked: bool,
+    /// Chunk size in bytes for chunked uploads (implies --chunked).
+    #[arg(long, value_name = "BYTES")]
+    chunk_size: Option<u64>,
+    #[command(flatten)]
+    registry: RegistryArgs,
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value_t)]
+    pub output: OutputFormat,
+}
+
+pub fn run(args: &PushArgs) -> Result<()> {
+    let annotations = args
+        .annotations
+        .iter()
+        .map(|a| {
+            a.split_once('=')
+                .map(|(k, v)| (k.trim().to_string(), v.to_string()))
+                .ok_or_else(|| Error::InvalidInput(format!("annotation {a:?} is not KEY=VALUE")))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let chunk_size = match (args.chunked, args.chunk_size) {
+        (_, Some(0)) => {
+            return Err(Error::InvalidInput(
+                "--chunk-size must be at least 1".into(),
+            ));
+        }
+        (_, Some(size)) => Some(size),
+        (true, None) => Some(crate::ops::push::DEFAULT_CHUNK_SIZE),
+        (false, None) => None,
+    };
+    let outcome = push(&PushRequest {
+        reference: args.reference.clone(),
+        file: args.file.clone(),
+        annotations,
+        chunk_size,
+        options: args.registry.options(&args.reference, args.allow_latest),
+    })?;
+    match args.output {
+        OutputFormat::Text => {
+            let name = outcome.tag.as_deref().unwrap_or(&outcome.reference);
+            println!("{name}: digest: {}", outcome.digest);
+        }
+        OutputFormat::Json => output::print_json(&serde_json::json!({
+            "reference": outcome.reference,
+            "digest": outcome.digest.to_string(),
+            "tag": outcome.tag,
+            "size": outcome.size,
+        })),
+    }
+    Ok(())
+}

@@ -1,0 +1,16 @@
+//! The component side (wasm32 only): generated bindings, the `wasi:cli/run`
+//! export that runs the CLI, and the typed `wasmship:packager/oci` export.
+
+pub(crate) mod bindings;
+mod oci_export;
+mod run;
+
+/// The exports of `wasmship.wasm`.
+pub struct Packager;
+
+bindings::export!(Packager with_types_in bindings);
+
+/// Whether the host says stderr is a terminal (`wasi:cli/terminal-stderr`).
+pub fn stderr_is_terminal() -> bool {
+    bindings::wasi::cli::terminal_stderr::get_terminal_stderr().is_some()
+}

@@ -1,0 +1,128 @@
+//! The library's error type: a category (what kind of failure) plus the subject
+//! (which registry, repository, reference, digest or path) and, where useful, what
+//! the user can do about it. Messages never contain credentials.
+
+use std::fmt;
+
+/// Result with the library's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Categories of failure; they map one to one onto the WIT `error` variant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    InvalidReference,
+    InvalidInput,
+    Policy,
+    NotFound,
+    Unauthorized,
+    DigestMismatch,
+    UnsupportedMediaType,
+    Registry,
+    Transport,
+    Io,
+}
+
+/// Everything that can go wrong in the packager.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("invalid reference {reference:?}: {reason}")]
+    InvalidReference { reference: String, reason: String },
+
+    #[error("{0}")]
+    InvalidInput(String),
+
+    #[error("{0}")]
+    Policy(String),
+
+    #[error("{what} not found in {location}")]
+    NotFound { what: String, location: String },
+
+    #[error("{registry}: authentication required or refused ({detail})")]
+    Unauthorized { registry: String, detail: String },
+
+    #[error("{what}: digest mismatch: expected {expected}, got {actual}")]
+    DigestMismatch {
+        what: String,
+        expected: String,
+        actual: String,
+    },
+
+    #[error("{what}: size mismatch: expected {expected} bytes, got {actual}")]
+    SizeMismatch {
+        what: String,
+        expected: u64,
+        actual: u64,
+    },
+
+    #[error("{what} is larger than the limit of {limit} bytes")]
+    SizeLimitExceeded { what: String, limit: u64 },
+
+    #[error("unsupported media type {media_type:?} for {context}")]
+    UnsupportedMediaType { media_type: String, context: String },
+
+    #[error("{registry}: {action} {subject}: {status}{}", detail_suffix(.code, .message))]
+    Registry {
+        registry: String,
+        action: String,
+        subject: String,
+        status: u16,
+        code: Option<String>,
+        message: Option<String>,
+    },
+
+    #[error("{target}: {detail}")]
+    Transport { target: String, detail: String },
+
+    #[error("{path}: {action}: {source}")]
+    Io {
+        path: String,
+        action: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+fn detail_suffix(code: &Option<String>, message: &Option<String>) -> String {
+    match (code, message) {
+        (Some(c), Some(m)) if !m.is_empty() => format!(" {c}: {m}"),
+        (Some(c), _) => format!(" {c}"),
+        (None, Some(m)) if !m.is_empty() => format!(": {m}"),
+        _ => String::new(),
+    }
+}
+
+impl Error {
+    /// The category of this error.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::InvalidReference { .. } => ErrorKind::InvalidReference,
+            Error::InvalidInput(_) => ErrorKind::InvalidInput,
+            Error::Policy(_) => ErrorKind::Policy,
+            Error::NotFound { .. } => ErrorKind::NotFound,
+            Error::Unauthorized { .. } => ErrorKind::Unauthorized,
+            Error::DigestMismatch { .. } | Error::SizeMismatch { .. } => ErrorKind::DigestMismatch,
+            Error::SizeLimitExceeded { .. } => ErrorKind::InvalidInput,
+            Error::UnsupportedMediaType { .. } => ErrorKind::UnsupportedMediaType,
+            Error::Registry { .. } => ErrorKind::Registry,
+            Error::Transport { .. } => ErrorKind::Transport,
+            Error::Io { .. } => ErrorKind::Io,
+        }
+    }
+
+    /// An I/O failure on `path` while doing `action`.
+    pub fn io(path: impl fmt::Display, action: &'static str, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.to_string(),
+            action,
+            source,
+        }
+    }
+
+    /// A reference that could not be parsed.
+    pub fn invalid_reference(reference: &str, reason: impl Into<String>) -> Self {
+        Error::InvalidReference {
+            reference: reference.to_string(),
+            reason: reason.into(),
+        }
+    }
+}

@@ -1,0 +1,129 @@
+//! File-system helpers shared by the stores and the CLI: unique temporary
+//! names, atomic replacement (temp file + rename), parent directories.
+
+use std::collections::hash_map::RandomState;
+use std::fs::{self, File, OpenOptions};
+use std::hash::BuildHasher;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+/// A random 64-bit value (seeded from the OS: `wasi:random` in the component).
+pub fn random_u64() -> u64 {
+    RandomState::new().hash_one(0u8)
+}
+
+/// Create a new, empty file with a unique name in `dir` (exclusive create, so
+/// two writers never share one). The name starts with `.` and `prefix`.
+pub fn create_unique(dir: &Path, prefix: &str) -> Result<(PathBuf, File)> {
+    fs::create_dir_all(dir).map_err(|e| Error::io(dir.display(), "create directory", e))?;
+    loop {
+        let path = dir.join(format!(".{prefix}-{:016x}.tmp", random_u64()));
+        match OpenOptions::new().write(true).create_new(true).open(&path) {
+            Ok(file) => return Ok((path, file)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(Error::io(path.display(), "create temporary file", e)),
+        }
+    }
+}
+
+/// A temporary file that is removed on drop unless it was persisted.
+pub struct TempFile {
+    path: PathBuf,
+    file: Option<File>,
+}
+
+impl TempFile {
+    /// A new temporary file next to where its content will end up.
+    pub fn new_in(dir: &Path, prefix: &str) -> Result<Self> {
+        let (path, file) = create_unique(dir, prefix)?;
+        Ok(TempFile {
+            path,
+            file: Some(file),
+        })
+    }
+
+    /// The open file.
+    pub fn file(&mut self) -> &mut File {
+        self.file.as_mut().expect("temp file is open")
+    }
+
+    /// The temporary path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Flush, sync and rename over `target`.
+    pub fn persist(mut self, target: &Path) -> Result<()> {
+        if let Some(mut file) = self.file.take() {
+            file.flush()
+                .and_then(|_| file.sync_all())
+                .map_err(|e| Error::io(self.path.display(), "sync", e))?;
+        }
+        fs::rename(&self.path, target)
+            .map_err(|e| Error::io(target.display(), "rename into place", e))?;
+        self.path = PathBuf::new();
+        Ok(())
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        self.file.take();
+        if !self.path.as_os_str().is_empty() {
+            let _ = fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// Replace `target` with `bytes` atomically: readers see the old or the new
+/// content, never a mix.
+pub fn write_atomic(target: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = parent_dir(target);
+    let mut tmp = TempFile::new_in(dir, "write")?;
+    tmp.file()
+        .write_all(bytes)
+        .map_err(|e| Error::io(tmp.path().display(), "write", e))?;
+    tmp.persist(target)
+}
+
+/// The directory holding `path` (`.` for a bare file name).
+pub fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomic_write_replaces_and_leaves_no_temp() {
+        let dir = std::env::temp_dir().join(format!("wasmship-fsutil-{:x}", random_u64()));
+        fs::create_dir_all(&dir).unwrap();
+        let target = dir.join("index.json");
+        write_atomic(&target, b"one").unwrap();
+        write_atomic(&target, b"two").unwrap();
+        assert_eq!(fs::read(&target).unwrap(), b"two");
+        let names: Vec<_> = fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("index.json")]);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn dropped_temp_file_is_removed() {
+        let dir = std::env::temp_dir().join(format!("wasmship-fsutil-{:x}", random_u64()));
+        let tmp = TempFile::new_in(&dir, "x").unwrap();
+        let path = tmp.path().to_path_buf();
+        assert!(path.exists());
+        drop(tmp);
+        assert!(!path.exists());
+        fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,157 @@
+//! The HTTP transport the registry backend speaks through: plain request and
+//! response types, URL handling, and the `wasi:http/outgoing-handler`
+//! implementation (the only code that touches those bindings). Bodies stream
+//! both ways; nothing here buffers a whole blob.
+
+mod url;
+#[cfg(target_arch = "wasm32")]
+mod wasi;
+
+use std::io::Read;
+
+pub use url::{Scheme, Url};
+
+/// HTTP methods the distribution API needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Head,
+    Post,
+    Put,
+    Patch,
+    Delete,
+}
+
+impl Method {
+    /// The method's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Head => "HEAD",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
+        }
+    }
+}
+
+/// A request body.
+pub enum Body<'a> {
+    Empty,
+    Bytes(&'a [u8]),
+    /// Exactly `length` bytes read from `reader`.
+    Stream {
+        reader: &'a mut dyn Read,
+        length: u64,
+    },
+}
+
+impl Body<'_> {
+    /// The body's length in bytes.
+    pub fn len(&self) -> u64 {
+        match self {
+            Body::Empty => 0,
+            Body::Bytes(b) => b.len() as u64,
+            Body::Stream { length, .. } => *length,
+        }
+    }
+
+    /// Whether the body is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// An outgoing request.
+pub struct Request<'a> {
+    pub method: Method,
+    pub url: Url,
+    pub headers: Vec<(String, String)>,
+    pub body: Body<'a>,
+}
+
+impl<'a> Request<'a> {
+    /// A request without body or headers.
+    pub fn new(method: Method, url: Url) -> Self {
+        Request {
+            method,
+            url,
+            headers: Vec::new(),
+            body: Body::Empty,
+        }
+    }
+
+    /// Add a header.
+    pub fn header(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.headers.push((name.to_string(), value.into()));
+        self
+    }
+
+    /// Set the body.
+    pub fn body(mut self, body: Body<'a>) -> Self {
+        self.body = body;
+        self
+    }
+}
+
+/// A response whose body streams from the connection.
+pub struct Response {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Box<dyn Read>,
+}
+
+impl Response {
+    /// The first value of a header (case-insensitive name).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Read up to `limit` bytes of the body (for small JSON bodies and errors).
+    pub fn read_body(&mut self, limit: u64) -> std::io::Result<Vec<u8>> {
+        let mut bytes = Vec::new();
+        (&mut self.body).take(limit).read_to_end(&mut bytes)?;
+        Ok(bytes)
+    }
+}
+
+/// Why a request got no response.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct TransportError(pub String);
+
+/// Something that sends HTTP requests.
+pub trait Transport {
+    /// Send `request` and return the response head, its body still streaming.
+    fn send(&self, request: Request<'_>) -> Result<Response, TransportError>;
+}
+
+/// The transport of this build: `wasi:http` in the component; natively there
+/// is none (native builds only run unit tests).
+pub fn default_transport() -> Box<dyn Transport> {
+    #[cfg(target_arch = "wasm32")]
+    {
+        Box::new(wasi::WasiHttp)
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        Box::new(Unavailable)
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+struct Unavailable;
+
+#[cfg(not(target_arch = "wasm32"))]
+impl Transport for Unavailable {
+    fn send(&self, request: Request<'_>) -> Result<Response, TransportError> {
+        Err(TransportError(format!(
+            "{}: HTTP is only available in the wasmship component",
+            request.url
+        )))
+    }
+}

@@ -1,0 +1,237 @@
+//! [`Transport`] over `wasi:http/outgoing-handler`: request bodies stream out
+//! through the outgoing body's output stream, response bodies stream in
+//! through the incoming body's input stream.
+
+use std::io::{self, Read};
+
+use super::{Body, Method, Request, Response, Scheme, Transport, TransportError};
+use crate::component::bindings::wasi::http::outgoing_handler;
+use crate::component::bindings::wasi::http::types::{
+    self as http, ErrorCode, Fields, IncomingBody, OutgoingBody, OutgoingRequest,
+};
+use crate::component::bindings::wasi::io::streams::{InputStream, OutputStream, StreamError};
+
+/// Size of one read from a response body.
+const READ_CHUNK: u64 = 256 * 1024;
+/// Size of one read from a request body's source.
+const WRITE_CHUNK: usize = 256 * 1024;
+
+/// The `wasi:http` transport.
+pub struct WasiHttp;
+
+impl Transport for WasiHttp {
+    fn send(&self, mut request: Request<'_>) -> Result<Response, TransportError> {
+        let target = format!("{} {}", request.method.as_str(), request.url);
+        let fail =
+            |what: &str, detail: String| TransportError(format!("{target}: {what}: {detail}"));
+
+        let mut entries: Vec<(String, Vec<u8>)> = request
+            .headers
+            .iter()
+            .map(|(n, v)| (n.to_ascii_lowercase(), v.clone().into_bytes()))
+            .collect();
+        if !matches!(request.body, Body::Empty)
+            || matches!(request.method, Method::Put | Method::Post | Method::Patch)
+        {
+            entries.push((
+                "content-length".to_string(),
+                request.body.len().to_string().into_bytes(),
+            ));
+        }
+        let fields =
+            Fields::from_list(&entries).map_err(|e| fail("invalid header", format!("{e:?}")))?;
+        let outgoing = OutgoingRequest::new(fields);
+        let method = match request.method {
+            Method::Get => http::Method::Get,
+            Method::Head => http::Method::Head,
+            Method::Post => http::Method::Post,
+            Method::Put => http::Method::Put,
+            Method::Patch => http::Method::Patch,
+            Method::Delete => http::Method::Delete,
+        };
+        let scheme = match request.url.scheme {
+            Scheme::Http => http::Scheme::Http,
+            Scheme::Https => http::Scheme::Https,
+        };
+        outgoing
+            .set_method(&method)
+            .and_then(|_| outgoing.set_scheme(Some(&scheme)))
+            .and_then(|_| outgoing.set_authority(Some(&request.url.authority)))
+            .and_then(|_| outgoing.set_path_with_query(Some(&request.url.path_and_query)))
+            .map_err(|_| {
+                fail(
+                    "invalid request",
+                    "method, scheme, authority or path refused".into(),
+                )
+            })?;
+
+        let body = outgoing
+            .body()
+            .map_err(|_| fail("request body", "unavailable".into()))?;
+        let future = outgoing_handler::handle(outgoing, None)
+            .map_err(|e| fail("request failed", describe(&e)))?;
+
+        let write_result = write_body(&body, &mut request.body);
+        let finish_result = OutgoingBody::finish(body, None);
+
+        future.subscribe().block();
+        let response = match future.get() {
+            Some(Ok(Ok(response))) => response,
+            Some(Ok(Err(code))) => return Err(fail("request failed", describe(&code))),
+            Some(Err(())) | None => return Err(fail("request failed", "no response".into())),
+        };
+        // A registry may answer (e.g. 401, 413) before reading the whole body;
+        // then the response explains the failed write better than the write error.
+        if response.status() < 400 {
+            write_result.map_err(|e| fail("sending body", e))?;
+            finish_result.map_err(|e| fail("sending body", describe(&e)))?;
+        }
+        let status = response.status();
+        let headers = response
+            .headers()
+            .entries()
+            .into_iter()
+            .map(|(n, v)| (n, String::from_utf8_lossy(&v).into_owned()))
+            .collect();
+        let incoming = response
+            .consume()
+            .map_err(|_| fail("response body", "unavailable".into()))?;
+        let stream = incoming
+            .stream()
+            .map_err(|_| fail("response body", "unavailable".into()))?;
+        Ok(Response {
+            status,
+            headers,
+            body: Box::new(BodyReader {
+                stream: Some(stream),
+                body: Some(incoming),
+                buffer: Vec::new(),
+                position: 0,
+                done: false,
+            }),
+        })
+    }
+}
+
+fn describe(code: &ErrorCode) -> String {
+    match code {
+        ErrorCode::DnsError(e) => format!(
+            "DNS lookup failed{}",
+            e.rcode
+                .as_deref()
+                .map(|r| format!(" ({r})"))
+                .unwrap_or_default()
+        ),
+        ErrorCode::ConnectionRefused => {
+            "connection refused (is the registry running and the port right?)".into()
+        }
+        ErrorCode::ConnectionTimeout => "connection timed out".into(),
+        ErrorCode::ConnectionReadTimeout => "timed out reading the response".into(),
+        ErrorCode::TlsProtocolError | ErrorCode::TlsAlertReceived(_) => {
+            "TLS handshake failed (plain-HTTP registry? pass --insecure)".into()
+        }
+        ErrorCode::TlsCertificateError => "TLS certificate not trusted".into(),
+        ErrorCode::HttpRequestDenied => "request denied by the host's outbound policy".into(),
+        ErrorCode::InternalError(Some(msg)) => msg.clone(),
+        other => format!("{other:?}"),
+    }
+}
+
+fn write_body(body: &OutgoingBody, source: &mut Body<'_>) -> Result<(), String> {
+    let length = source.len();
+    if length == 0 {
+        return Ok(());
+    }
+    let stream = body
+        .write()
+        .map_err(|_| "body stream unavailable".to_string())?;
+    match source {
+        Body::Empty => {}
+        Body::Bytes(bytes) => write_all(&stream, bytes)?,
+        Body::Stream { reader, length } => {
+            let mut remaining = *length;
+            let mut buf = vec![0u8; WRITE_CHUNK];
+            while remaining > 0 {
+                let want = (remaining as usize).min(buf.len());
+                let n = reader
+                    .read(&mut buf[..want])
+                    .map_err(|e| format!("reading source: {e}"))?;
+                if n == 0 {
+                    return Err(format!("source ended {remaining} bytes early"));
+                }
+                write_all(&stream, &buf[..n])?;
+                remaining -= n as u64;
+            }
+        }
+    }
+    stream.blocking_flush().map_err(stream_error)?;
+    Ok(())
+}
+
+fn write_all(stream: &OutputStream, mut data: &[u8]) -> Result<(), String> {
+    while !data.is_empty() {
+        let permitted = stream.check_write().map_err(stream_error)?;
+        if permitted == 0 {
+            stream.subscribe().block();
+            continue;
+        }
+        let n = (permitted as usize).min(data.len());
+        stream.write(&data[..n]).map_err(stream_error)?;
+        data = &data[n..];
+    }
+    Ok(())
+}
+
+fn stream_error(e: StreamError) -> String {
+    match e {
+        StreamError::Closed => "connection closed".to_string(),
+        StreamError::LastOperationFailed(err) => err.to_debug_string(),
+    }
+}
+
+/// A response body as [`Read`]. Drops the stream before the body, as
+/// `wasi:http` requires.
+struct BodyReader {
+    stream: Option<InputStream>,
+    body: Option<IncomingBody>,
+    buffer: Vec<u8>,
+    position: usize,
+    done: bool,
+}
+
+impl Read for BodyReader {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        while self.position >= self.buffer.len() {
+            if self.done {
+                return Ok(0);
+            }
+            let stream = self.stream.as_ref().expect("stream open until done");
+            match stream.blocking_read(READ_CHUNK) {
+                Ok(bytes) => {
+                    self.buffer = bytes;
+                    self.position = 0;
+                }
+                Err(StreamError::Closed) => self.done = true,
+                Err(StreamError::LastOperationFailed(e)) => {
+                    return Err(io::Error::other(format!(
+                        "response body: {}",
+                        e.to_debug_string()
+                    )));
+                }
+            }
+        }
+        let n = out.len().min(self.buffer.len() - self.position);
+        out[..n].copy_from_slice(&self.buffer[self.position..self.position + n]);
+        self.position += n;
+        Ok(n)
+    }
+}
+
+impl Drop for BodyReader {
+    fn drop(&mut self) {
+        self.stream.take();
+        if let Some(body) = self.body.take() {
+            drop(IncomingBody::finish(body));
+        }
+    }
+}

@@ -1,0 +1,30 @@
+//! wasmship: moves WebAssembly components in and out of OCI registries and OCI
+//! image layouts. This crate is the packager; built for `wasm32-wasip2` it is the
+//! `wasmship.wasm` component (CLI through `wasi:cli/run`, library through
+//! `wasmship:packager/oci`), built natively it is unit-tested with plain `cargo test`.
+//!
+//! The layout reads as the architecture:
+//! - [`oci`] and [`reference`]: leaf types (media types, digests, descriptors,
+//!   manifests, the Wasm config; references) with no I/O;
+//! - [`artifact`]: what a Wasm file is and the artifact built from it;
+//! - [`store`]: one [`store::Store`] trait, a registry and an OCI-layout backend;
+//! - [`http`]: the HTTP transport the registry backend speaks through;
+//! - [`ops`]: push, pull and inspect, shared by the CLI and the typed export;
+//! - [`cli`]: argument parsing and output;
+//! - `component` (wasm32 only): the generated bindings and the exports.
+
+pub mod artifact;
+pub mod cli;
+pub mod error;
+pub mod fsutil;
+pub mod http;
+pub mod oci;
+pub mod ops;
+pub mod reference;
+pub mod store;
+pub mod terminal;
+
+#[cfg(target_arch = "wasm32")]
+mod component;
+
+pub use error::{Error, ErrorKind, Result};

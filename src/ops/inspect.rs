@@ -1,0 +1,58 @@
+//! Inspect: the manifest, its descriptors and annotations, and what the Wasm
+//! config says about the component — without downloading the layer.
+
+use std::collections::BTreeMap;
+
+use super::resolve::resolve;
+use super::{RegistryOptions, open_store};
+use crate::error::{Error, Result};
+use crate::oci::media_type::WASM_CONFIG;
+use crate::oci::{CONFIG_MAX_BYTES, Descriptor, WasmConfig};
+use crate::reference::Reference;
+
+/// What `inspect` reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArtifactInfo {
+    pub reference: String,
+    /// The manifest the reference names (an index's descriptor if it is one).
+    pub manifest: Descriptor,
+    pub config: Descriptor,
+    pub layers: Vec<Descriptor>,
+    pub annotations: BTreeMap<String, String>,
+    /// The Wasm config, when the config is one.
+    pub wasm_config: Option<WasmConfig>,
+}
+
+/// Inspect an artifact.
+pub fn inspect(reference: &str, options: &RegistryOptions) -> Result<ArtifactInfo> {
+    let reference = Reference::parse(reference)?;
+    let mut store = open_store(&reference, options, false)?;
+    let resolved = resolve(store.as_mut(), &reference, None)?;
+    let config = &resolved.manifest.config;
+    let wasm_config = if config.media_type == WASM_CONFIG {
+        if config.size > CONFIG_MAX_BYTES {
+            return Err(Error::SizeLimitExceeded {
+                what: format!("config {} of {reference}", config.digest),
+                limit: CONFIG_MAX_BYTES,
+            });
+        }
+        let mut bytes = Vec::new();
+        store.blob_get(config, &mut bytes)?;
+        Some(serde_json::from_slice::<WasmConfig>(&bytes).map_err(|e| {
+            Error::InvalidInput(format!(
+                "config {} of {reference} is not a valid Wasm config: {e}",
+                config.digest
+            ))
+        })?)
+    } else {
+        None
+    };
+    Ok(ArtifactInfo {
+        reference: reference.to_string(),
+        manifest: resolved.top.descriptor(),
+        config: config.clone(),
+        layers: resolved.manifest.layers.clone(),
+        annotations: resolved.manifest.annotations.clone().unwrap_or_default(),
+        wasm_config,
+    })
+}

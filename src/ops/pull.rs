@@ -1,0 +1,108 @@
+//! Pull: resolve the manifest (checking an expected digest), find its one Wasm
+//! layer, and stream it into a temporary file that is renamed over the
+//! destination only after its digest and size are verified.
+
+use std::path::{Path, PathBuf};
+
+use super::resolve::resolve;
+use super::{RegistryOptions, open_store};
+use crate::error::{Error, Result};
+use crate::fsutil::{TempFile, parent_dir};
+use crate::oci::media_type::is_wasm_layer;
+use crate::oci::{Descriptor, Digest, ImageManifest};
+use crate::reference::Reference;
+use crate::terminal::Progress;
+
+/// What to pull.
+#[derive(Debug, Clone)]
+pub struct PullRequest {
+    pub reference: String,
+    /// File (or existing directory) to write to; default `<name>.wasm`.
+    pub destination: Option<PathBuf>,
+    /// Expected manifest digest.
+    pub expected_digest: Option<String>,
+    pub options: RegistryOptions,
+}
+
+/// What a pull did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PullOutcome {
+    pub reference: String,
+    /// Manifest digest.
+    pub digest: Digest,
+    pub destination: PathBuf,
+    /// Layer size.
+    pub size: u64,
+    pub media_type: String,
+}
+
+/// Pull the Wasm layer of an artifact into a file.
+pub fn pull(request: &PullRequest) -> Result<PullOutcome> {
+    let reference = Reference::parse(&request.reference)?;
+    reference.check_latest_policy("pulling", request.options.allow_latest)?;
+    let expected = request
+        .expected_digest
+        .as_deref()
+        .map(str::parse::<Digest>)
+        .transpose()?;
+
+    let mut store = open_store(&reference, &request.options, false)?;
+    let resolved = resolve(store.as_mut(), &reference, expected.as_ref())?;
+    let layer = wasm_layer(&resolved.manifest, &reference)?.clone();
+    let destination = destination(request.destination.as_deref(), &reference);
+
+    let mut tmp = TempFile::new_in(parent_dir(&destination), "wasmship-pull")?;
+    {
+        let label = format!("downloading {}", reference.short_name());
+        let mut progress = Progress::new(tmp.file(), label, layer.size);
+        store.blob_get(&layer, &mut progress)?;
+    }
+    tmp.persist(&destination)?;
+
+    Ok(PullOutcome {
+        reference: reference.to_string(),
+        digest: resolved.top.digest,
+        destination,
+        size: layer.size,
+        media_type: layer.media_type,
+    })
+}
+
+/// The single Wasm layer of a manifest.
+pub fn wasm_layer<'m>(
+    manifest: &'m ImageManifest,
+    reference: &Reference,
+) -> Result<&'m Descriptor> {
+    let wasm: Vec<&Descriptor> = manifest
+        .layers
+        .iter()
+        .filter(|l| is_wasm_layer(&l.media_type))
+        .collect();
+    match wasm.as_slice() {
+        [one] => Ok(one),
+        [] => Err(Error::UnsupportedMediaType {
+            media_type: manifest
+                .layers
+                .iter()
+                .map(|l| l.media_type.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            context: format!(
+                "{reference}: no application/wasm layer, so this is not a Wasm component artifact"
+            ),
+        }),
+        many => Err(Error::InvalidInput(format!(
+            "{reference}: {} Wasm layers; a Wasm artifact has exactly one, so refusing to guess",
+            many.len()
+        ))),
+    }
+}
+
+fn destination(requested: Option<&Path>, reference: &Reference) -> PathBuf {
+    let default_name = format!("{}.wasm", reference.short_name());
+    match requested {
+        Some(path) if path.is_dir() => path.join(default_name),
+        Some(path) => path.to_path_buf(),
+        None => PathBuf::from(default_name),
+    }
+}

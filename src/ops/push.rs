@@ -1,0 +1,172 @@
+//! Push: analyse a Wasm file, build its artifact, upload the blobs the store
+//! does not have yet (streaming the file), then put the manifest.
+
+use std::fs::File;
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+
+use super::{RegistryOptions, open_store};
+use crate::artifact::build::rfc3339_utc;
+use crate::artifact::{BuildOptions, analyze, build_artifact};
+use crate::error::{Error, Result};
+use crate::oci::{Descriptor, Digest};
+use crate::reference::Reference;
+use crate::store::{Store, UploadMode};
+use crate::terminal::Progress;
+
+/// Blobs larger than this are uploaded in chunks even when not asked.
+pub const CHUNKED_THRESHOLD: u64 = 256 * 1024 * 1024;
+/// Chunk size when chunking is chosen without a size.
+pub const DEFAULT_CHUNK_SIZE: u64 = 16 * 1024 * 1024;
+
+/// What to push.
+#[derive(Debug, Clone)]
+pub struct PushRequest {
+    pub reference: String,
+    pub file: PathBuf,
+    pub annotations: Vec<(String, String)>,
+    /// Chunk size to force chunked uploads; `None` picks by size.
+    pub chunk_size: Option<u64>,
+    pub options: RegistryOptions,
+}
+
+/// What a push did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushOutcome {
+    /// The normalised reference pushed to.
+    pub reference: String,
+    pub tag: Option<String>,
+    /// Manifest digest.
+    pub digest: Digest,
+    /// Manifest size in bytes.
+    pub size: u64,
+    pub uploaded_blobs: u32,
+    pub skipped_blobs: u32,
+}
+
+/// Push one Wasm file as a CNCF Wasm OCI artifact.
+pub fn push(request: &PushRequest) -> Result<PushOutcome> {
+    let reference = Reference::parse(&request.reference)?;
+    reference.check_latest_policy("pushing", request.options.allow_latest)?;
+    for (key, _) in &request.annotations {
+        if key.trim().is_empty() {
+            return Err(Error::InvalidInput(
+                "annotation keys must not be empty (use -a key=value)".into(),
+            ));
+        }
+    }
+
+    let path = &request.file;
+    let file = analyze(
+        &path.display().to_string(),
+        &mut BufReader::new(open(path)?),
+    )?;
+    let plan = build_artifact(
+        &file,
+        &BuildOptions {
+            file_name: file_name(path),
+            created: created_time()?,
+            annotations: request.annotations.clone(),
+        },
+    );
+    if let Some(digest) = reference.digest()
+        && digest != &plan.manifest.digest
+    {
+        return Err(Error::DigestMismatch {
+            what: format!("manifest for {reference}"),
+            expected: digest.to_string(),
+            actual: plan.manifest.digest.to_string(),
+        });
+    }
+
+    let mut store = open_store(&reference, &request.options, true)?;
+    let mut uploaded = 0;
+    let mut skipped = 0;
+
+    if store.blob_exists(&plan.config_descriptor.digest)? {
+        skipped += 1;
+    } else {
+        store.blob_put(
+            &plan.config_descriptor,
+            &mut plan.config.as_slice(),
+            UploadMode::Monolithic,
+        )?;
+        uploaded += 1;
+    }
+
+    if store.blob_exists(&plan.layer_descriptor.digest)? {
+        skipped += 1;
+    } else {
+        upload_file(
+            store.as_mut(),
+            path,
+            &plan.layer_descriptor,
+            upload_mode(request.chunk_size, file.size),
+        )?;
+        uploaded += 1;
+    }
+
+    store.manifest_put(&plan.manifest, reference.tag())?;
+    Ok(PushOutcome {
+        reference: reference.to_string(),
+        tag: reference.tag().map(str::to_string),
+        digest: plan.manifest.digest.clone(),
+        size: plan.manifest.bytes.len() as u64,
+        uploaded_blobs: uploaded,
+        skipped_blobs: skipped,
+    })
+}
+
+fn upload_file(
+    store: &mut dyn Store,
+    path: &Path,
+    descriptor: &Descriptor,
+    mode: UploadMode,
+) -> Result<()> {
+    let reader = BufReader::with_capacity(256 * 1024, open(path)?);
+    let mut progress = Progress::new(
+        reader,
+        format!("uploading {}", file_name(path)),
+        descriptor.size,
+    );
+    store.blob_put(descriptor, &mut progress, mode)
+}
+
+fn upload_mode(chunk_size: Option<u64>, size: u64) -> UploadMode {
+    match chunk_size {
+        Some(chunk) => UploadMode::Chunked(chunk),
+        None if size > CHUNKED_THRESHOLD => UploadMode::Chunked(DEFAULT_CHUNK_SIZE),
+        None => UploadMode::Monolithic,
+    }
+}
+
+fn open(path: &Path) -> Result<File> {
+    File::open(path).map_err(|e| Error::io(path.display(), "open", e))
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "component.wasm".to_string())
+}
+
+/// `SOURCE_DATE_EPOCH` when set (reproducible builds), else now.
+fn created_time() -> Result<String> {
+    match std::env::var("SOURCE_DATE_EPOCH") {
+        Ok(value) => {
+            let seconds = value.trim().parse::<u64>().map_err(|_| {
+                Error::InvalidInput(format!(
+                    "SOURCE_DATE_EPOCH={value:?} is not a number of seconds since 1970; unset it or fix it"
+                ))
+            })?;
+            Ok(rfc3339_utc(seconds))
+        }
+        Err(_) => {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0);
+            Ok(rfc3339_utc(now))
+        }
+    }
+}

@@ -1,0 +1,65 @@
+//! Blobs of a layout: ingest (temp file, hash while writing, verify, rename)
+//! and verified reads.
+
+use std::fs::File;
+use std::io::{self, Read, Write};
+
+use super::LayoutStore;
+use crate::error::{Error, Result};
+use crate::fsutil::TempFile;
+use crate::oci::{Descriptor, DigestWriter};
+
+pub(super) fn put(
+    store: &LayoutStore,
+    descriptor: &Descriptor,
+    content: &mut dyn Read,
+) -> Result<()> {
+    let target = store.blob_path(&descriptor.digest);
+    if target.is_file() {
+        return Ok(());
+    }
+    let mut tmp = TempFile::new_in(&store.ingest_dir(), descriptor.digest.hex())?;
+    let tmp_name = tmp.path().display().to_string();
+    let mut writer = DigestWriter::new(tmp.file(), descriptor.digest.algorithm());
+    let copied = io::copy(&mut content.take(descriptor.size + 1), &mut writer)
+        .map_err(|e| Error::io(&tmp_name, "write blob", e))?;
+    let _ = copied;
+    writer.verify(
+        &format!("blob {}", descriptor.digest),
+        &descriptor.digest,
+        Some(descriptor.size),
+    )?;
+    let dir = crate::fsutil::parent_dir(&target).to_path_buf();
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io(dir.display(), "create directory", e))?;
+    tmp.persist(&target)
+}
+
+pub(super) fn get(
+    store: &LayoutStore,
+    descriptor: &Descriptor,
+    sink: &mut dyn Write,
+) -> Result<()> {
+    let path = store.blob_path(&descriptor.digest);
+    let mut file = File::open(&path).map_err(|e| match e.kind() {
+        io::ErrorKind::NotFound => Error::NotFound {
+            what: format!("blob {}", descriptor.digest),
+            location: store.location_string(),
+        },
+        _ => Error::io(path.display(), "open blob", e),
+    })?;
+    let mut writer = DigestWriter::new(sink, descriptor.digest.algorithm());
+    io::copy(&mut (&mut file).take(descriptor.size + 1), &mut writer)
+        .map_err(|e| Error::io(path.display(), "read blob", e))?;
+    writer.verify(
+        &format!("blob {} in {}", descriptor.digest, store.location_string()),
+        &descriptor.digest,
+        Some(descriptor.size),
+    )?;
+    Ok(())
+}
+
+impl LayoutStore {
+    fn location_string(&self) -> String {
+        crate::store::Store::location(self)
+    }
+}

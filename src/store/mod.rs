@@ -1,0 +1,75 @@
+//! One store abstraction, two backends: a registry speaking the OCI
+//! distribution API ([`registry`]) and an OCI image layout directory
+//! ([`layout`]). The reference picks the backend. Both verify content on the
+//! way in and on the way out.
+
+pub mod layout;
+pub mod registry;
+
+use std::io::{Read, Write};
+
+use crate::error::Result;
+use crate::oci::{Descriptor, Digest, RawManifest};
+
+/// Which manifest to read: by tag or by digest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Selector {
+    Tag(String),
+    Digest(Digest),
+}
+
+impl std::fmt::Display for Selector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Selector::Tag(t) => f.write_str(t),
+            Selector::Digest(d) => d.fmt(f),
+        }
+    }
+}
+
+/// How blobs are uploaded (registries only; a layout just writes files).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UploadMode {
+    /// `POST` then one `PUT` with the whole blob, streamed.
+    Monolithic,
+    /// `POST`, `PATCH` chunks of this many bytes, final `PUT`.
+    Chunked(u64),
+}
+
+/// A repository in a registry, or an OCI image layout directory.
+///
+/// Contract: `blob_get` and `manifest_get` verify digest and size of what they
+/// hand out and fail with `DigestMismatch`/`SizeMismatch` otherwise (bytes
+/// already written to the sink must then be discarded by the caller);
+/// `blob_put` fails unless the content matched the descriptor; a missing item
+/// is `NotFound`.
+pub trait Store {
+    /// Where this store is, for messages (`host/repository` or `oci-layout://DIR`).
+    fn location(&self) -> String;
+
+    /// Whether a blob is present.
+    fn blob_exists(&mut self, digest: &Digest) -> Result<bool>;
+
+    /// Stream `content` (exactly `descriptor.size` bytes) into the store.
+    fn blob_put(
+        &mut self,
+        descriptor: &Descriptor,
+        content: &mut dyn Read,
+        mode: UploadMode,
+    ) -> Result<()>;
+
+    /// Stream a blob into `sink`, verifying it against `descriptor`.
+    fn blob_get(&mut self, descriptor: &Descriptor, sink: &mut dyn Write) -> Result<()>;
+
+    /// The manifest's descriptor, without its body; `None` when absent.
+    fn manifest_head(&mut self, selector: &Selector) -> Result<Option<Descriptor>>;
+
+    /// A manifest's bytes, verified against the requested digest if any.
+    fn manifest_get(&mut self, selector: &Selector) -> Result<RawManifest>;
+
+    /// Store a manifest (its blobs must be present) and point `tag` at it.
+    fn manifest_put(&mut self, manifest: &RawManifest, tag: Option<&str>) -> Result<()>;
+
+    /// Tags in this repository.
+    fn tags(&mut self) -> Result<Vec<String>>;
+}

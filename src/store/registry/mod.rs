@@ -1,0 +1,80 @@
+//! The registry backend: one repository of a registry, spoken to through the
+//! OCI distribution API over an HTTP [`Transport`](crate::http::Transport).
+//! Files mirror the layout backend: `blob`, `manifest`, `tag`, plus `upload`
+//! (the upload session protocol), `client` (URLs, redirects, auth) and
+//! `errors` (registry error bodies).
+
+mod blob;
+mod client;
+mod errors;
+mod manifest;
+mod tag;
+mod upload;
+
+use std::io::{Read, Write};
+
+pub use client::RegistryClient;
+
+use crate::error::Result;
+use crate::oci::{Descriptor, Digest, RawManifest};
+use crate::reference::RegistryReference;
+use crate::store::{Selector, Store, UploadMode};
+
+/// One repository in a registry.
+pub struct RegistryStore {
+    client: RegistryClient,
+    repository: String,
+}
+
+impl RegistryStore {
+    /// The repository named by `reference`, reached through `client`.
+    pub fn new(client: RegistryClient, reference: &RegistryReference) -> Self {
+        RegistryStore {
+            client,
+            repository: reference.repository.clone(),
+        }
+    }
+
+    fn path(&self, rest: &str) -> String {
+        format!("/v2/{}/{rest}", self.repository)
+    }
+}
+
+impl Store for RegistryStore {
+    fn location(&self) -> String {
+        format!("{}/{}", self.client.registry(), self.repository)
+    }
+
+    fn blob_exists(&mut self, digest: &Digest) -> Result<bool> {
+        blob::exists(self, digest)
+    }
+
+    fn blob_put(
+        &mut self,
+        descriptor: &Descriptor,
+        content: &mut dyn Read,
+        mode: UploadMode,
+    ) -> Result<()> {
+        upload::put(self, descriptor, content, mode)
+    }
+
+    fn blob_get(&mut self, descriptor: &Descriptor, sink: &mut dyn Write) -> Result<()> {
+        blob::get(self, descriptor, sink)
+    }
+
+    fn manifest_head(&mut self, selector: &Selector) -> Result<Option<Descriptor>> {
+        manifest::head(self, selector)
+    }
+
+    fn manifest_get(&mut self, selector: &Selector) -> Result<RawManifest> {
+        manifest::get(self, selector)
+    }
+
+    fn manifest_put(&mut self, raw: &RawManifest, tag: Option<&str>) -> Result<()> {
+        manifest::put(self, raw, tag)
+    }
+
+    fn tags(&mut self) -> Result<Vec<String>> {
+        tag::list(self)
+    }
+}

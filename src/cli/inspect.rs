@@ -1,5 +1,7 @@
 //! `wasmship inspect REF`.
 
+use std::fmt::Write as _;
+
 use super::{OutputFormat, RegistryArgs, output};
 use crate::error::Result;
 use crate::oci::Descriptor;
@@ -64,46 +66,54 @@ fn to_json(info: &ArtifactInfo) -> serde_json::Value {
 }
 
 fn print_text(info: &ArtifactInfo) {
-    println!("reference:    {}", info.reference);
-    println!("digest:       {}", info.manifest.digest);
-    println!("media type:   {}", info.manifest.media_type);
-    println!("size:         {} bytes", info.manifest.size);
-    println!(
+    let mut out = String::new();
+    write_text(&mut out, info);
+    output::print_text(&out);
+}
+
+fn write_text(out: &mut String, info: &ArtifactInfo) {
+    let _ = writeln!(out, "reference:    {}", info.reference);
+    let _ = writeln!(out, "digest:       {}", info.manifest.digest);
+    let _ = writeln!(out, "media type:   {}", info.manifest.media_type);
+    let _ = writeln!(out, "size:         {} bytes", info.manifest.size);
+    let _ = writeln!(
+        out,
         "config:       {} {} ({} bytes)",
         info.config.media_type, info.config.digest, info.config.size
     );
-    println!("layers:");
+    let _ = writeln!(out, "layers:");
     for layer in &info.layers {
         let title = layer
             .annotation(crate::oci::annotations::TITLE)
             .map(|t| format!(" {t}"))
             .unwrap_or_default();
-        println!(
+        let _ = writeln!(
+            out,
             "  {} {} ({} bytes){title}",
             layer.media_type, layer.digest, layer.size
         );
     }
     if let Some(config) = &info.wasm_config {
-        println!("os:           {}", config.os);
-        println!("architecture: {}", config.architecture);
+        let _ = writeln!(out, "os:           {}", config.os);
+        let _ = writeln!(out, "architecture: {}", config.architecture);
         if let Some(created) = &config.created {
-            println!("created:      {created}");
+            let _ = writeln!(out, "created:      {created}");
         }
         if let Some(component) = &config.component {
-            println!("exports:");
+            let _ = writeln!(out, "exports:");
             for e in &component.exports {
-                println!("  {e}");
+                let _ = writeln!(out, "  {e}");
             }
-            println!("imports:");
+            let _ = writeln!(out, "imports:");
             for i in &component.imports {
-                println!("  {i}");
+                let _ = writeln!(out, "  {i}");
             }
         }
     }
     if !info.annotations.is_empty() {
-        println!("annotations:");
+        let _ = writeln!(out, "annotations:");
         for (k, v) in &info.annotations {
-            println!("  {k}: {v}");
+            let _ = writeln!(out, "  {k}: {v}");
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The command line: flags parsed by clap into typed arguments, each command
 //! resolved into an operation request, outcomes printed as text or JSON.
-//! Exit codes: 0 success, 1 failure, 2 usage error.
+//! Exit codes: 0 success, 1 failure (usage errors included: WASI 0.2 hosts
+//! only carry success or failure).
 
 mod inspect;
 mod output;
@@ -61,7 +62,7 @@ pub fn run(args: impl IntoIterator<Item = String>) -> i32 {
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
-            let code = if e.use_stderr() { 2 } else { 0 };
+            let code = if e.use_stderr() { 1 } else { 0 };
             let _ = e.print();
             return code;
         }

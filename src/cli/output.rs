@@ -13,10 +13,15 @@ pub enum OutputFormat {
     Json,
 }
 
-/// Print a JSON value on stdout.
-pub fn print_json(value: &serde_json::Value) {
+/// Print text on stdout. A closed pipe (`wasmship … | head`) is not an error.
+pub fn print_text(text: &str) {
     let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{value}");
+    let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
+}
+
+/// Print a JSON value on stdout, one line.
+pub fn print_json(value: &serde_json::Value) {
+    print_text(&format!("{value}\n"));
 }
 
 /// Print an error on stderr: `error: …`, or `{"success":false,"error":…}`.

@@ -61,7 +61,7 @@ pub fn run(args: &PushArgs) -> Result<()> {
     match args.output {
         OutputFormat::Text => {
             let name = outcome.tag.as_deref().unwrap_or(&outcome.reference);
-            println!("{name}: digest: {}", outcome.digest);
+            output::print_text(&format!("{name}: digest: {}\n", outcome.digest));
         }
         OutputFormat::Json => output::print_json(&serde_json::json!({
             "reference": outcome.reference,

@@ -56,9 +56,11 @@ impl Guest for Packager {
             .as_ref()
             .and_then(|c| c.component.clone())
             .unwrap_or_default();
+        let mut manifest = descriptor(&info.manifest);
+        manifest.annotations = info.annotations.into_iter().collect();
         Ok(ArtifactInfo {
             reference: info.reference,
-            manifest: descriptor(&info.manifest),
+            manifest,
             config: descriptor(&info.config),
             layers: info.layers.iter().map(descriptor).collect(),
             os: info.wasm_config.as_ref().map(|c| c.os.clone()),

@@ -42,7 +42,10 @@ pub fn resolve(
         });
     }
     match top.parse()? {
-        Manifest::Image(manifest) => Ok(Resolved { top, manifest: *manifest }),
+        Manifest::Image(manifest) => Ok(Resolved {
+            top,
+            manifest: *manifest,
+        }),
         Manifest::Index(index) => {
             let chosen = pick_wasm_manifest(&index.manifests).ok_or_else(|| Error::UnsupportedMediaType {
                 media_type: top.media_type.clone(),
@@ -53,7 +56,10 @@ pub fn resolve(
             })?;
             let raw = store.manifest_get(&Selector::Digest(chosen.digest.clone()))?;
             match raw.parse()? {
-                Manifest::Image(manifest) => Ok(Resolved { top, manifest: *manifest }),
+                Manifest::Image(manifest) => Ok(Resolved {
+                    top,
+                    manifest: *manifest,
+                }),
                 Manifest::Index(_) => Err(Error::UnsupportedMediaType {
                     media_type: raw.media_type.clone(),
                     context: format!("{reference}: nested indexes"),

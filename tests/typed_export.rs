@@ -1,0 +1,239 @@
+//! The packager's typed export, `wasmship:packager/oci`, called from a host generated with
+//! `wasmtime::component::bindgen!`: the component the `wasmship` binary embeds pushes a
+//! small component into an OCI layout directory, inspects it and pulls it back.
+//!
+//! Only the temporary directory is preopened (at its absolute path); no network is needed.
+
+use std::path::Path;
+use std::sync::OnceLock;
+
+use sha2::{Digest, Sha256};
+use wasmtime::component::{Component, Linker, ResourceTable};
+use wasmtime::{Config, Engine, Store};
+use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+
+mod bindings {
+    wasmtime::component::bindgen!({
+        path: "../wit",
+        world: "wasmship:packager/packager",
+        exports: { default: async },
+        with: {
+            "wasi:io": wasmtime_wasi::p2::bindings::io,
+            "wasi:clocks": wasmtime_wasi::p2::bindings::clocks,
+            "wasi:cli": wasmtime_wasi::p2::bindings::cli,
+            "wasi:http": wasmtime_wasi_http::p2::bindings::http,
+        },
+    });
+}
+
+use bindings::Packager;
+use bindings::exports::wasmship::packager::oci::{
+    Error, PullRequest, PushRequest, RegistryOptions,
+};
+
+/// The component `build.rs` built for the `wasmship` binary.
+const GUEST_WASM: &str = env!("WASMSHIP_GUEST_WASM");
+
+const WASM_LAYER: &str = "application/wasm";
+const WASM_CONFIG: &str = "application/vnd.wasm.config.v0+json";
+
+/// A small but real component to publish: one exported function.
+const SAMPLE_WAT: &str = r#"
+(component
+  (core module $m (func (export "answer") (result i32) i32.const 42))
+  (core instance $i (instantiate $m))
+  (func $answer (result u32) (canon lift (core func $i "answer")))
+  (export "answer" (func $answer))
+)"#;
+
+struct Host {
+    wasi: WasiCtx,
+    http: WasiHttpCtx,
+    table: ResourceTable,
+}
+
+impl WasiView for Host {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl WasiHttpView for Host {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: Default::default(),
+        }
+    }
+}
+
+/// The guest compiled once for all tests.
+fn compiled() -> &'static (Engine, Component) {
+    static COMPILED: OnceLock<(Engine, Component)> = OnceLock::new();
+    COMPILED.get_or_init(|| {
+        let engine = Engine::new(&Config::new()).unwrap();
+        let component = Component::from_file(&engine, GUEST_WASM).unwrap();
+        (engine, component)
+    })
+}
+
+/// A packager instance allowed to use `dir` (preopened at its absolute path).
+async fn packager(dir: &Path) -> (Store<Host>, Packager) {
+    let (engine, component) = compiled();
+    let mut linker = Linker::new(engine);
+    wasmtime_wasi::p2::add_to_linker_async(&mut linker).unwrap();
+    wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker).unwrap();
+
+    let wasi = WasiCtx::builder()
+        .inherit_stderr()
+        .preopened_dir(dir, dir.to_str().unwrap(), FsPerms::ReadWrite)
+        .unwrap()
+        .build();
+    let host = Host {
+        wasi,
+        http: WasiHttpCtx::new(),
+        table: ResourceTable::new(),
+    };
+    let mut store = Store::new(engine, host);
+    let packager = Packager::instantiate_async(&mut store, component, &linker)
+        .await
+        .unwrap();
+    (store, packager)
+}
+
+fn options() -> RegistryOptions {
+    RegistryOptions {
+        insecure: Vec::new(),
+        allow_latest: false,
+    }
+}
+
+fn assert_digest(digest: &str) {
+    let hex = digest
+        .strip_prefix("sha256:")
+        .unwrap_or_else(|| panic!("{digest}"));
+    assert_eq!(hex.len(), 64, "{digest}");
+    assert!(
+        hex.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)),
+        "{digest}"
+    );
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn push_inspect_pull_through_an_oci_layout() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let sample = wat::parse_str(SAMPLE_WAT).unwrap();
+    let sample_path = dir.join("answer.wasm");
+    std::fs::write(&sample_path, &sample).unwrap();
+    let sample_digest = format!("sha256:{}", hex::encode(Sha256::digest(&sample)));
+    let reference = format!("oci-layout://{}:v1", dir.join("layout").display());
+
+    let (mut store, packager) = packager(dir).await;
+    let oci = packager.wasmship_packager_oci();
+
+    let push = PushRequest {
+        reference: reference.clone(),
+        file: sample_path.to_str().unwrap().to_owned(),
+        annotations: vec![("org.example.note".into(), "typed export test".into())],
+        chunked: false,
+        options: options(),
+    };
+    let pushed = oci.call_push(&mut store, &push).await.unwrap().unwrap();
+    assert_digest(&pushed.digest);
+    assert_eq!(pushed.tag.as_deref(), Some("v1"));
+    assert!(pushed.size > 0);
+    assert_eq!((pushed.uploaded_blobs, pushed.skipped_blobs), (2, 0));
+
+    let info = oci
+        .call_inspect(&mut store, &reference, &options())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(info.manifest.digest, pushed.digest);
+    assert_eq!(info.manifest.size, pushed.size);
+    assert_eq!(info.config.media_type, WASM_CONFIG);
+    assert_digest(&info.config.digest);
+    assert_eq!(info.layers.len(), 1);
+    assert_eq!(info.layers[0].media_type, WASM_LAYER);
+    assert_eq!(info.layers[0].digest, sample_digest);
+    assert_eq!(info.layers[0].size, sample.len() as u64);
+
+    let destination = dir.join("pulled.wasm");
+    let pull = PullRequest {
+        reference: reference.clone(),
+        destination: Some(destination.to_str().unwrap().to_owned()),
+        expected_digest: Some(pushed.digest.clone()),
+        options: options(),
+    };
+    let pulled = oci.call_pull(&mut store, &pull).await.unwrap().unwrap();
+    assert_eq!(pulled.digest, pushed.digest);
+    assert_eq!(pulled.size, sample.len() as u64);
+    assert_eq!(pulled.media_type, WASM_LAYER);
+    assert_eq!(std::fs::read(&destination).unwrap(), sample);
+
+    // A manifest digest other than the expected one is refused before anything is written.
+    let elsewhere = dir.join("refused.wasm");
+    let wrong = PullRequest {
+        destination: Some(elsewhere.to_str().unwrap().to_owned()),
+        expected_digest: Some(format!("sha256:{}", "0".repeat(64))),
+        ..pull
+    };
+    let refused = oci.call_pull(&mut store, &wrong).await.unwrap();
+    assert!(
+        matches!(refused, Err(Error::DigestMismatch(_))),
+        "{refused:?}"
+    );
+    assert!(!elsewhere.exists());
+
+    // The same content again under another tag: both blobs are already there.
+    let again = PushRequest {
+        reference: format!("oci-layout://{}:v2", dir.join("layout").display()),
+        ..push
+    };
+    let repushed = oci.call_push(&mut store, &again).await.unwrap().unwrap();
+    assert_eq!((repushed.uploaded_blobs, repushed.skipped_blobs), (0, 2));
+
+    // The manifest carries the annotation given to push.
+    assert!(
+        info.manifest
+            .annotations
+            .contains(&("org.example.note".into(), "typed export test".into())),
+        "{:?}",
+        info.manifest.annotations
+    );
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn errors_are_typed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut store, packager) = packager(tmp.path()).await;
+    let oci = packager.wasmship_packager_oci();
+
+    let result = oci
+        .call_inspect(&mut store, "Not A Reference!", &options())
+        .await
+        .unwrap();
+    assert!(
+        matches!(result, Err(Error::InvalidReference(_))),
+        "{result:?}"
+    );
+
+    let pull = PullRequest {
+        reference: "no spaces allowed:here".into(),
+        destination: None,
+        expected_digest: None,
+        options: options(),
+    };
+    let result = oci.call_pull(&mut store, &pull).await.unwrap();
+    assert!(
+        matches!(result, Err(Error::InvalidReference(_))),
+        "{result:?}"
+    );
+}

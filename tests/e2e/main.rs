@@ -1,0 +1,15 @@
+//! End-to-end tests of the real `wasmship` binary: each test gets its own directory, its own
+//! `docker-registry` where it needs one, and runs the binary with a hermetic environment. The
+//! assertions read what actually landed: registry contents, layout files, bytes and digests.
+//!
+//! One test binary, one module per area (see `util` for the fixtures).
+
+mod util;
+
+mod inspect;
+mod layout;
+mod manifest;
+mod policy;
+mod push_pull;
+mod self_hosting;
+mod skopeo;

@@ -41,18 +41,10 @@ pub enum Error {
     Unauthorized { registry: String, detail: String },
 
     #[error("{what}: digest mismatch: expected {expected}, got {actual}")]
-    DigestMismatch {
-        what: String,
-        expected: String,
-        actual: String,
-    },
+    DigestMismatch { what: String, expected: String, actual: String },
 
     #[error("{what}: size mismatch: expected {expected} bytes, got {actual}")]
-    SizeMismatch {
-        what: String,
-        expected: u64,
-        actual: u64,
-    },
+    SizeMismatch { what: String, expected: u64, actual: u64 },
 
     #[error("{what} is larger than the limit of {limit} bytes")]
     SizeLimitExceeded { what: String, limit: u64 },
@@ -111,18 +103,11 @@ impl Error {
 
     /// An I/O failure on `path` while doing `action`.
     pub fn io(path: impl fmt::Display, action: &'static str, source: std::io::Error) -> Self {
-        Error::Io {
-            path: path.to_string(),
-            action,
-            source,
-        }
+        Error::Io { path: path.to_string(), action, source }
     }
 
     /// A reference that could not be parsed.
     pub fn invalid_reference(reference: &str, reason: impl Into<String>) -> Self {
-        Error::InvalidReference {
-            reference: reference.to_string(),
-            reason: reason.into(),
-        }
+        Error::InvalidReference { reference: reference.to_string(), reason: reason.into() }
     }
 }

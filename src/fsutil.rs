@@ -38,10 +38,7 @@ impl TempFile {
     /// A new temporary file next to where its content will end up.
     pub fn new_in(dir: &Path, prefix: &str) -> Result<Self> {
         let (path, file) = create_unique(dir, prefix)?;
-        Ok(TempFile {
-            path,
-            file: Some(file),
-        })
+        Ok(TempFile { path, file: Some(file) })
     }
 
     /// The open file.
@@ -57,12 +54,9 @@ impl TempFile {
     /// Flush, sync and rename over `target`.
     pub fn persist(mut self, target: &Path) -> Result<()> {
         if let Some(mut file) = self.file.take() {
-            file.flush()
-                .and_then(|_| file.sync_all())
-                .map_err(|e| Error::io(self.path.display(), "sync", e))?;
+            file.flush().and_then(|_| file.sync_all()).map_err(|e| Error::io(self.path.display(), "sync", e))?;
         }
-        fs::rename(&self.path, target)
-            .map_err(|e| Error::io(target.display(), "rename into place", e))?;
+        fs::rename(&self.path, target).map_err(|e| Error::io(target.display(), "rename into place", e))?;
         self.path = PathBuf::new();
         Ok(())
     }
@@ -82,9 +76,7 @@ impl Drop for TempFile {
 pub fn write_atomic(target: &Path, bytes: &[u8]) -> Result<()> {
     let dir = parent_dir(target);
     let mut tmp = TempFile::new_in(dir, "write")?;
-    tmp.file()
-        .write_all(bytes)
-        .map_err(|e| Error::io(tmp.path().display(), "write", e))?;
+    tmp.file().write_all(bytes).map_err(|e| Error::io(tmp.path().display(), "write", e))?;
     tmp.persist(target)
 }
 
@@ -108,10 +100,7 @@ mod tests {
         write_atomic(&target, b"one").unwrap();
         write_atomic(&target, b"two").unwrap();
         assert_eq!(fs::read(&target).unwrap(), b"two");
-        let names: Vec<_> = fs::read_dir(&dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
+        let names: Vec<_> = fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(names, vec![std::ffi::OsString::from("index.json")]);
         fs::remove_dir_all(&dir).unwrap();
     }

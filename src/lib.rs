@@ -9,12 +9,16 @@
 //! - [`artifact`]: what a Wasm file is and the artifact built from it;
 //! - [`store`]: one [`store::Store`] trait, a registry and an OCI-layout backend;
 //! - [`http`]: the HTTP transport the registry backend speaks through;
+//! - [`auth`] and [`config`]: registry authentication, and where credentials
+//!   come from;
 //! - [`ops`]: push, pull and inspect, shared by the CLI and the typed export;
 //! - [`cli`]: argument parsing and output;
 //! - `component` (wasm32 only): the generated bindings and the exports.
 
 pub mod artifact;
+pub mod auth;
 pub mod cli;
+pub mod config;
 pub mod error;
 pub mod fsutil;
 pub mod http;

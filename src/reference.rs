@@ -88,10 +88,7 @@ impl Reference {
             Reference::Registry(r) => r.repository.as_str(),
             Reference::Layout(r) => r.dir.trim_end_matches('/'),
         };
-        path.rsplit('/')
-            .next()
-            .filter(|s| !s.is_empty())
-            .unwrap_or("artifact")
+        path.rsplit('/').next().filter(|s| !s.is_empty()).unwrap_or("artifact")
     }
 
     /// Refuse `:latest` and untagged references unless `allow_latest`
@@ -113,15 +110,23 @@ impl Reference {
     }
 }
 
+/// Whether a registry reference string names its registry host (rather
+/// than meaning Docker Hub, or the project's default registry).
+pub fn names_registry(input: &str) -> bool {
+    let body = input.trim().strip_prefix(OCI_SCHEME).unwrap_or(input.trim());
+    match body.split_once('/') {
+        Some((first, _)) => first.contains('.') || first.contains(':') || first.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
 impl RegistryReference {
     fn parse(input: &str) -> Result<Self> {
         let body = input.strip_prefix(OCI_SCHEME).unwrap_or(input);
         let (name_and_tag, digest) = split_digest(input, body)?;
         let (host, path) = match name_and_tag.split_once('/') {
             Some((first, rest))
-                if first.contains('.')
-                    || first.contains(':')
-                    || first.eq_ignore_ascii_case("localhost") =>
+                if first.contains('.') || first.contains(':') || first.eq_ignore_ascii_case("localhost") =>
             {
                 (first.to_ascii_lowercase(), rest)
             }
@@ -138,21 +143,12 @@ impl RegistryReference {
             repository = format!("library/{repository}");
         }
         validate_repository(input, &repository)?;
-        Ok(RegistryReference {
-            registry: host,
-            repository,
-            tag,
-            digest,
-        })
+        Ok(RegistryReference { registry: host, repository, tag, digest })
     }
 
     /// The host that answers the distribution API for this registry.
     pub fn api_host(&self) -> &str {
-        if self.registry == DOCKER_HUB {
-            DOCKER_HUB_API
-        } else {
-            &self.registry
-        }
+        if self.registry == DOCKER_HUB { DOCKER_HUB_API } else { &self.registry }
     }
 
     /// The host name without port.
@@ -166,8 +162,7 @@ impl RegistryReference {
 
     /// Whether this registry is on the loopback interface (plain HTTP by default).
     pub fn is_loopback(&self) -> bool {
-        matches!(self.hostname(), "localhost" | "127.0.0.1" | "::1")
-            || self.hostname().starts_with("127.")
+        matches!(self.hostname(), "localhost" | "127.0.0.1" | "::1") || self.hostname().starts_with("127.")
     }
 
     /// `tag` or `digest`: what to ask the registry's manifest endpoint for.
@@ -195,25 +190,16 @@ impl LayoutReference {
             None => (dir_and_tag, None),
         };
         if dir.is_empty() {
-            return Err(Error::invalid_reference(
-                input,
-                "missing directory; use oci-layout://DIR:TAG",
-            ));
+            return Err(Error::invalid_reference(input, "missing directory; use oci-layout://DIR:TAG"));
         }
-        Ok(LayoutReference {
-            dir: dir.to_string(),
-            tag,
-            digest,
-        })
+        Ok(LayoutReference { dir: dir.to_string(), tag, digest })
     }
 }
 
 fn split_digest<'a>(input: &str, body: &'a str) -> Result<(&'a str, Option<Digest>)> {
     match body.rsplit_once('@') {
         Some((name, digest)) => {
-            let digest = digest
-                .parse::<Digest>()
-                .map_err(|e| Error::invalid_reference(input, e.to_string()))?;
+            let digest = digest.parse::<Digest>().map_err(|e| Error::invalid_reference(input, e.to_string()))?;
             Ok((name, Some(digest)))
         }
         None => Ok((body, None)),
@@ -235,21 +221,14 @@ fn split_tag<'a>(input: &str, path: &'a str) -> Result<(&'a str, Option<String>)
 fn validate_tag(input: &str, tag: &str) -> Result<()> {
     let ok = !tag.is_empty()
         && tag.len() <= MAX_TAG_LEN
-        && tag
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
-        && tag
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+        && tag.chars().next().is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+        && tag.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
     if ok {
         Ok(())
     } else {
         Err(Error::invalid_reference(
             input,
-            format!(
-                "invalid tag {tag:?}: up to 128 of [A-Za-z0-9_.-], not starting with '.' or '-'"
-            ),
+            format!("invalid tag {tag:?}: up to 128 of [A-Za-z0-9_.-], not starting with '.' or '-'"),
         ))
     }
 }
@@ -266,18 +245,13 @@ fn validate_host(input: &str, host: &str) -> Result<()> {
             None => (host, None),
         }
     };
-    let name_ok = !name.is_empty()
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '[' | ':'));
+    let name_ok =
+        !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '[' | ':'));
     let port_ok = port.is_none_or(|p| !p.is_empty() && p.parse::<u16>().is_ok());
     if name_ok && port_ok {
         Ok(())
     } else {
-        Err(Error::invalid_reference(
-            input,
-            format!("invalid registry host {host:?}"),
-        ))
+        Err(Error::invalid_reference(input, format!("invalid registry host {host:?}")))
     }
 }
 
@@ -286,10 +260,7 @@ fn validate_repository(input: &str, repository: &str) -> Result<()> {
         return Err(Error::invalid_reference(input, "missing repository name"));
     }
     if repository.len() > MAX_NAME_LEN {
-        return Err(Error::invalid_reference(
-            input,
-            "repository name longer than 255 characters",
-        ));
+        return Err(Error::invalid_reference(input, "repository name longer than 255 characters"));
     }
     for component in repository.split('/') {
         if !valid_path_component(component) {
@@ -380,9 +351,7 @@ mod tests {
             if line.trim().is_empty() || line.starts_with('#') {
                 continue;
             }
-            let (input, expected) = line
-                .split_once(" => ")
-                .unwrap_or_else(|| panic!("line {}: missing ' => '", n + 1));
+            let (input, expected) = line.split_once(" => ").unwrap_or_else(|| panic!("line {}: missing ' => '", n + 1));
             let got = match Reference::parse(input) {
                 Ok(r) => r.to_string(),
                 Err(e) => format!("error: {e}"),
@@ -404,49 +373,22 @@ mod tests {
     #[test]
     fn latest_policy() {
         let parse = |s| Reference::parse(s).unwrap();
-        assert!(
-            parse("localhost:5000/a:latest")
-                .check_latest_policy("pushing", false)
-                .is_err()
-        );
-        assert!(
-            parse("localhost:5000/a")
-                .check_latest_policy("pushing", false)
-                .is_err()
-        );
-        assert!(
-            parse("localhost:5000/a:latest")
-                .check_latest_policy("pushing", true)
-                .is_ok()
-        );
-        assert!(
-            parse("localhost:5000/a:1.0")
-                .check_latest_policy("pushing", false)
-                .is_ok()
-        );
+        assert!(parse("localhost:5000/a:latest").check_latest_policy("pushing", false).is_err());
+        assert!(parse("localhost:5000/a").check_latest_policy("pushing", false).is_err());
+        assert!(parse("localhost:5000/a:latest").check_latest_policy("pushing", true).is_ok());
+        assert!(parse("localhost:5000/a:1.0").check_latest_policy("pushing", false).is_ok());
         let by_digest = "localhost:5000/a@sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
-        assert!(
-            parse(by_digest)
-                .check_latest_policy("pulling", false)
-                .is_ok()
-        );
-        let msg = parse("oci-layout://out:latest")
-            .check_latest_policy("pushing", false)
-            .unwrap_err()
-            .to_string();
+        assert!(parse(by_digest).check_latest_policy("pulling", false).is_ok());
+        let msg = parse("oci-layout://out:latest").check_latest_policy("pushing", false).unwrap_err().to_string();
         assert!(msg.contains("--allow-latest"), "{msg}");
     }
 
     #[test]
     fn loopback_and_api_host() {
-        let Reference::Registry(r) = Reference::parse("127.0.0.1:5000/x/y:1").unwrap() else {
-            panic!()
-        };
+        let Reference::Registry(r) = Reference::parse("127.0.0.1:5000/x/y:1").unwrap() else { panic!() };
         assert!(r.is_loopback());
         assert_eq!(r.hostname(), "127.0.0.1");
-        let Reference::Registry(r) = Reference::parse("alpine:3").unwrap() else {
-            panic!()
-        };
+        let Reference::Registry(r) = Reference::parse("alpine:3").unwrap() else { panic!() };
         assert_eq!(r.api_host(), "registry-1.docker.io");
         assert!(!r.is_loopback());
     }

@@ -34,14 +34,7 @@ impl<T> Progress<T> {
     /// terminal and the transfer is large enough.
     pub fn new(inner: T, label: impl Into<String>, total: u64) -> Self {
         let enabled = total >= PROGRESS_MIN_BYTES && stderr_is_terminal();
-        Progress {
-            inner,
-            label: label.into(),
-            total,
-            done: 0,
-            shown_percent: None,
-            enabled,
-        }
+        Progress { inner, label: label.into(), total, done: 0, shown_percent: None, enabled }
     }
 
     fn advance(&mut self, n: usize) {
@@ -49,21 +42,12 @@ impl<T> Progress<T> {
         if !self.enabled {
             return;
         }
-        let percent = (self.done * 100)
-            .checked_div(self.total)
-            .unwrap_or(100)
-            .min(100);
+        let percent = (self.done * 100).checked_div(self.total).unwrap_or(100).min(100);
         if self.shown_percent != Some(percent) {
             self.shown_percent = Some(percent);
             let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
             let mut err = io::stderr();
-            let _ = write!(
-                err,
-                "\r{}: {:.1}/{:.1} MiB ({percent}%)",
-                self.label,
-                mib(self.done),
-                mib(self.total)
-            );
+            let _ = write!(err, "\r{}: {:.1}/{:.1} MiB ({percent}%)", self.label, mib(self.done), mib(self.total));
             if percent == 100 {
                 let _ = writeln!(err);
             }

@@ -36,11 +36,7 @@ pub fn build_artifact(file: &WasmFile, options: &BuildOptions) -> ArtifactPlan {
     let (os, component) = match file.kind {
         WasmKind::Component => (
             OS_WASIP2,
-            Some(ComponentInfo {
-                exports: file.exports.clone(),
-                imports: file.imports.clone(),
-                target: None,
-            }),
+            Some(ComponentInfo { exports: file.exports.clone(), imports: file.imports.clone(), target: None }),
         ),
         WasmKind::Module => (OS_WASIP1, None),
     };
@@ -53,14 +49,10 @@ pub fn build_artifact(file: &WasmFile, options: &BuildOptions) -> ArtifactPlan {
         component,
     }
     .to_bytes();
-    let config_descriptor =
-        Descriptor::new(WASM_CONFIG, Digest::sha256_of(&config), config.len() as u64);
+    let config_descriptor = Descriptor::new(WASM_CONFIG, Digest::sha256_of(&config), config.len() as u64);
 
     let mut layer_descriptor = Descriptor::new(WASM_LAYER, file.digest.clone(), file.size);
-    layer_descriptor.annotations = Some(BTreeMap::from([(
-        keys::TITLE.to_string(),
-        options.file_name.clone(),
-    )]));
+    layer_descriptor.annotations = Some(BTreeMap::from([(keys::TITLE.to_string(), options.file_name.clone())]));
 
     let manifest = ImageManifest {
         schema_version: 2,
@@ -73,12 +65,7 @@ pub fn build_artifact(file: &WasmFile, options: &BuildOptions) -> ArtifactPlan {
     }
     .to_raw();
 
-    ArtifactPlan {
-        config,
-        config_descriptor,
-        layer_descriptor,
-        manifest,
-    }
+    ArtifactPlan { config, config_descriptor, layer_descriptor, manifest }
 }
 
 fn manifest_annotations(file: &WasmFile, options: &BuildOptions) -> BTreeMap<String, String> {
@@ -119,12 +106,7 @@ pub fn rfc3339_utc(seconds: u64) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        (rem / 60) % 60,
-        rem % 60
-    )
+    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rem / 3600, (rem / 60) % 60, rem % 60)
 }
 
 #[cfg(test)]
@@ -143,10 +125,7 @@ mod tests {
         WasmFile {
             kind: WasmKind::Component,
             imports: vec!["wasi:http/outgoing-handler@0.2.12".into()],
-            exports: vec![
-                "wasi:cli/run@0.2.12".into(),
-                "example:demo/greet@0.1.0".into(),
-            ],
+            exports: vec!["wasi:cli/run@0.2.12".into(), "example:demo/greet@0.1.0".into()],
             metadata: WasmMetadata {
                 version: Some("0.1.0".into()),
                 description: Some("demo".into()),
@@ -162,10 +141,7 @@ mod tests {
         BuildOptions {
             file_name: "demo.wasm".into(),
             created: rfc3339_utc(1_700_000_000),
-            annotations: vec![(
-                "org.opencontainers.image.description".into(),
-                "from -a".into(),
-            )],
+            annotations: vec![("org.opencontainers.image.description".into(), "from -a".into())],
         }
     }
 
@@ -176,10 +152,7 @@ mod tests {
         let plan = build_artifact(&component(), &options());
         check_expected("component.config.json", &plan.config);
         check_expected("component.manifest.json", &plan.manifest.bytes);
-        assert_eq!(
-            plan.manifest.digest,
-            Digest::sha256_of(&plan.manifest.bytes)
-        );
+        assert_eq!(plan.manifest.digest, Digest::sha256_of(&plan.manifest.bytes));
     }
 
     #[test]
@@ -199,27 +172,16 @@ mod tests {
         assert_eq!(a.manifest.digest, b.manifest.digest);
         let mut later = options();
         later.created = rfc3339_utc(1_700_000_001);
-        assert_ne!(
-            build_artifact(&component(), &later).manifest.digest,
-            a.manifest.digest
-        );
+        assert_ne!(build_artifact(&component(), &later).manifest.digest, a.manifest.digest);
     }
 
     fn check_expected(name: &str, actual: &[u8]) {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("testdata/artifact")
-            .join(name);
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/artifact").join(name);
         if std::env::var_os("BLESS").is_some() {
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(&path, actual).unwrap();
         }
-        let expected = std::fs::read(&path)
-            .unwrap_or_else(|e| panic!("{}: {e} (run with BLESS=1)", path.display()));
-        assert_eq!(
-            String::from_utf8_lossy(actual),
-            String::from_utf8_lossy(&expected),
-            "{} differs",
-            path.display()
-        );
+        let expected = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e} (run with BLESS=1)", path.display()));
+        assert_eq!(String::from_utf8_lossy(actual), String::from_utf8_lossy(&expected), "{} differs", path.display());
     }
 }

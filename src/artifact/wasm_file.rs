@@ -50,10 +50,7 @@ pub struct WasmFile {
 /// Read `source` to its end, classify it and collect what the artifact needs.
 /// `name` is used in error messages.
 pub fn analyze(name: &str, source: &mut dyn Read) -> Result<WasmFile> {
-    let mut hashed = HashingReader {
-        inner: source,
-        hasher: DigestWriter::new(std::io::sink(), Algorithm::Sha256),
-    };
+    let mut hashed = HashingReader { inner: source, hasher: DigestWriter::new(std::io::sink(), Algorithm::Sha256) };
     let not_wasm = |detail: String| {
         Error::InvalidInput(format!(
             "{name} is not a WebAssembly component or module ({detail}); push takes a .wasm file"
@@ -132,12 +129,7 @@ pub fn analyze(name: &str, source: &mut dyn Read) -> Result<WasmFile> {
                 parser.skip_section();
                 discard = size as u64;
             }
-            Payload::ModuleSection {
-                unchecked_range, ..
-            }
-            | Payload::ComponentSection {
-                unchecked_range, ..
-            } => {
+            Payload::ModuleSection { unchecked_range, .. } | Payload::ComponentSection { unchecked_range, .. } => {
                 discard = unchecked_range.end - unchecked_range.start;
             }
             Payload::End(_) => done = true,
@@ -150,34 +142,18 @@ pub fn analyze(name: &str, source: &mut dyn Read) -> Result<WasmFile> {
     }
     // Anything after the end of the binary is not Wasm.
     if !buf.is_empty() || (!eof && fill(&mut hashed, &mut buf, &mut eof, name)? > 0) {
-        return Err(not_wasm(
-            "trailing bytes after the end of the binary".into(),
-        ));
+        return Err(not_wasm("trailing bytes after the end of the binary".into()));
     }
     let kind = kind.ok_or_else(|| not_wasm("no header".into()))?;
     let metadata = read_metadata(kind, &custom_sections);
     let (digest, size, _) = hashed.hasher.finish();
-    Ok(WasmFile {
-        kind,
-        imports,
-        exports,
-        metadata,
-        digest,
-        size,
-    })
+    Ok(WasmFile { kind, imports, exports, metadata, digest, size })
 }
 
-fn fill(
-    source: &mut HashingReader<'_>,
-    buf: &mut Vec<u8>,
-    eof: &mut bool,
-    name: &str,
-) -> Result<usize> {
+fn fill(source: &mut HashingReader<'_>, buf: &mut Vec<u8>, eof: &mut bool, name: &str) -> Result<usize> {
     let start = buf.len();
     buf.resize(start + READ_CHUNK, 0);
-    let n = source
-        .read(&mut buf[start..])
-        .map_err(|e| Error::io(name, "read", e))?;
+    let n = source.read(&mut buf[start..]).map_err(|e| Error::io(name, "read", e))?;
     buf.truncate(start + n);
     if n == 0 {
         *eof = true;

@@ -19,10 +19,7 @@ pub struct InspectArgs {
 }
 
 pub fn run(args: &InspectArgs) -> Result<()> {
-    let info = inspect(
-        &args.reference,
-        &args.registry.options(&args.reference, true),
-    )?;
+    let info = inspect(&args.reference, &args.registry.options(&args.reference, true))?;
     match args.output {
         OutputFormat::Json => output::print_json(&to_json(&info)),
         OutputFormat::Text => print_text(&info),
@@ -76,22 +73,12 @@ fn write_text(out: &mut String, info: &ArtifactInfo) {
     let _ = writeln!(out, "digest:       {}", info.manifest.digest);
     let _ = writeln!(out, "media type:   {}", info.manifest.media_type);
     let _ = writeln!(out, "size:         {} bytes", info.manifest.size);
-    let _ = writeln!(
-        out,
-        "config:       {} {} ({} bytes)",
-        info.config.media_type, info.config.digest, info.config.size
-    );
+    let _ =
+        writeln!(out, "config:       {} {} ({} bytes)", info.config.media_type, info.config.digest, info.config.size);
     let _ = writeln!(out, "layers:");
     for layer in &info.layers {
-        let title = layer
-            .annotation(crate::oci::annotations::TITLE)
-            .map(|t| format!(" {t}"))
-            .unwrap_or_default();
-        let _ = writeln!(
-            out,
-            "  {} {} ({} bytes){title}",
-            layer.media_type, layer.digest, layer.size
-        );
+        let title = layer.annotation(crate::oci::annotations::TITLE).map(|t| format!(" {t}")).unwrap_or_default();
+        let _ = writeln!(out, "  {} {} ({} bytes){title}", layer.media_type, layer.digest, layer.size);
     }
     if let Some(config) = &info.wasm_config {
         let _ = writeln!(out, "os:           {}", config.os);

@@ -7,11 +7,14 @@ mod inspect;
 mod output;
 mod pull;
 mod push;
+mod tags;
 
 use clap::{Parser, Subcommand};
 
 pub use output::OutputFormat;
 
+use crate::auth::Secret;
+use crate::config::ExplicitCredentials;
 use crate::ops::RegistryOptions;
 use crate::reference::Reference;
 
@@ -32,6 +35,8 @@ enum Command {
     Pull(pull::PullArgs),
     /// Show an artifact's manifest, config and annotations (no layer download).
     Inspect(inspect::InspectArgs),
+    /// List the tags of a repository.
+    Tags(tags::TagsArgs),
 }
 
 /// Flags shared by commands that reach a registry.
@@ -40,19 +45,29 @@ struct RegistryArgs {
     /// Use plain HTTP for this registry (loopback registries always do).
     #[arg(long)]
     insecure: bool,
+    /// Registry user name (else WASH_REG_USER, wasmcloud.toml, Docker's config.json).
+    #[arg(short = 'u', long = "user", value_name = "USER", requires = "password")]
+    user: Option<String>,
+    /// Registry password or token (else WASH_REG_PASSWORD, …).
+    #[arg(short = 'p', long = "password", value_name = "PASSWORD", requires = "user")]
+    password: Option<String>,
 }
 
 impl RegistryArgs {
     fn options(&self, reference: &str, allow_latest: bool) -> RegistryOptions {
         let mut insecure = Vec::new();
         if self.insecure
-            && let Ok(Reference::Registry(r)) = Reference::parse(reference)
+            && let Ok(Reference::Registry(r)) = crate::ops::parse_reference(reference)
         {
             insecure.push(r.registry);
         }
         RegistryOptions {
             insecure,
             allow_latest,
+            credentials: ExplicitCredentials {
+                user: self.user.clone(),
+                password: self.password.clone().map(Secret::new),
+            },
         }
     }
 }
@@ -71,6 +86,7 @@ pub fn run(args: impl IntoIterator<Item = String>) -> i32 {
         Command::Push(args) => (args.output, push::run(args)),
         Command::Pull(args) => (args.output, pull::run(args)),
         Command::Inspect(args) => (args.output, inspect::run(args)),
+        Command::Tags(args) => (args.output, tags::run(args)),
     };
     match result {
         Ok(()) => 0,

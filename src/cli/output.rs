@@ -39,10 +39,6 @@ pub fn print_error(format: OutputFormat, error: &Error) {
     let mut err = std::io::stderr().lock();
     let _ = match format {
         OutputFormat::Text => writeln!(err, "error: {message}"),
-        OutputFormat::Json => writeln!(
-            err,
-            "{}",
-            serde_json::json!({"success": false, "error": message})
-        ),
+        OutputFormat::Json => writeln!(err, "{}", serde_json::json!({"success": false, "error": message})),
     };
 }

@@ -35,10 +35,9 @@ pub fn run(args: &PullArgs) -> Result<()> {
     })?;
     let file = outcome.destination.display().to_string();
     match args.output {
-        OutputFormat::Text => output::print_text(&format!(
-            "Pulled and verified {} ({}) to {file}\n",
-            outcome.reference, outcome.digest
-        )),
+        OutputFormat::Text => {
+            output::print_text(&format!("Pulled and verified {} ({}) to {file}\n", outcome.reference, outcome.digest))
+        }
         OutputFormat::Json => output::print_json(&serde_json::json!({
             "success": true,
             "file": file,

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use super::{OutputFormat, RegistryArgs, output};
 use crate::error::{Error, Result};
 use crate::ops::{PushRequest, push};
+use crate::store::UploadMode;
 
 #[derive(Debug, clap::Args)]
 pub struct PushArgs {
@@ -24,6 +25,9 @@ pub struct PushArgs {
     /// Chunk size in bytes for chunked uploads (implies --chunked).
     #[arg(long, value_name = "BYTES")]
     chunk_size: Option<u64>,
+    /// Always upload in one PUT, whatever the size (for registries with broken chunked uploads).
+    #[arg(long, conflicts_with_all = ["chunked", "chunk_size"])]
+    monolithic_push: bool,
     #[command(flatten)]
     registry: RegistryArgs,
     /// Output format.
@@ -41,21 +45,18 @@ pub fn run(args: &PushArgs) -> Result<()> {
                 .ok_or_else(|| Error::InvalidInput(format!("annotation {a:?} is not KEY=VALUE")))
         })
         .collect::<Result<Vec<_>>>()?;
-    let chunk_size = match (args.chunked, args.chunk_size) {
-        (_, Some(0)) => {
-            return Err(Error::InvalidInput(
-                "--chunk-size must be at least 1".into(),
-            ));
-        }
-        (_, Some(size)) => Some(size),
-        (true, None) => Some(crate::ops::push::DEFAULT_CHUNK_SIZE),
-        (false, None) => None,
+    let upload = match (args.monolithic_push, args.chunked, args.chunk_size) {
+        (_, _, Some(0)) => return Err(Error::InvalidInput("--chunk-size must be at least 1".into())),
+        (_, _, Some(size)) => Some(UploadMode::Chunked(size)),
+        (_, true, None) => Some(UploadMode::Chunked(crate::ops::push::DEFAULT_CHUNK_SIZE)),
+        (true, false, None) => Some(UploadMode::Monolithic),
+        (false, false, None) => None,
     };
     let outcome = push(&PushRequest {
         reference: args.reference.clone(),
         file: args.file.clone(),
         annotations,
-        chunk_size,
+        upload,
         options: args.registry.options(&args.reference, args.allow_latest),
     })?;
     match args.output {

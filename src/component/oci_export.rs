@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use super::Packager;
 use super::bindings::exports::wasmship::packager::oci::{
-    ArtifactInfo, DescriptorInfo, Error as WitError, Guest, PullRequest, PullResult, PushRequest,
-    PushResult, RegistryOptions,
+    ArtifactInfo, DescriptorInfo, Error as WitError, Guest, PullRequest, PullResult, PushRequest, PushResult,
+    RegistryOptions,
 };
 use crate::error::{Error, ErrorKind};
 use crate::oci::Descriptor;
@@ -18,7 +18,7 @@ impl Guest for Packager {
             reference: request.reference,
             file: PathBuf::from(request.file),
             annotations: request.annotations,
-            chunk_size: request.chunked.then_some(ops::push::DEFAULT_CHUNK_SIZE),
+            upload: request.chunked.then_some(crate::store::UploadMode::Chunked(ops::push::DEFAULT_CHUNK_SIZE)),
             options: options(request.options),
         })
         .map_err(to_wit)?;
@@ -51,11 +51,7 @@ impl Guest for Packager {
 
     fn inspect(reference: String, options_in: RegistryOptions) -> Result<ArtifactInfo, WitError> {
         let info = ops::inspect(&reference, &options(options_in)).map_err(to_wit)?;
-        let component = info
-            .wasm_config
-            .as_ref()
-            .and_then(|c| c.component.clone())
-            .unwrap_or_default();
+        let component = info.wasm_config.as_ref().and_then(|c| c.component.clone()).unwrap_or_default();
         let mut manifest = descriptor(&info.manifest);
         manifest.annotations = info.annotations.into_iter().collect();
         Ok(ArtifactInfo {
@@ -73,10 +69,7 @@ impl Guest for Packager {
 }
 
 fn options(o: RegistryOptions) -> ops::RegistryOptions {
-    ops::RegistryOptions {
-        insecure: o.insecure,
-        allow_latest: o.allow_latest,
-    }
+    ops::RegistryOptions { insecure: o.insecure, allow_latest: o.allow_latest, credentials: Default::default() }
 }
 
 fn descriptor(d: &Descriptor) -> DescriptorInfo {
@@ -84,12 +77,7 @@ fn descriptor(d: &Descriptor) -> DescriptorInfo {
         media_type: d.media_type.clone(),
         digest: d.digest.to_string(),
         size: d.size,
-        annotations: d
-            .annotations
-            .iter()
-            .flatten()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect(),
+        annotations: d.annotations.iter().flatten().map(|(k, v)| (k.clone(), v.clone())).collect(),
     }
 }
 

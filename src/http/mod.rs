@@ -74,12 +74,7 @@ pub struct Request<'a> {
 impl<'a> Request<'a> {
     /// A request without body or headers.
     pub fn new(method: Method, url: Url) -> Self {
-        Request {
-            method,
-            url,
-            headers: Vec::new(),
-            body: Body::Empty,
-        }
+        Request { method, url, headers: Vec::new(), body: Body::Empty }
     }
 
     /// Add a header.
@@ -105,10 +100,7 @@ pub struct Response {
 impl Response {
     /// The first value of a header (case-insensitive name).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 
     /// Read up to `limit` bytes of the body (for small JSON bodies and errors).
@@ -149,9 +141,6 @@ struct Unavailable;
 #[cfg(not(target_arch = "wasm32"))]
 impl Transport for Unavailable {
     fn send(&self, request: Request<'_>) -> Result<Response, TransportError> {
-        Err(TransportError(format!(
-            "{}: HTTP is only available in the wasmship component",
-            request.url
-        )))
+        Err(TransportError(format!("{}: HTTP is only available in the wasmship component", request.url)))
     }
 }

@@ -21,16 +21,8 @@ pub struct Url {
 
 impl Url {
     /// A URL from its parts.
-    pub fn new(
-        scheme: Scheme,
-        authority: impl Into<String>,
-        path_and_query: impl Into<String>,
-    ) -> Self {
-        Url {
-            scheme,
-            authority: authority.into(),
-            path_and_query: path_and_query.into(),
-        }
+    pub fn new(scheme: Scheme, authority: impl Into<String>, path_and_query: impl Into<String>) -> Self {
+        Url { scheme, authority: authority.into(), path_and_query: path_and_query.into() }
     }
 
     /// Parse an absolute `http://` or `https://` URL.
@@ -74,20 +66,12 @@ impl Url {
         }
         let path = self.path_and_query.split('?').next().unwrap_or("/");
         let base = &path[..path.rfind('/').map_or(0, |i| i + 1)];
-        Some(Url::new(
-            self.scheme,
-            self.authority.clone(),
-            format!("{base}{location}"),
-        ))
+        Some(Url::new(self.scheme, self.authority.clone(), format!("{base}{location}")))
     }
 
     /// Append a query parameter (value already encoded).
     pub fn with_query(mut self, key: &str, value: &str) -> Self {
-        let sep = if self.path_and_query.contains('?') {
-            '&'
-        } else {
-            '?'
-        };
+        let sep = if self.path_and_query.contains('?') { '&' } else { '?' };
         self.path_and_query = format!("{}{sep}{key}={value}", self.path_and_query);
         self
     }
@@ -111,21 +95,14 @@ mod tests {
     fn joins_locations() {
         let base = Url::parse("http://127.0.0.1:5000/v2/a/blobs/uploads/").unwrap();
         assert_eq!(
-            base.join("/v2/a/blobs/uploads/123?_state=x")
-                .unwrap()
-                .to_string(),
+            base.join("/v2/a/blobs/uploads/123?_state=x").unwrap().to_string(),
             "http://127.0.0.1:5000/v2/a/blobs/uploads/123?_state=x"
         );
         assert_eq!(
-            base.join("https://storage.example.com/b?sig=1")
-                .unwrap()
-                .to_string(),
+            base.join("https://storage.example.com/b?sig=1").unwrap().to_string(),
             "https://storage.example.com/b?sig=1"
         );
-        assert_eq!(
-            base.join("456").unwrap().to_string(),
-            "http://127.0.0.1:5000/v2/a/blobs/uploads/456"
-        );
+        assert_eq!(base.join("456").unwrap().to_string(), "http://127.0.0.1:5000/v2/a/blobs/uploads/456");
     }
 
     #[test]

@@ -21,25 +21,22 @@ pub struct WasiHttp;
 
 impl Transport for WasiHttp {
     fn send(&self, mut request: Request<'_>) -> Result<Response, TransportError> {
-        let target = format!("{} {}", request.method.as_str(), request.url);
-        let fail =
-            |what: &str, detail: String| TransportError(format!("{target}: {what}: {detail}"));
+        let path = request.url.path_and_query.split('?').next().unwrap_or("/");
+        let target = format!(
+            "{} {}://{}{path}",
+            request.method.as_str(),
+            scheme_name(request.url.scheme),
+            request.url.authority
+        );
+        let fail = |what: &str, detail: String| TransportError(format!("{target}: {what}: {detail}"));
 
-        let mut entries: Vec<(String, Vec<u8>)> = request
-            .headers
-            .iter()
-            .map(|(n, v)| (n.to_ascii_lowercase(), v.clone().into_bytes()))
-            .collect();
-        if !matches!(request.body, Body::Empty)
-            || matches!(request.method, Method::Put | Method::Post | Method::Patch)
+        let mut entries: Vec<(String, Vec<u8>)> =
+            request.headers.iter().map(|(n, v)| (n.to_ascii_lowercase(), v.clone().into_bytes())).collect();
+        if !matches!(request.body, Body::Empty) || matches!(request.method, Method::Put | Method::Post | Method::Patch)
         {
-            entries.push((
-                "content-length".to_string(),
-                request.body.len().to_string().into_bytes(),
-            ));
+            entries.push(("content-length".to_string(), request.body.len().to_string().into_bytes()));
         }
-        let fields =
-            Fields::from_list(&entries).map_err(|e| fail("invalid header", format!("{e:?}")))?;
+        let fields = Fields::from_list(&entries).map_err(|e| fail("invalid header", format!("{e:?}")))?;
         let outgoing = OutgoingRequest::new(fields);
         let method = match request.method {
             Method::Get => http::Method::Get,
@@ -58,18 +55,10 @@ impl Transport for WasiHttp {
             .and_then(|_| outgoing.set_scheme(Some(&scheme)))
             .and_then(|_| outgoing.set_authority(Some(&request.url.authority)))
             .and_then(|_| outgoing.set_path_with_query(Some(&request.url.path_and_query)))
-            .map_err(|_| {
-                fail(
-                    "invalid request",
-                    "method, scheme, authority or path refused".into(),
-                )
-            })?;
+            .map_err(|_| fail("invalid request", "method, scheme, authority or path refused".into()))?;
 
-        let body = outgoing
-            .body()
-            .map_err(|_| fail("request body", "unavailable".into()))?;
-        let future = outgoing_handler::handle(outgoing, None)
-            .map_err(|e| fail("request failed", describe(&e)))?;
+        let body = outgoing.body().map_err(|_| fail("request body", "unavailable".into()))?;
+        let future = outgoing_handler::handle(outgoing, None).map_err(|e| fail("request failed", describe(&e)))?;
 
         let write_result = write_body(&body, &mut request.body);
         let finish_result = OutgoingBody::finish(body, None);
@@ -93,12 +82,8 @@ impl Transport for WasiHttp {
             .into_iter()
             .map(|(n, v)| (n, String::from_utf8_lossy(&v).into_owned()))
             .collect();
-        let incoming = response
-            .consume()
-            .map_err(|_| fail("response body", "unavailable".into()))?;
-        let stream = incoming
-            .stream()
-            .map_err(|_| fail("response body", "unavailable".into()))?;
+        let incoming = response.consume().map_err(|_| fail("response body", "unavailable".into()))?;
+        let stream = incoming.stream().map_err(|_| fail("response body", "unavailable".into()))?;
         Ok(Response {
             status,
             headers,
@@ -113,18 +98,19 @@ impl Transport for WasiHttp {
     }
 }
 
+fn scheme_name(scheme: Scheme) -> &'static str {
+    match scheme {
+        Scheme::Http => "http",
+        Scheme::Https => "https",
+    }
+}
+
 fn describe(code: &ErrorCode) -> String {
     match code {
-        ErrorCode::DnsError(e) => format!(
-            "DNS lookup failed{}",
-            e.rcode
-                .as_deref()
-                .map(|r| format!(" ({r})"))
-                .unwrap_or_default()
-        ),
-        ErrorCode::ConnectionRefused => {
-            "connection refused (is the registry running and the port right?)".into()
+        ErrorCode::DnsError(e) => {
+            format!("DNS lookup failed{}", e.rcode.as_deref().map(|r| format!(" ({r})")).unwrap_or_default())
         }
+        ErrorCode::ConnectionRefused => "connection refused (is the registry running and the port right?)".into(),
         ErrorCode::ConnectionTimeout => "connection timed out".into(),
         ErrorCode::ConnectionReadTimeout => "timed out reading the response".into(),
         ErrorCode::TlsProtocolError | ErrorCode::TlsAlertReceived(_) => {
@@ -142,9 +128,7 @@ fn write_body(body: &OutgoingBody, source: &mut Body<'_>) -> Result<(), String> 
     if length == 0 {
         return Ok(());
     }
-    let stream = body
-        .write()
-        .map_err(|_| "body stream unavailable".to_string())?;
+    let stream = body.write().map_err(|_| "body stream unavailable".to_string())?;
     match source {
         Body::Empty => {}
         Body::Bytes(bytes) => write_all(&stream, bytes)?,
@@ -153,9 +137,7 @@ fn write_body(body: &OutgoingBody, source: &mut Body<'_>) -> Result<(), String> 
             let mut buf = vec![0u8; WRITE_CHUNK];
             while remaining > 0 {
                 let want = (remaining as usize).min(buf.len());
-                let n = reader
-                    .read(&mut buf[..want])
-                    .map_err(|e| format!("reading source: {e}"))?;
+                let n = reader.read(&mut buf[..want]).map_err(|e| format!("reading source: {e}"))?;
                 if n == 0 {
                     return Err(format!("source ended {remaining} bytes early"));
                 }
@@ -213,10 +195,7 @@ impl Read for BodyReader {
                 }
                 Err(StreamError::Closed) => self.done = true,
                 Err(StreamError::LastOperationFailed(e)) => {
-                    return Err(io::Error::other(format!(
-                        "response body: {}",
-                        e.to_debug_string()
-                    )));
+                    return Err(io::Error::other(format!("response body: {}", e.to_debug_string())));
                 }
             }
         }

@@ -44,10 +44,7 @@ pub struct Digest {
 impl Digest {
     /// The sha256 digest of `bytes`.
     pub fn sha256_of(bytes: &[u8]) -> Self {
-        Digest {
-            algorithm: Algorithm::Sha256,
-            hex: hex::encode(Sha256::digest(bytes)),
-        }
+        Digest { algorithm: Algorithm::Sha256, hex: hex::encode(Sha256::digest(bytes)) }
     }
 
     /// The algorithm.
@@ -72,28 +69,19 @@ impl FromStr for Digest {
 
     fn from_str(s: &str) -> Result<Self, Error> {
         let invalid = |reason: &str| Error::InvalidInput(format!("invalid digest {s:?}: {reason}"));
-        let (alg, hex) = s
-            .split_once(':')
-            .ok_or_else(|| invalid("expected <algorithm>:<hex>, e.g. sha256:…"))?;
+        let (alg, hex) = s.split_once(':').ok_or_else(|| invalid("expected <algorithm>:<hex>, e.g. sha256:…"))?;
         let algorithm = match alg {
             "sha256" => Algorithm::Sha256,
             "sha512" => Algorithm::Sha512,
             _ => return Err(invalid("unsupported algorithm (sha256 or sha512)")),
         };
         if hex.len() != algorithm.hex_len() {
-            return Err(invalid(&format!(
-                "{} hex digits expected, found {}",
-                algorithm.hex_len(),
-                hex.len()
-            )));
+            return Err(invalid(&format!("{} hex digits expected, found {}", algorithm.hex_len(), hex.len())));
         }
         if !hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
             return Err(invalid("only lowercase hex digits are allowed"));
         }
-        Ok(Digest {
-            algorithm,
-            hex: hex.to_string(),
-        })
+        Ok(Digest { algorithm, hex: hex.to_string() })
     }
 }
 
@@ -130,11 +118,7 @@ impl<W: Write> DigestWriter<W> {
             Algorithm::Sha256 => Hasher::Sha256(Sha256::new()),
             Algorithm::Sha512 => Hasher::Sha512(Sha512::new()),
         };
-        DigestWriter {
-            inner,
-            hasher,
-            written: 0,
-        }
+        DigestWriter { inner, hasher, written: 0 }
     }
 
     /// Bytes written so far.
@@ -162,11 +146,7 @@ impl<W: Write> DigestWriter<W> {
         if let Some(size) = size
             && size != written
         {
-            return Err(Error::SizeMismatch {
-                what: what.to_string(),
-                expected: size,
-                actual: written,
-            });
+            return Err(Error::SizeMismatch { what: what.to_string(), expected: size, actual: written });
         }
         if &actual != expected {
             return Err(Error::DigestMismatch {

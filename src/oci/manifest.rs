@@ -61,10 +61,7 @@ impl ImageManifest {
     pub fn to_raw(&self) -> RawManifest {
         let bytes = serde_json::to_vec(self).expect("manifest serialises");
         RawManifest {
-            media_type: self
-                .media_type
-                .clone()
-                .unwrap_or_else(|| media_type::OCI_MANIFEST.to_string()),
+            media_type: self.media_type.clone().unwrap_or_else(|| media_type::OCI_MANIFEST.to_string()),
             digest: Digest::sha256_of(&bytes),
             bytes,
         }
@@ -74,32 +71,21 @@ impl ImageManifest {
 impl RawManifest {
     /// Wrap bytes received from a store, taking their digest.
     pub fn from_bytes(media_type: impl Into<String>, bytes: Vec<u8>) -> Self {
-        RawManifest {
-            media_type: media_type.into(),
-            digest: Digest::sha256_of(&bytes),
-            bytes,
-        }
+        RawManifest { media_type: media_type.into(), digest: Digest::sha256_of(&bytes), bytes }
     }
 
     /// The descriptor of this manifest.
     pub fn descriptor(&self) -> Descriptor {
-        Descriptor::new(
-            self.media_type.clone(),
-            self.digest.clone(),
-            self.bytes.len() as u64,
-        )
+        Descriptor::new(self.media_type.clone(), self.digest.clone(), self.bytes.len() as u64)
     }
 
     /// Parse the bytes by media type. When the store gave no usable media type
     /// (some registries answer `application/json`), the JSON's own `mediaType`
     /// field or its shape decides.
     pub fn parse(&self) -> Result<Manifest, Error> {
-        let invalid = |e: serde_json::Error| {
-            Error::InvalidInput(format!("manifest {} is not valid JSON: {e}", self.digest))
-        };
-        let declared = if media_type::is_image_manifest(&self.media_type)
-            || media_type::is_index(&self.media_type)
-        {
+        let invalid =
+            |e: serde_json::Error| Error::InvalidInput(format!("manifest {} is not valid JSON: {e}", self.digest));
+        let declared = if media_type::is_image_manifest(&self.media_type) || media_type::is_index(&self.media_type) {
             self.media_type.clone()
         } else {
             #[derive(Deserialize)]
@@ -116,18 +102,11 @@ impl RawManifest {
             }
         };
         if media_type::is_image_manifest(&declared) {
-            Ok(Manifest::Image(Box::new(
-                serde_json::from_slice(&self.bytes).map_err(invalid)?,
-            )))
+            Ok(Manifest::Image(Box::new(serde_json::from_slice(&self.bytes).map_err(invalid)?)))
         } else if media_type::is_index(&declared) {
-            Ok(Manifest::Index(
-                serde_json::from_slice(&self.bytes).map_err(invalid)?,
-            ))
+            Ok(Manifest::Index(serde_json::from_slice(&self.bytes).map_err(invalid)?))
         } else {
-            Err(Error::UnsupportedMediaType {
-                media_type: declared,
-                context: format!("manifest {}", self.digest),
-            })
+            Err(Error::UnsupportedMediaType { media_type: declared, context: format!("manifest {}", self.digest) })
         }
     }
 }
@@ -150,9 +129,6 @@ mod tests {
             "application/json",
             br#"{"schemaVersion":1,"mediaType":"application/vnd.docker.distribution.manifest.v1+json"}"#.to_vec(),
         );
-        assert!(matches!(
-            raw.parse(),
-            Err(Error::UnsupportedMediaType { .. })
-        ));
+        assert!(matches!(raw.parse(), Err(Error::UnsupportedMediaType { .. })));
     }
 }

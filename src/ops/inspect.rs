@@ -5,10 +5,10 @@ use std::collections::BTreeMap;
 
 use super::resolve::resolve;
 use super::{RegistryOptions, open_store};
+use crate::auth::Access;
 use crate::error::{Error, Result};
 use crate::oci::media_type::WASM_CONFIG;
 use crate::oci::{CONFIG_MAX_BYTES, Descriptor, WasmConfig};
-use crate::reference::Reference;
 
 /// What `inspect` reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,8 +25,8 @@ pub struct ArtifactInfo {
 
 /// Inspect an artifact.
 pub fn inspect(reference: &str, options: &RegistryOptions) -> Result<ArtifactInfo> {
-    let reference = Reference::parse(reference)?;
-    let mut store = open_store(&reference, options, false)?;
+    let reference = super::parse_reference(reference)?;
+    let mut store = open_store(&reference, options, Access::Pull)?;
     let resolved = resolve(store.as_mut(), &reference, None)?;
     let config = &resolved.manifest.config;
     let wasm_config = if config.media_type == WASM_CONFIG {
@@ -39,10 +39,7 @@ pub fn inspect(reference: &str, options: &RegistryOptions) -> Result<ArtifactInf
         let mut bytes = Vec::new();
         store.blob_get(config, &mut bytes)?;
         Some(serde_json::from_slice::<WasmConfig>(&bytes).map_err(|e| {
-            Error::InvalidInput(format!(
-                "config {} of {reference} is not a valid Wasm config: {e}",
-                config.digest
-            ))
+            Error::InvalidInput(format!("config {} of {reference} is not a valid Wasm config: {e}", config.digest))
         })?)
     } else {
         None

@@ -6,17 +6,22 @@ pub mod inspect;
 pub mod pull;
 pub mod push;
 mod resolve;
+mod tags;
 
 pub use inspect::{ArtifactInfo, inspect};
 pub use pull::{PullOutcome, PullRequest, pull};
 pub use push::{PushOutcome, PushRequest, push};
+pub use tags::tags;
 
+use crate::auth::Access;
+use crate::config::wasmcloud::ProjectConfig;
+use crate::config::{ExplicitCredentials, credential_for};
 use crate::error::Result;
 use crate::http::default_transport;
-use crate::reference::Reference;
+use crate::reference::{LAYOUT_SCHEME, Reference, names_registry};
 use crate::store::Store;
 use crate::store::layout::LayoutStore;
-use crate::store::registry::{RegistryClient, RegistryStore};
+use crate::store::registry::{ClientOptions, RegistryClient, RegistryStore};
 
 /// How registries are reached and which references are allowed.
 #[derive(Debug, Clone, Default)]
@@ -25,26 +30,43 @@ pub struct RegistryOptions {
     pub insecure: Vec<String>,
     /// Allow `:latest` and untagged references for push and pull.
     pub allow_latest: bool,
+    /// Credentials given explicitly (flags); others come from configuration.
+    pub credentials: ExplicitCredentials,
 }
 
-/// Open the store a reference names. Layouts are created on demand when
-/// `create` is set (push); otherwise they must exist.
-pub fn open_store(
-    reference: &Reference,
-    options: &RegistryOptions,
-    create: bool,
-) -> Result<Box<dyn Store>> {
+/// Parse a reference; one without a registry host resolves against the
+/// project's `wasmcloud.toml` `[registry] url` when there is one.
+pub fn parse_reference(input: &str) -> Result<Reference> {
+    let input = input.trim();
+    if !input.starts_with(LAYOUT_SCHEME)
+        && !names_registry(input)
+        && let Some(url) = ProjectConfig::load().and_then(|p| p.registry_url)
+    {
+        return Reference::parse(&format!("{url}/{input}"));
+    }
+    Reference::parse(input)
+}
+
+/// Open the store a reference names, for `access`. Layouts are created on
+/// demand for pushes; otherwise they must exist.
+pub fn open_store(reference: &Reference, options: &RegistryOptions, access: Access) -> Result<Box<dyn Store>> {
     match reference {
         Reference::Registry(r) => {
-            let client = RegistryClient::new(default_transport(), r, &options.insecure);
+            let mut insecure = options.insecure.clone();
+            if access == Access::PullPush
+                && let Some(project) = ProjectConfig::load()
+                && project.push_insecure
+                && project.registry_url.as_deref() == Some(r.registry.as_str())
+            {
+                insecure.push(r.registry.clone());
+            }
+            let credential = credential_for(&r.registry, &options.credentials).map(|(c, _)| c);
+            let client = RegistryClient::new(default_transport(), r, access, ClientOptions { insecure, credential });
             Ok(Box::new(RegistryStore::new(client, r)))
         }
         Reference::Layout(l) => {
-            let store = if create {
-                LayoutStore::create(&l.dir)?
-            } else {
-                LayoutStore::open(&l.dir)?
-            };
+            let store =
+                if access == Access::PullPush { LayoutStore::create(&l.dir)? } else { LayoutStore::open(&l.dir)? };
             Ok(Box::new(store))
         }
     }

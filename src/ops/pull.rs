@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::resolve::resolve;
 use super::{RegistryOptions, open_store};
+use crate::auth::Access;
 use crate::error::{Error, Result};
 use crate::fsutil::{TempFile, parent_dir};
 use crate::oci::media_type::is_wasm_layer;
@@ -38,15 +39,11 @@ pub struct PullOutcome {
 
 /// Pull the Wasm layer of an artifact into a file.
 pub fn pull(request: &PullRequest) -> Result<PullOutcome> {
-    let reference = Reference::parse(&request.reference)?;
+    let reference = super::parse_reference(&request.reference)?;
     reference.check_latest_policy("pulling", request.options.allow_latest)?;
-    let expected = request
-        .expected_digest
-        .as_deref()
-        .map(str::parse::<Digest>)
-        .transpose()?;
+    let expected = request.expected_digest.as_deref().map(str::parse::<Digest>).transpose()?;
 
-    let mut store = open_store(&reference, &request.options, false)?;
+    let mut store = open_store(&reference, &request.options, Access::Pull)?;
     let resolved = resolve(store.as_mut(), &reference, expected.as_ref())?;
     let layer = wasm_layer(&resolved.manifest, &reference)?.clone();
     let destination = destination(request.destination.as_deref(), &reference);
@@ -69,27 +66,13 @@ pub fn pull(request: &PullRequest) -> Result<PullOutcome> {
 }
 
 /// The single Wasm layer of a manifest.
-pub fn wasm_layer<'m>(
-    manifest: &'m ImageManifest,
-    reference: &Reference,
-) -> Result<&'m Descriptor> {
-    let wasm: Vec<&Descriptor> = manifest
-        .layers
-        .iter()
-        .filter(|l| is_wasm_layer(&l.media_type))
-        .collect();
+pub fn wasm_layer<'m>(manifest: &'m ImageManifest, reference: &Reference) -> Result<&'m Descriptor> {
+    let wasm: Vec<&Descriptor> = manifest.layers.iter().filter(|l| is_wasm_layer(&l.media_type)).collect();
     match wasm.as_slice() {
         [one] => Ok(one),
         [] => Err(Error::UnsupportedMediaType {
-            media_type: manifest
-                .layers
-                .iter()
-                .map(|l| l.media_type.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
-            context: format!(
-                "{reference}: no application/wasm layer, so this is not a Wasm component artifact"
-            ),
+            media_type: manifest.layers.iter().map(|l| l.media_type.as_str()).collect::<Vec<_>>().join(", "),
+            context: format!("{reference}: no application/wasm layer, so this is not a Wasm component artifact"),
         }),
         many => Err(Error::InvalidInput(format!(
             "{reference}: {} Wasm layers; a Wasm artifact has exactly one, so refusing to guess",

@@ -2,16 +2,16 @@
 //! does not have yet (streaming the file), then put the manifest.
 
 use std::fs::File;
-use std::io::BufReader;
+use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use super::{RegistryOptions, open_store};
 use crate::artifact::build::rfc3339_utc;
 use crate::artifact::{BuildOptions, analyze, build_artifact};
+use crate::auth::Access;
 use crate::error::{Error, Result};
 use crate::oci::{Descriptor, Digest};
-use crate::reference::Reference;
-use crate::store::{Store, UploadMode};
+use crate::store::{BlobSource, Store, UploadMode};
 use crate::terminal::Progress;
 
 /// Blobs larger than this are uploaded in chunks even when not asked.
@@ -25,8 +25,8 @@ pub struct PushRequest {
     pub reference: String,
     pub file: PathBuf,
     pub annotations: Vec<(String, String)>,
-    /// Chunk size to force chunked uploads; `None` picks by size.
-    pub chunk_size: Option<u64>,
+    /// How to upload the Wasm file; `None` picks by size.
+    pub upload: Option<UploadMode>,
     pub options: RegistryOptions,
 }
 
@@ -46,21 +46,16 @@ pub struct PushOutcome {
 
 /// Push one Wasm file as a CNCF Wasm OCI artifact.
 pub fn push(request: &PushRequest) -> Result<PushOutcome> {
-    let reference = Reference::parse(&request.reference)?;
+    let reference = super::parse_reference(&request.reference)?;
     reference.check_latest_policy("pushing", request.options.allow_latest)?;
     for (key, _) in &request.annotations {
         if key.trim().is_empty() {
-            return Err(Error::InvalidInput(
-                "annotation keys must not be empty (use -a key=value)".into(),
-            ));
+            return Err(Error::InvalidInput("annotation keys must not be empty (use -a key=value)".into()));
         }
     }
 
     let path = &request.file;
-    let file = analyze(
-        &path.display().to_string(),
-        &mut BufReader::new(open(path)?),
-    )?;
+    let file = analyze(&path.display().to_string(), &mut BufReader::new(open(path)?))?;
     let plan = build_artifact(
         &file,
         &BuildOptions {
@@ -79,30 +74,21 @@ pub fn push(request: &PushRequest) -> Result<PushOutcome> {
         });
     }
 
-    let mut store = open_store(&reference, &request.options, true)?;
+    let mut store = open_store(&reference, &request.options, Access::PullPush)?;
     let mut uploaded = 0;
     let mut skipped = 0;
 
     if store.blob_exists(&plan.config_descriptor.digest)? {
         skipped += 1;
     } else {
-        store.blob_put(
-            &plan.config_descriptor,
-            &mut plan.config.as_slice(),
-            UploadMode::Monolithic,
-        )?;
+        store.blob_put(&plan.config_descriptor, &plan.config, UploadMode::Monolithic)?;
         uploaded += 1;
     }
 
     if store.blob_exists(&plan.layer_descriptor.digest)? {
         skipped += 1;
     } else {
-        upload_file(
-            store.as_mut(),
-            path,
-            &plan.layer_descriptor,
-            upload_mode(request.chunk_size, file.size),
-        )?;
+        upload_file(store.as_mut(), path, &plan.layer_descriptor, upload_mode(request.upload, file.size))?;
         uploaded += 1;
     }
 
@@ -117,24 +103,26 @@ pub fn push(request: &PushRequest) -> Result<PushOutcome> {
     })
 }
 
-fn upload_file(
-    store: &mut dyn Store,
-    path: &Path,
-    descriptor: &Descriptor,
-    mode: UploadMode,
-) -> Result<()> {
-    let reader = BufReader::with_capacity(256 * 1024, open(path)?);
-    let mut progress = Progress::new(
-        reader,
-        format!("uploading {}", file_name(path)),
-        descriptor.size,
-    );
-    store.blob_put(descriptor, &mut progress, mode)
+fn upload_file(store: &mut dyn Store, path: &Path, descriptor: &Descriptor, mode: UploadMode) -> Result<()> {
+    store.blob_put(descriptor, &FileSource { path, size: descriptor.size }, mode)
 }
 
-fn upload_mode(chunk_size: Option<u64>, size: u64) -> UploadMode {
-    match chunk_size {
-        Some(chunk) => UploadMode::Chunked(chunk),
+/// The Wasm file as an upload source: each attempt reads it afresh.
+struct FileSource<'a> {
+    path: &'a Path,
+    size: u64,
+}
+
+impl BlobSource for FileSource<'_> {
+    fn open(&self) -> Result<Box<dyn Read + '_>> {
+        let reader = BufReader::with_capacity(256 * 1024, open(self.path)?);
+        Ok(Box::new(Progress::new(reader, format!("uploading {}", file_name(self.path)), self.size)))
+    }
+}
+
+fn upload_mode(requested: Option<UploadMode>, size: u64) -> UploadMode {
+    match requested {
+        Some(mode) => mode,
         None if size > CHUNKED_THRESHOLD => UploadMode::Chunked(DEFAULT_CHUNK_SIZE),
         None => UploadMode::Monolithic,
     }
@@ -145,9 +133,7 @@ fn open(path: &Path) -> Result<File> {
 }
 
 fn file_name(path: &Path) -> String {
-    path.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "component.wasm".to_string())
+    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "component.wasm".to_string())
 }
 
 /// `SOURCE_DATE_EPOCH` when set (reproducible builds), else now.
@@ -162,10 +148,8 @@ fn created_time() -> Result<String> {
             Ok(rfc3339_utc(seconds))
         }
         Err(_) => {
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs())
-                .unwrap_or(0);
+            let now =
+                std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
             Ok(rfc3339_utc(now))
         }
     }

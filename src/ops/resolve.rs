@@ -26,11 +26,7 @@ pub fn selector(reference: &Reference) -> Selector {
 
 /// Fetch and parse the manifest for `reference`; `expected` is a digest the
 /// top-level manifest must have.
-pub fn resolve(
-    store: &mut dyn Store,
-    reference: &Reference,
-    expected: Option<&Digest>,
-) -> Result<Resolved> {
+pub fn resolve(store: &mut dyn Store, reference: &Reference, expected: Option<&Digest>) -> Result<Resolved> {
     let top = store.manifest_get(&selector(reference))?;
     if let Some(expected) = expected
         && &top.digest != expected
@@ -42,10 +38,7 @@ pub fn resolve(
         });
     }
     match top.parse()? {
-        Manifest::Image(manifest) => Ok(Resolved {
-            top,
-            manifest: *manifest,
-        }),
+        Manifest::Image(manifest) => Ok(Resolved { top, manifest: *manifest }),
         Manifest::Index(index) => {
             let chosen = pick_wasm_manifest(&index.manifests).ok_or_else(|| Error::UnsupportedMediaType {
                 media_type: top.media_type.clone(),
@@ -56,10 +49,7 @@ pub fn resolve(
             })?;
             let raw = store.manifest_get(&Selector::Digest(chosen.digest.clone()))?;
             match raw.parse()? {
-                Manifest::Image(manifest) => Ok(Resolved {
-                    top,
-                    manifest: *manifest,
-                }),
+                Manifest::Image(manifest) => Ok(Resolved { top, manifest: *manifest }),
                 Manifest::Index(_) => Err(Error::UnsupportedMediaType {
                     media_type: raw.media_type.clone(),
                     context: format!("{reference}: nested indexes"),
@@ -73,14 +63,6 @@ pub fn resolve(
 fn pick_wasm_manifest(entries: &[Descriptor]) -> Option<&Descriptor> {
     entries
         .iter()
-        .find(|d| {
-            d.platform
-                .as_ref()
-                .is_some_and(|p| p.architecture == ARCHITECTURE_WASM)
-        })
-        .or(if entries.len() == 1 {
-            entries.first()
-        } else {
-            None
-        })
+        .find(|d| d.platform.as_ref().is_some_and(|p| p.architecture == ARCHITECTURE_WASM))
+        .or(if entries.len() == 1 { entries.first() } else { None })
 }

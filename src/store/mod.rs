@@ -27,6 +27,19 @@ impl std::fmt::Display for Selector {
     }
 }
 
+/// Content to upload that can be read again from the start, so an upload
+/// that failed halfway restarts cleanly.
+pub trait BlobSource {
+    /// A reader positioned at the start of the content.
+    fn open(&self) -> Result<Box<dyn Read + '_>>;
+}
+
+impl BlobSource for Vec<u8> {
+    fn open(&self) -> Result<Box<dyn Read + '_>> {
+        Ok(Box::new(self.as_slice()))
+    }
+}
+
 /// How blobs are uploaded (registries only; a layout just writes files).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UploadMode {
@@ -50,13 +63,9 @@ pub trait Store {
     /// Whether a blob is present.
     fn blob_exists(&mut self, digest: &Digest) -> Result<bool>;
 
-    /// Stream `content` (exactly `descriptor.size` bytes) into the store.
-    fn blob_put(
-        &mut self,
-        descriptor: &Descriptor,
-        content: &mut dyn Read,
-        mode: UploadMode,
-    ) -> Result<()>;
+    /// Stream the content of `source` (exactly `descriptor.size` bytes) into
+    /// the store. A failed attempt may reopen the source and start over.
+    fn blob_put(&mut self, descriptor: &Descriptor, source: &dyn BlobSource, mode: UploadMode) -> Result<()>;
 
     /// Stream a blob into `sink`, verifying it against `descriptor`.
     fn blob_get(&mut self, descriptor: &Descriptor, sink: &mut dyn Write) -> Result<()>;

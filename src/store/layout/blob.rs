@@ -9,11 +9,7 @@ use crate::error::{Error, Result};
 use crate::fsutil::TempFile;
 use crate::oci::{Descriptor, DigestWriter};
 
-pub(super) fn put(
-    store: &LayoutStore,
-    descriptor: &Descriptor,
-    content: &mut dyn Read,
-) -> Result<()> {
+pub(super) fn put(store: &LayoutStore, descriptor: &Descriptor, content: &mut dyn Read) -> Result<()> {
     let target = store.blob_path(&descriptor.digest);
     if target.is_file() {
         return Ok(());
@@ -24,27 +20,18 @@ pub(super) fn put(
     let copied = io::copy(&mut content.take(descriptor.size + 1), &mut writer)
         .map_err(|e| Error::io(&tmp_name, "write blob", e))?;
     let _ = copied;
-    writer.verify(
-        &format!("blob {}", descriptor.digest),
-        &descriptor.digest,
-        Some(descriptor.size),
-    )?;
+    writer.verify(&format!("blob {}", descriptor.digest), &descriptor.digest, Some(descriptor.size))?;
     let dir = crate::fsutil::parent_dir(&target).to_path_buf();
     std::fs::create_dir_all(&dir).map_err(|e| Error::io(dir.display(), "create directory", e))?;
     tmp.persist(&target)
 }
 
-pub(super) fn get(
-    store: &LayoutStore,
-    descriptor: &Descriptor,
-    sink: &mut dyn Write,
-) -> Result<()> {
+pub(super) fn get(store: &LayoutStore, descriptor: &Descriptor, sink: &mut dyn Write) -> Result<()> {
     let path = store.blob_path(&descriptor.digest);
     let mut file = File::open(&path).map_err(|e| match e.kind() {
-        io::ErrorKind::NotFound => Error::NotFound {
-            what: format!("blob {}", descriptor.digest),
-            location: store.location_string(),
-        },
+        io::ErrorKind::NotFound => {
+            Error::NotFound { what: format!("blob {}", descriptor.digest), location: store.location_string() }
+        }
         _ => Error::io(path.display(), "open blob", e),
     })?;
     let mut writer = DigestWriter::new(sink, descriptor.digest.algorithm());

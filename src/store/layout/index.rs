@@ -39,9 +39,8 @@ impl LayoutIndex {
     pub fn load(root: &Path) -> Result<Self> {
         let path = root.join("index.json");
         let bytes = std::fs::read(&path).map_err(|e| Error::io(path.display(), "read", e))?;
-        serde_json::from_slice(&bytes).map_err(|e| {
-            Error::InvalidInput(format!("{}: not a valid OCI index: {e}", path.display()))
-        })
+        serde_json::from_slice(&bytes)
+            .map_err(|e| Error::InvalidInput(format!("{}: not a valid OCI index: {e}", path.display())))
     }
 
     /// Replace `index.json` atomically.
@@ -53,9 +52,7 @@ impl LayoutIndex {
 
     /// The manifest tagged `tag`.
     pub fn find_tag(&self, tag: &str) -> Option<&Descriptor> {
-        self.manifests
-            .iter()
-            .find(|d| d.annotation(REF_NAME) == Some(tag))
+        self.manifests.iter().find(|d| d.annotation(REF_NAME) == Some(tag))
     }
 
     /// The entry for `digest`, if listed.
@@ -67,12 +64,8 @@ impl LayoutIndex {
     pub fn set(&mut self, mut descriptor: Descriptor, tag: Option<&str>) {
         match tag {
             Some(tag) => {
-                self.manifests
-                    .retain(|d| d.annotation(REF_NAME) != Some(tag));
-                descriptor
-                    .annotations
-                    .get_or_insert_with(BTreeMap::new)
-                    .insert(REF_NAME.to_string(), tag.to_string());
+                self.manifests.retain(|d| d.annotation(REF_NAME) != Some(tag));
+                descriptor.annotations.get_or_insert_with(BTreeMap::new).insert(REF_NAME.to_string(), tag.to_string());
                 self.manifests.push(descriptor);
             }
             None => {
@@ -85,11 +78,8 @@ impl LayoutIndex {
 
     /// All tags.
     pub fn tags(&self) -> Vec<String> {
-        let mut tags: Vec<String> = self
-            .manifests
-            .iter()
-            .filter_map(|d| d.annotation(REF_NAME).map(str::to_string))
-            .collect();
+        let mut tags: Vec<String> =
+            self.manifests.iter().filter_map(|d| d.annotation(REF_NAME).map(str::to_string)).collect();
         tags.sort();
         tags
     }

@@ -24,26 +24,19 @@ pub(super) fn head(store: &LayoutStore, selector: &Selector) -> Result<Option<De
 }
 
 pub(super) fn get(store: &LayoutStore, selector: &Selector) -> Result<RawManifest> {
-    let descriptor = head(store, selector)?.ok_or_else(|| Error::NotFound {
-        what: format!("manifest {selector}"),
-        location: store.location(),
-    })?;
+    let descriptor = head(store, selector)?
+        .ok_or_else(|| Error::NotFound { what: format!("manifest {selector}"), location: store.location() })?;
     read_verified(store, &descriptor, true)
 }
 
 /// Read a manifest blob, check its digest (and size when `check_size`), and
 /// learn its media type from the descriptor or the JSON.
-fn read_verified(
-    store: &LayoutStore,
-    descriptor: &Descriptor,
-    check_size: bool,
-) -> Result<RawManifest> {
+fn read_verified(store: &LayoutStore, descriptor: &Descriptor, check_size: bool) -> Result<RawManifest> {
     let path = store.blob_path(&descriptor.digest);
     let file = File::open(&path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => Error::NotFound {
-            what: format!("manifest blob {}", descriptor.digest),
-            location: store.location(),
-        },
+        std::io::ErrorKind::NotFound => {
+            Error::NotFound { what: format!("manifest blob {}", descriptor.digest), location: store.location() }
+        }
         _ => Error::io(path.display(), "open manifest", e),
     })?;
     let mut bytes = Vec::new();
@@ -56,11 +49,8 @@ fn read_verified(
             limit: MANIFEST_MAX_BYTES,
         });
     }
-    let media_type = if descriptor.media_type.is_empty() {
-        probe_media_type(&bytes)
-    } else {
-        descriptor.media_type.clone()
-    };
+    let media_type =
+        if descriptor.media_type.is_empty() { probe_media_type(&bytes) } else { descriptor.media_type.clone() };
     let raw = RawManifest::from_bytes(media_type, bytes);
     let what = format!("manifest {} in {}", descriptor.digest, store.location());
     if raw.digest != descriptor.digest {
@@ -71,11 +61,7 @@ fn read_verified(
         });
     }
     if check_size && raw.bytes.len() as u64 != descriptor.size {
-        return Err(Error::SizeMismatch {
-            what,
-            expected: descriptor.size,
-            actual: raw.bytes.len() as u64,
-        });
+        return Err(Error::SizeMismatch { what, expected: descriptor.size, actual: raw.bytes.len() as u64 });
     }
     Ok(raw)
 }
@@ -94,11 +80,7 @@ fn probe_media_type(bytes: &[u8]) -> String {
 
 pub(super) fn put(store: &mut LayoutStore, raw: &RawManifest, tag: Option<&str>) -> Result<()> {
     let descriptor = raw.descriptor();
-    store.blob_put(
-        &descriptor,
-        &mut raw.bytes.as_slice(),
-        UploadMode::Monolithic,
-    )?;
+    store.blob_put(&descriptor, &raw.bytes, UploadMode::Monolithic)?;
     let mut index = LayoutIndex::load(store.root())?;
     index.set(descriptor, tag);
     index.save(store.root())

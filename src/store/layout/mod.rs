@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 use crate::oci::{Descriptor, Digest, RawManifest};
-use crate::store::{Selector, Store, UploadMode};
+use crate::store::{BlobSource, Selector, Store, UploadMode};
 
 pub use index::LayoutIndex;
 
@@ -62,10 +62,7 @@ impl LayoutStore {
 
     /// Where a blob lives. The digest type guarantees a safe file name.
     pub fn blob_path(&self, digest: &Digest) -> PathBuf {
-        self.root
-            .join("blobs")
-            .join(digest.algorithm().name())
-            .join(digest.hex())
+        self.root.join("blobs").join(digest.algorithm().name()).join(digest.hex())
     }
 
     fn ingest_dir(&self) -> PathBuf {
@@ -82,13 +79,8 @@ impl Store for LayoutStore {
         Ok(self.blob_path(digest).is_file())
     }
 
-    fn blob_put(
-        &mut self,
-        descriptor: &Descriptor,
-        content: &mut dyn std::io::Read,
-        _mode: UploadMode,
-    ) -> Result<()> {
-        blob::put(self, descriptor, content)
+    fn blob_put(&mut self, descriptor: &Descriptor, source: &dyn BlobSource, _mode: UploadMode) -> Result<()> {
+        blob::put(self, descriptor, &mut source.open()?)
     }
 
     fn blob_get(&mut self, descriptor: &Descriptor, sink: &mut dyn std::io::Write) -> Result<()> {

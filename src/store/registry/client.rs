@@ -1,49 +1,63 @@
 //! The registry client: base URL and scheme policy (plain HTTP only for
-//! loopback and hosts named insecure), sending requests, following redirects
-//! without leaking `Authorization` to other hosts, and mapping unexpected
-//! statuses to typed errors. Authentication plugs in here.
+//! loopback and hosts named insecure), authentication through an
+//! [`auth::Session`](crate::auth::Session), retries of replayable requests,
+//! redirects without leaking `Authorization` to other hosts, and typed errors
+//! for unexpected statuses.
 
+use crate::auth::{Access, Credential, Session};
 use crate::error::{Error, Result};
 use crate::http::{Method, Request, Response, Scheme, Transport, Url};
 use crate::reference::RegistryReference;
 
 use super::errors;
+use super::retry::{Attempts, RetryPolicy, is_retryable_status};
 
 /// Redirects followed before giving up.
 const MAX_REDIRECTS: usize = 5;
 /// Error bodies read at most this much.
 const ERROR_BODY_MAX: u64 = 64 * 1024;
 
-/// Talks to one registry.
+/// How to reach a registry.
+#[derive(Debug, Clone, Default)]
+pub struct ClientOptions {
+    /// Hosts (`host` or `host:port`) reached over plain HTTP; loopback always is.
+    pub insecure: Vec<String>,
+    /// What to present when the registry asks.
+    pub credential: Option<Credential>,
+}
+
+/// Talks to one repository of one registry.
 pub struct RegistryClient {
     transport: Box<dyn Transport>,
     registry: String,
     scheme: Scheme,
     api_host: String,
+    session: Session,
+    retry: RetryPolicy,
 }
 
 impl RegistryClient {
-    /// A client for the registry of `reference`. `insecure` lists hosts
-    /// (`host` or `host:port`) reached over plain HTTP; loopback always is.
+    /// A client for the repository of `reference`, for `access`.
     pub fn new(
         transport: Box<dyn Transport>,
         reference: &RegistryReference,
-        insecure: &[String],
+        access: Access,
+        options: ClientOptions,
     ) -> Self {
-        let named_insecure = insecure.iter().any(|h| {
-            h.eq_ignore_ascii_case(&reference.registry)
-                || h.eq_ignore_ascii_case(reference.hostname())
-        });
-        let scheme = if reference.is_loopback() || named_insecure {
-            Scheme::Http
-        } else {
-            Scheme::Https
-        };
+        let named_insecure = options
+            .insecure
+            .iter()
+            .any(|h| h.eq_ignore_ascii_case(&reference.registry) || h.eq_ignore_ascii_case(reference.hostname()));
+        let scheme = if reference.is_loopback() || named_insecure { Scheme::Http } else { Scheme::Https };
+        let session =
+            Session::new(&reference.registry, &reference.repository, access, options.credential, options.insecure);
         RegistryClient {
             transport,
             registry: reference.registry.clone(),
             scheme,
             api_host: reference.api_host().to_string(),
+            session,
+            retry: RetryPolicy::default(),
         }
     }
 
@@ -57,59 +71,130 @@ impl RegistryClient {
         Url::new(self.scheme, self.api_host.clone(), path_and_query)
     }
 
-    /// Send one request.
-    pub fn send(&self, request: Request<'_>) -> Result<Response> {
-        let target = format!("{} {}", request.method.as_str(), request.url);
+    fn send_raw(&self, request: Request<'_>) -> Result<Response> {
+        let target = format!("{} {}", request.method.as_str(), redact_query(&request.url));
         self.transport.send(request).map_err(|e| Error::Transport {
             target: self.registry.clone(),
-            detail: if e.0.starts_with(&target) {
-                e.0
-            } else {
-                format!("{target}: {}", e.0)
-            },
+            detail: if e.0.starts_with(request_prefix(&target)) { e.0 } else { format!("{target}: {}", e.0) },
         })
     }
 
-    /// Send a bodiless request, following redirects (blob downloads may be
-    /// sent to object storage). Headers named `authorization` are dropped when
-    /// a redirect leaves the registry's host.
-    pub fn send_following_redirects(
-        &self,
-        method: Method,
-        url: Url,
-        headers: &[(&str, String)],
-    ) -> Result<Response> {
-        let mut url = url;
-        for _ in 0..=MAX_REDIRECTS {
-            let same_host = url.authority.eq_ignore_ascii_case(&self.api_host);
+    /// Send a request that can be rebuilt (no streamed body): with
+    /// authorization, re-authenticating once on a 401, and retrying
+    /// connection errors, 429 and 5xx with backoff.
+    pub fn send<'a>(&self, make: &dyn Fn() -> Request<'a>) -> Result<Response> {
+        let mut attempts = Attempts::new(self.retry);
+        let mut reauthenticated = false;
+        loop {
+            let mut request = make();
+            if let Some(authorization) = self.session.authorization(self.transport.as_ref())? {
+                request = request.header("authorization", authorization);
+            }
+            attempts.begin();
+            match self.send_raw(request) {
+                Ok(response) if response.status == 401 && !reauthenticated => {
+                    self.session.on_unauthorized(self.transport.as_ref(), response.header("www-authenticate"))?;
+                    reauthenticated = true;
+                }
+                Ok(response) if is_retryable_status(response.status) => {
+                    let retry_after = response.header("retry-after").map(str::to_string);
+                    if !attempts.wait_for_retry(retry_after.as_deref()) {
+                        return Ok(response);
+                    }
+                }
+                Ok(response) => return Ok(response),
+                Err(e) if matches!(e, Error::Transport { .. }) => {
+                    if !attempts.wait_for_retry(None) {
+                        return Err(e);
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Send a request whose body streams (and so cannot be replayed here),
+    /// with the current authorization. A 401 renews authorization before the
+    /// response is returned, so the caller's retry of the whole operation
+    /// will present fresh credentials.
+    pub fn send_streaming(&self, mut request: Request<'_>) -> Result<Response> {
+        if let Some(authorization) = self.session.authorization(self.transport.as_ref())? {
+            request = request.header("authorization", authorization);
+        }
+        let response = self.send_raw(request)?;
+        if response.status == 401 {
+            self.session.on_unauthorized(self.transport.as_ref(), response.header("www-authenticate"))?;
+        }
+        Ok(response)
+    }
+
+    /// Send a bodiless request through [`send`](Self::send), then follow
+    /// redirects (blob downloads may be sent to object storage). Requests to
+    /// another host carry no `Authorization`.
+    pub fn send_following_redirects(&self, method: Method, url: Url, accept: Option<&str>) -> Result<Response> {
+        let build = |url: &Url| {
             let mut request = Request::new(method, url.clone());
-            for (name, value) in headers {
-                if same_host || !name.eq_ignore_ascii_case("authorization") {
-                    request = request.header(name, value.clone());
+            if let Some(accept) = accept {
+                request = request.header("accept", accept);
+            }
+            request
+        };
+        let mut response = self.send(&|| build(&url))?;
+        let mut current = url.clone();
+        for _ in 0..MAX_REDIRECTS {
+            if !matches!(response.status, 301 | 302 | 303 | 307 | 308) {
+                return Ok(response);
+            }
+            let location = response.header("location").ok_or_else(|| Error::Registry {
+                registry: self.registry.clone(),
+                action: format!("{} {}", method.as_str(), current.path_and_query),
+                subject: String::new(),
+                status: response.status,
+                code: None,
+                message: Some("redirect without Location header".into()),
+            })?;
+            let next = current.join(location).ok_or_else(|| Error::Transport {
+                target: self.registry.clone(),
+                detail: format!("unusable redirect location {location:?}"),
+            })?;
+            current = next;
+            response = if current.authority.eq_ignore_ascii_case(&self.api_host) && current.scheme == self.scheme {
+                let target = current.clone();
+                self.send(&|| build(&target))?
+            } else {
+                let target = current.clone();
+                self.send_unauthenticated(&|| build(&target))?
+            };
+        }
+        if matches!(response.status, 301 | 302 | 303 | 307 | 308) {
+            return Err(Error::Transport {
+                target: self.registry.clone(),
+                detail: format!("more than {MAX_REDIRECTS} redirects"),
+            });
+        }
+        Ok(response)
+    }
+
+    /// Send to a host outside the registry (object storage): retries, no credentials.
+    fn send_unauthenticated<'a>(&self, make: &dyn Fn() -> Request<'a>) -> Result<Response> {
+        let mut attempts = Attempts::new(self.retry);
+        loop {
+            attempts.begin();
+            match self.send_raw(make()) {
+                Ok(response) if is_retryable_status(response.status) => {
+                    let retry_after = response.header("retry-after").map(str::to_string);
+                    if !attempts.wait_for_retry(retry_after.as_deref()) {
+                        return Ok(response);
+                    }
+                }
+                Ok(response) => return Ok(response),
+                Err(e) => {
+                    if !attempts.wait_for_retry(None) {
+                        return Err(e);
+                    }
                 }
             }
-            let response = self.send(request)?;
-            if matches!(response.status, 301 | 302 | 303 | 307 | 308) {
-                let location = response.header("location").ok_or_else(|| Error::Registry {
-                    registry: self.registry.clone(),
-                    action: format!("{} {}", method.as_str(), url.path_and_query),
-                    subject: String::new(),
-                    status: response.status,
-                    code: None,
-                    message: Some("redirect without Location header".into()),
-                })?;
-                url = url.join(location).ok_or_else(|| Error::Transport {
-                    target: self.registry.clone(),
-                    detail: format!("unusable redirect location {location:?}"),
-                })?;
-                continue;
-            }
-            return Ok(response);
         }
-        Err(Error::Transport {
-            target: self.registry.clone(),
-            detail: format!("more than {MAX_REDIRECTS} redirects"),
-        })
     }
 
     /// Turn an unexpected response into an error naming the action and subject.
@@ -117,4 +202,23 @@ impl RegistryClient {
         let body = response.read_body(ERROR_BODY_MAX).unwrap_or_default();
         errors::from_response(&self.registry, response.status, &body, action, subject)
     }
+
+    /// The retry policy (uploads retry whole sessions with it).
+    pub fn retry_policy(&self) -> RetryPolicy {
+        self.retry
+    }
+}
+
+fn request_prefix(target: &str) -> &str {
+    target.split('?').next().unwrap_or(target)
+}
+
+/// A URL for messages: the query may carry upload state or signed storage
+/// parameters, so it is left out.
+pub fn redact_query(url: &Url) -> String {
+    let mut shown = url.clone();
+    if let Some((path, _)) = shown.path_and_query.split_once('?') {
+        shown.path_and_query = format!("{path}?…");
+    }
+    shown.to_string()
 }

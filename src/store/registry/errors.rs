@@ -20,29 +20,10 @@ struct ErrorEntry {
 }
 
 /// The error for a response with an unexpected `status` and `body`.
-pub fn from_response(
-    registry: &str,
-    status: u16,
-    body: &[u8],
-    action: &str,
-    subject: &str,
-) -> Error {
-    let entries = serde_json::from_slice::<ErrorBody>(body)
-        .map(|b| b.errors)
-        .unwrap_or_default();
-    let code = (!entries.is_empty()).then(|| {
-        entries
-            .iter()
-            .map(|e| e.code.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
-    });
-    let message = entries
-        .iter()
-        .map(|e| e.message.as_str())
-        .filter(|m| !m.is_empty())
-        .collect::<Vec<_>>()
-        .join("; ");
+pub fn from_response(registry: &str, status: u16, body: &[u8], action: &str, subject: &str) -> Error {
+    let entries = serde_json::from_slice::<ErrorBody>(body).map(|b| b.errors).unwrap_or_default();
+    let code = (!entries.is_empty()).then(|| entries.iter().map(|e| e.code.as_str()).collect::<Vec<_>>().join(", "));
+    let message = entries.iter().map(|e| e.message.as_str()).filter(|m| !m.is_empty()).collect::<Vec<_>>().join("; ");
     let message = if message.is_empty() {
         let text = String::from_utf8_lossy(body);
         let text = text.trim();
@@ -54,10 +35,7 @@ pub fn from_response(
     match status {
         401 => Error::Unauthorized {
             registry: registry.to_string(),
-            detail: format!(
-                "{action} {subject}: {}",
-                message.unwrap_or_else(|| "401 Unauthorized".into())
-            ),
+            detail: format!("{action} {subject}: {}", message.unwrap_or_else(|| "401 Unauthorized".into())),
         },
         403 if denied => Error::Unauthorized {
             registry: registry.to_string(),
@@ -67,10 +45,7 @@ pub fn from_response(
             ),
         },
         404 => Error::NotFound {
-            what: format!(
-                "{subject}{}",
-                code.map(|c| format!(" ({c})")).unwrap_or_default()
-            ),
+            what: format!("{subject}{}", code.map(|c| format!(" ({c})")).unwrap_or_default()),
             location: registry.to_string(),
         },
         _ => Error::Registry {
@@ -90,14 +65,11 @@ mod tests {
 
     #[test]
     fn reads_error_codes_and_messages() {
-        let body =
-            br#"{"errors":[{"code":"MANIFEST_INVALID","message":"manifest invalid","detail":{}}]}"#;
+        let body = br#"{"errors":[{"code":"MANIFEST_INVALID","message":"manifest invalid","detail":{}}]}"#;
         let e = from_response("r.io", 400, body, "push manifest", "a:1");
         let text = e.to_string();
         assert!(
-            text.contains("MANIFEST_INVALID")
-                && text.contains("manifest invalid")
-                && text.contains("a:1"),
+            text.contains("MANIFEST_INVALID") && text.contains("manifest invalid") && text.contains("a:1"),
             "{text}"
         );
         assert!(text.contains("400"), "{text}");
@@ -105,13 +77,7 @@ mod tests {
 
     #[test]
     fn maps_statuses_to_kinds() {
-        let e = from_response(
-            "r.io",
-            404,
-            br#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"x"}]}"#,
-            "get",
-            "m",
-        );
+        let e = from_response("r.io", 404, br#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"x"}]}"#, "get", "m");
         assert!(matches!(e, Error::NotFound { .. }));
         let e = from_response("r.io", 401, b"", "get", "m");
         assert!(matches!(e, Error::Unauthorized { .. }));

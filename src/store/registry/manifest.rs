@@ -17,40 +17,23 @@ fn subject(store: &RegistryStore, selector: &Selector) -> String {
 }
 
 fn content_type(response: &Response) -> String {
-    response
-        .header("content-type")
-        .map(|v| v.split(';').next().unwrap_or("").trim().to_string())
-        .unwrap_or_default()
+    response.header("content-type").map(|v| v.split(';').next().unwrap_or("").trim().to_string()).unwrap_or_default()
 }
 
 pub(super) fn head(store: &RegistryStore, selector: &Selector) -> Result<Option<Descriptor>> {
-    let url = store
-        .client
-        .url(&store.path(&format!("manifests/{selector}")));
-    let response = store
-        .client
-        .send(Request::new(Method::Head, url).header("accept", MANIFEST_ACCEPT))?;
+    let url = store.client.url(&store.path(&format!("manifests/{selector}")));
+    let response = store.client.send(&|| Request::new(Method::Head, url.clone()).header("accept", MANIFEST_ACCEPT))?;
     match response.status {
         200 => {}
         404 => return Ok(None),
         _ => {
-            return Err(store.client.unexpected(
-                response,
-                "check manifest",
-                &subject(store, selector),
-            ));
+            return Err(store.client.unexpected(response, "check manifest", &subject(store, selector)));
         }
     }
-    let digest = response
-        .header("docker-content-digest")
-        .and_then(|d| d.parse::<Digest>().ok());
-    let size = response
-        .header("content-length")
-        .and_then(|s| s.trim().parse::<u64>().ok());
+    let digest = response.header("docker-content-digest").and_then(|d| d.parse::<Digest>().ok());
+    let size = response.header("content-length").and_then(|s| s.trim().parse::<u64>().ok());
     match (digest, size) {
-        (Some(digest), Some(size)) => {
-            Ok(Some(Descriptor::new(content_type(&response), digest, size)))
-        }
+        (Some(digest), Some(size)) => Ok(Some(Descriptor::new(content_type(&response), digest, size))),
         // Without a digest header the body has to be fetched to know it.
         _ => get(store, selector).map(|raw| Some(raw.descriptor())),
     }
@@ -58,30 +41,19 @@ pub(super) fn head(store: &RegistryStore, selector: &Selector) -> Result<Option<
 
 pub(super) fn get(store: &RegistryStore, selector: &Selector) -> Result<RawManifest> {
     let subject = subject(store, selector);
-    let url = store
-        .client
-        .url(&store.path(&format!("manifests/{selector}")));
-    let mut response = store
-        .client
-        .send(Request::new(Method::Get, url).header("accept", MANIFEST_ACCEPT))?;
+    let url = store.client.url(&store.path(&format!("manifests/{selector}")));
+    let mut response = store.client.send_following_redirects(Method::Get, url, Some(MANIFEST_ACCEPT))?;
     if response.status != 200 {
         return Err(store.client.unexpected(response, "get manifest", &subject));
     }
-    let announced = response
-        .header("docker-content-digest")
-        .and_then(|d| d.parse::<Digest>().ok());
+    let announced = response.header("docker-content-digest").and_then(|d| d.parse::<Digest>().ok());
     let media_type = content_type(&response);
-    let bytes = response
-        .read_body(MANIFEST_MAX_BYTES + 1)
-        .map_err(|e| Error::Transport {
-            target: store.client.registry().to_string(),
-            detail: format!("get manifest {subject}: {e}"),
-        })?;
+    let bytes = response.read_body(MANIFEST_MAX_BYTES + 1).map_err(|e| Error::Transport {
+        target: store.client.registry().to_string(),
+        detail: format!("get manifest {subject}: {e}"),
+    })?;
     if bytes.len() as u64 > MANIFEST_MAX_BYTES {
-        return Err(Error::SizeLimitExceeded {
-            what: format!("manifest {subject}"),
-            limit: MANIFEST_MAX_BYTES,
-        });
+        return Err(Error::SizeLimitExceeded { what: format!("manifest {subject}"), limit: MANIFEST_MAX_BYTES });
     }
     let raw = RawManifest::from_bytes(media_type, bytes);
     let expected = match selector {
@@ -103,27 +75,21 @@ pub(super) fn get(store: &RegistryStore, selector: &Selector) -> Result<RawManif
 pub(super) fn put(store: &RegistryStore, raw: &RawManifest, tag: Option<&str>) -> Result<()> {
     let selector = tag.map_or_else(|| raw.digest.to_string(), str::to_string);
     let subject = format!("{}:{selector}", store.repository);
-    let url = store
-        .client
-        .url(&store.path(&format!("manifests/{selector}")));
-    let request = Request::new(Method::Put, url)
-        .header("content-type", raw.media_type.clone())
-        .body(Body::Bytes(&raw.bytes));
-    let response = store.client.send(request)?;
+    let url = store.client.url(&store.path(&format!("manifests/{selector}")));
+    let response = store.client.send(&|| {
+        Request::new(Method::Put, url.clone())
+            .header("content-type", raw.media_type.clone())
+            .body(Body::Bytes(&raw.bytes))
+    })?;
     if !matches!(response.status, 200 | 201 | 202 | 204) {
         return Err(store.client.unexpected(response, "push manifest", &subject));
     }
-    if let Some(announced) = response
-        .header("docker-content-digest")
-        .and_then(|d| d.parse::<Digest>().ok())
+    if let Some(announced) = response.header("docker-content-digest").and_then(|d| d.parse::<Digest>().ok())
         && announced.algorithm() == raw.digest.algorithm()
         && announced != raw.digest
     {
         return Err(Error::DigestMismatch {
-            what: format!(
-                "manifest {subject} as stored by {}",
-                store.client.registry()
-            ),
+            what: format!("manifest {subject} as stored by {}", store.client.registry()),
             expected: raw.digest.to_string(),
             actual: announced.to_string(),
         });

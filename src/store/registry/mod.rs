@@ -8,17 +8,18 @@ mod blob;
 mod client;
 mod errors;
 mod manifest;
+mod retry;
 mod tag;
 mod upload;
 
-use std::io::{Read, Write};
+use std::io::Write;
 
-pub use client::RegistryClient;
+pub use client::{ClientOptions, RegistryClient};
 
 use crate::error::Result;
 use crate::oci::{Descriptor, Digest, RawManifest};
 use crate::reference::RegistryReference;
-use crate::store::{Selector, Store, UploadMode};
+use crate::store::{BlobSource, Selector, Store, UploadMode};
 
 /// One repository in a registry.
 pub struct RegistryStore {
@@ -29,10 +30,7 @@ pub struct RegistryStore {
 impl RegistryStore {
     /// The repository named by `reference`, reached through `client`.
     pub fn new(client: RegistryClient, reference: &RegistryReference) -> Self {
-        RegistryStore {
-            client,
-            repository: reference.repository.clone(),
-        }
+        RegistryStore { client, repository: reference.repository.clone() }
     }
 
     fn path(&self, rest: &str) -> String {
@@ -49,13 +47,8 @@ impl Store for RegistryStore {
         blob::exists(self, digest)
     }
 
-    fn blob_put(
-        &mut self,
-        descriptor: &Descriptor,
-        content: &mut dyn Read,
-        mode: UploadMode,
-    ) -> Result<()> {
-        upload::put(self, descriptor, content, mode)
+    fn blob_put(&mut self, descriptor: &Descriptor, source: &dyn BlobSource, mode: UploadMode) -> Result<()> {
+        upload::put(self, descriptor, source, mode)
     }
 
     fn blob_get(&mut self, descriptor: &Descriptor, sink: &mut dyn Write) -> Result<()> {

@@ -19,22 +19,15 @@ pub(super) fn list(store: &RegistryStore) -> Result<Vec<String>> {
     let mut tags = Vec::new();
     let mut url = store.client.url(&store.path("tags/list"));
     for _ in 0..MAX_PAGES {
-        let mut response = store.client.send(Request::new(Method::Get, url.clone()))?;
+        let mut response = store.client.send(&|| Request::new(Method::Get, url.clone()))?;
         if response.status != 200 {
-            return Err(store
-                .client
-                .unexpected(response, "list tags of", &store.repository));
+            return Err(store.client.unexpected(response, "list tags of", &store.repository));
         }
-        let next = response
-            .header("link")
-            .and_then(next_link)
-            .map(str::to_string);
-        let body = response
-            .read_body(TAG_LIST_MAX_BYTES)
-            .map_err(|e| Error::Transport {
-                target: store.client.registry().to_string(),
-                detail: format!("list tags of {}: {e}", store.repository),
-            })?;
+        let next = response.header("link").and_then(next_link).map(str::to_string);
+        let body = response.read_body(TAG_LIST_MAX_BYTES).map_err(|e| Error::Transport {
+            target: store.client.registry().to_string(),
+            detail: format!("list tags of {}: {e}", store.repository),
+        })?;
         let page: TagList = serde_json::from_slice(&body).map_err(|e| Error::Registry {
             registry: store.client.registry().to_string(),
             action: "list tags of".into(),
@@ -58,12 +51,7 @@ fn next_link(header: &str) -> Option<&str> {
         let (target, params) = part.split_once(';')?;
         params
             .split(';')
-            .any(|p| {
-                matches!(
-                    p.trim().replace(' ', "").as_str(),
-                    "rel=\"next\"" | "rel=next"
-                )
-            })
+            .any(|p| matches!(p.trim().replace(' ', "").as_str(), "rel=\"next\"" | "rel=next"))
             .then(|| target.trim().trim_start_matches('<').trim_end_matches('>'))
     })
 }
@@ -72,10 +60,7 @@ fn next_link(header: &str) -> Option<&str> {
 mod tests {
     #[test]
     fn finds_next_link() {
-        assert_eq!(
-            super::next_link(r#"</v2/a/tags/list?last=x&n=2>; rel="next""#),
-            Some("/v2/a/tags/list?last=x&n=2")
-        );
+        assert_eq!(super::next_link(r#"</v2/a/tags/list?last=x&n=2>; rel="next""#), Some("/v2/a/tags/list?last=x&n=2"));
         assert_eq!(super::next_link(r#"</x>; rel="prev""#), None);
     }
 }

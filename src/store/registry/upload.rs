@@ -1,100 +1,178 @@
 //! Blob uploads: open a session (`POST`), then either one streamed `PUT` or
-//! `PATCH` chunks (honouring `OCI-Chunk-Min-Length`) and a closing `PUT`.
-//! Content is streamed from the source; nothing holds the whole blob.
+//! `PATCH` chunks (honouring `OCI-Chunk-Min-Length`, resuming after a 416
+//! from the registry's `Range`) and a closing `PUT`. A failed attempt
+//! (connection lost, 429/5xx, expired token) restarts the whole upload from a
+//! fresh read of the source; a registry that refuses chunks gets one
+//! monolithic upload instead. Nothing holds the whole blob in memory.
 
-use std::io::Read;
+use std::io::{self, Read};
 
 use super::RegistryStore;
+use super::retry::{Attempts, is_retryable_status};
 use crate::error::{Error, Result};
-use crate::http::{Body, Method, Request, Url};
+use crate::http::{Body, Method, Request, Response, Url};
 use crate::oci::Descriptor;
-use crate::store::UploadMode;
+use crate::store::{BlobSource, UploadMode};
+
+/// How one attempt ended, when it did not succeed.
+enum Failure {
+    /// Worth another attempt after a wait (`Retry-After` if given).
+    Retryable(Error, Option<String>),
+    /// Authorization was renewed after a 401; try again at once.
+    Reauthenticated(Error),
+    /// The registry does not take chunked uploads.
+    ChunksRefused(Error),
+    /// No point in trying again.
+    Fatal(Error),
+}
 
 pub(super) fn put(
     store: &RegistryStore,
     descriptor: &Descriptor,
-    content: &mut dyn Read,
+    source: &dyn BlobSource,
     mode: UploadMode,
 ) -> Result<()> {
+    let mut attempts = Attempts::new(store.client.retry_policy());
+    let mut reauthenticated = false;
+    let mut mode = mode;
+    loop {
+        attempts.begin();
+        let failure = match attempt(store, descriptor, source, mode) {
+            Ok(()) => return Ok(()),
+            Err(failure) => failure,
+        };
+        match failure {
+            Failure::Reauthenticated(_) if !reauthenticated => reauthenticated = true,
+            Failure::ChunksRefused(_) if matches!(mode, UploadMode::Chunked(_)) => mode = UploadMode::Monolithic,
+            Failure::Retryable(error, retry_after) => {
+                if !attempts.wait_for_retry(retry_after.as_deref()) {
+                    return Err(error);
+                }
+            }
+            Failure::Reauthenticated(error) | Failure::ChunksRefused(error) | Failure::Fatal(error) => {
+                return Err(error);
+            }
+        }
+    }
+}
+
+fn attempt(
+    store: &RegistryStore,
+    descriptor: &Descriptor,
+    source: &dyn BlobSource,
+    mode: UploadMode,
+) -> Result<(), Failure> {
     let subject = format!("{}@{}", store.repository, descriptor.digest);
-    let (mut location, min_chunk) = start(store, &subject)?;
+    let (location, min_chunk) = start(store, &subject).map_err(Failure::Fatal)?;
+    let mut reader = source.open().map_err(Failure::Fatal)?;
     match mode {
         UploadMode::Monolithic => {
             let url = location.with_query("digest", &descriptor.digest.to_string());
             let request = Request::new(Method::Put, url)
                 .header("content-type", "application/octet-stream")
-                .body(Body::Stream {
-                    reader: content,
-                    length: descriptor.size,
-                });
-            finish(store, request, &subject)
+                .body(Body::Stream { reader: &mut reader, length: descriptor.size });
+            let response = store.client.send_streaming(request).map_err(classify_error)?;
+            finish(store, response, &subject)
         }
         UploadMode::Chunked(chunk) => {
             let chunk = chunk.max(min_chunk).max(1);
+            let mut location = location;
             let mut offset = 0u64;
             while offset < descriptor.size {
                 let length = chunk.min(descriptor.size - offset);
-                let mut part = content.take(length);
+                let mut part = (&mut reader).take(length);
                 let request = Request::new(Method::Patch, location.clone())
                     .header("content-type", "application/octet-stream")
-                    .header(
-                        "content-range",
-                        format!("{}-{}", offset, offset + length - 1),
-                    )
-                    .body(Body::Stream {
-                        reader: &mut part,
-                        length,
-                    });
-                let response = store.client.send(request)?;
-                if response.status != 202 {
-                    return Err(store.client.unexpected(
-                        response,
-                        "upload chunk of blob",
-                        &subject,
-                    ));
+                    .header("content-range", format!("{}-{}", offset, offset + length - 1))
+                    .body(Body::Stream { reader: &mut part, length });
+                let response = store.client.send_streaming(request).map_err(classify_error)?;
+                match response.status {
+                    202 => {
+                        location = next_location(store, &location, response.header("location"), &subject)
+                            .map_err(Failure::Fatal)?;
+                        offset += length;
+                    }
+                    416 => {
+                        // The registry has a different idea of what it holds:
+                        // resume after the end of its Range.
+                        let resume_at = response
+                            .header("range")
+                            .and_then(range_end)
+                            .map(|end| end + 1)
+                            .filter(|at| *at <= descriptor.size)
+                            .ok_or_else(|| {
+                                Failure::Fatal(store.client.unexpected(response, "upload chunk of blob", &subject))
+                            })?;
+                        reader = source.open().map_err(Failure::Fatal)?;
+                        io::copy(&mut (&mut reader).take(resume_at), &mut io::sink())
+                            .map_err(|e| Failure::Fatal(Error::io(&subject, "re-read source", e)))?;
+                        offset = resume_at;
+                    }
+                    401 => {
+                        return Err(Failure::Reauthenticated(store.client.unexpected(
+                            response,
+                            "upload chunk of blob",
+                            &subject,
+                        )));
+                    }
+                    s if is_retryable_status(s) => {
+                        let retry_after = response.header("retry-after").map(str::to_string);
+                        return Err(Failure::Retryable(
+                            store.client.unexpected(response, "upload chunk of blob", &subject),
+                            retry_after,
+                        ));
+                    }
+                    400 | 405 | 413 | 415 | 501 => {
+                        return Err(Failure::ChunksRefused(store.client.unexpected(
+                            response,
+                            "upload chunk of blob",
+                            &subject,
+                        )));
+                    }
+                    _ => {
+                        return Err(Failure::Fatal(store.client.unexpected(response, "upload chunk of blob", &subject)));
+                    }
                 }
-                location = next_location(store, &location, response.header("location"), &subject)?;
-                offset += length;
             }
             let url = location.with_query("digest", &descriptor.digest.to_string());
-            finish(store, Request::new(Method::Put, url), &subject)
+            let response = store.client.send_streaming(Request::new(Method::Put, url)).map_err(classify_error)?;
+            finish(store, response, &subject)
         }
+    }
+}
+
+fn classify_error(error: Error) -> Failure {
+    match error {
+        Error::Transport { .. } => Failure::Retryable(error, None),
+        other => Failure::Fatal(other),
     }
 }
 
 /// Open an upload session: its URL and the registry's minimum chunk size.
 fn start(store: &RegistryStore, subject: &str) -> Result<(Url, u64)> {
     let url = store.client.url(&store.path("blobs/uploads/"));
-    let response = store.client.send(Request::new(Method::Post, url.clone()))?;
+    let response = store.client.send(&|| Request::new(Method::Post, url.clone()))?;
     if response.status != 202 {
-        return Err(store
-            .client
-            .unexpected(response, "start upload of blob", subject));
+        return Err(store.client.unexpected(response, "start upload of blob", subject));
     }
-    let min_chunk = response
-        .header("oci-chunk-min-length")
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(0);
+    let min_chunk = response.header("oci-chunk-min-length").and_then(|v| v.trim().parse().ok()).unwrap_or(0);
     let location = next_location(store, &url, response.header("location"), subject)?;
     Ok((location, min_chunk))
 }
 
-fn finish(store: &RegistryStore, request: Request<'_>, subject: &str) -> Result<()> {
-    let response = store.client.send(request)?;
+fn finish(store: &RegistryStore, response: Response, subject: &str) -> Result<(), Failure> {
     match response.status {
         201 | 204 => Ok(()),
-        _ => Err(store
-            .client
-            .unexpected(response, "complete upload of blob", subject)),
+        401 => Err(Failure::Reauthenticated(store.client.unexpected(response, "complete upload of blob", subject))),
+        s if is_retryable_status(s) => {
+            let retry_after = response.header("retry-after").map(str::to_string);
+            Err(Failure::Retryable(store.client.unexpected(response, "complete upload of blob", subject), retry_after))
+        }
+        _ => Err(Failure::Fatal(store.client.unexpected(response, "complete upload of blob", subject))),
     }
 }
 
-fn next_location(
-    store: &RegistryStore,
-    base: &Url,
-    location: Option<&str>,
-    subject: &str,
-) -> Result<Url> {
+fn next_location(store: &RegistryStore, base: &Url, location: Option<&str>, subject: &str) -> Result<Url> {
     let location = location.ok_or_else(|| Error::Registry {
         registry: store.client.registry().to_string(),
         action: "upload blob".into(),
@@ -105,6 +183,22 @@ fn next_location(
     })?;
     base.join(location).ok_or_else(|| Error::Transport {
         target: store.client.registry().to_string(),
-        detail: format!("upload blob {subject}: unusable Location {location:?}"),
+        detail: format!("upload blob {subject}: unusable Location header"),
     })
+}
+
+/// The last byte of a `Range: 0-<end>` (or `bytes=0-<end>`) header.
+fn range_end(value: &str) -> Option<u64> {
+    let value = value.trim().trim_start_matches("bytes=");
+    value.split_once('-')?.1.trim().parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn reads_range_ends() {
+        assert_eq!(super::range_end("0-1023"), Some(1023));
+        assert_eq!(super::range_end("bytes=0-99"), Some(99));
+        assert_eq!(super::range_end("junk"), None);
+    }
 }

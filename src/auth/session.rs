@@ -1,0 +1,269 @@
+//! One registry's authentication state for one repository and access level:
+//! which `Authorization` to send, and how to get a new one after a 401 or when
+//! a token expires. Tokens are cached per scope, so a pull token is never
+//! used where a push token is needed and vice versa.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use super::challenge::Challenge;
+use super::token::{self, Token};
+use super::{Credential, Secret};
+use crate::error::{Error, Result};
+use crate::http::{Method, Request, Scheme, Transport, Url};
+
+/// A token is renewed this long before it expires.
+const EXPIRY_MARGIN: Duration = Duration::from_secs(5);
+/// Token responses are read up to this size.
+const TOKEN_BODY_MAX: u64 = 1024 * 1024;
+
+/// What the operation needs from the repository.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Pull,
+    PullPush,
+}
+
+impl Access {
+    fn actions(self) -> &'static str {
+        match self {
+            Access::Pull => "pull",
+            Access::PullPush => "pull,push",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Mode {
+    /// No challenge seen yet.
+    Unknown,
+    /// The registry asked for Basic.
+    Basic,
+    /// The registry asked for a bearer token from this realm.
+    Bearer { realm: Url, service: Option<String> },
+}
+
+#[derive(Debug, Clone)]
+struct CachedToken {
+    value: Secret,
+    expires_at: Instant,
+}
+
+/// Authentication for one repository of one registry.
+pub struct Session {
+    registry: String,
+    repository: String,
+    access: Access,
+    credential: Option<Credential>,
+    /// Hosts to which credentials may go over plain HTTP.
+    plain_http_ok: Vec<String>,
+    mode: RefCell<Mode>,
+    tokens: RefCell<HashMap<String, CachedToken>>,
+}
+
+impl Session {
+    /// A session for `repository` on `registry`. `plain_http_ok` names hosts
+    /// (`host` or `host:port`) that may receive credentials over plain HTTP.
+    pub fn new(
+        registry: &str,
+        repository: &str,
+        access: Access,
+        credential: Option<Credential>,
+        plain_http_ok: Vec<String>,
+    ) -> Self {
+        Session {
+            registry: registry.to_string(),
+            repository: repository.to_string(),
+            access,
+            credential,
+            plain_http_ok,
+            mode: RefCell::new(Mode::Unknown),
+            tokens: RefCell::new(HashMap::new()),
+        }
+    }
+
+    /// Whether any credential is configured.
+    pub fn has_credential(&self) -> bool {
+        self.credential.is_some()
+    }
+
+    fn scope(&self) -> String {
+        format!("repository:{}:{}", self.repository, self.access.actions())
+    }
+
+    /// The `Authorization` value for the next request, renewing an expired
+    /// token first. `None` until a challenge says what the registry wants.
+    pub fn authorization(&self, transport: &dyn Transport) -> Result<Option<String>> {
+        if let Some(Credential::Bearer(token)) = &self.credential {
+            return Ok(Some(format!("Bearer {}", token.expose())));
+        }
+        let mode = self.mode.borrow().clone();
+        match mode {
+            Mode::Unknown => Ok(None),
+            Mode::Basic => Ok(self.credential.as_ref().and_then(Credential::basic_header)),
+            Mode::Bearer { realm, service } => {
+                let scope = self.scope();
+                let cached = self.tokens.borrow().get(&scope).cloned();
+                match cached {
+                    Some(t) if Instant::now() + EXPIRY_MARGIN < t.expires_at => {
+                        Ok(Some(format!("Bearer {}", t.value.expose())))
+                    }
+                    _ => {
+                        let token = self.fetch_token(transport, &realm, service.as_deref(), &[scope.clone()])?;
+                        Ok(Some(self.remember(scope, token)))
+                    }
+                }
+            }
+        }
+    }
+
+    /// React to a 401: learn the challenge and obtain fresh authorization.
+    /// Fails (with a clear message) when there is nothing new to try.
+    pub fn on_unauthorized(&self, transport: &dyn Transport, www_authenticate: Option<&str>) -> Result<()> {
+        let challenges = www_authenticate.map(Challenge::parse_all).unwrap_or_default();
+        let bearer = challenges.iter().find(|c| c.scheme == "bearer");
+        let basic = challenges.iter().find(|c| c.scheme == "basic");
+        if let Some(challenge) = bearer {
+            let realm_text = challenge.param("realm").ok_or_else(|| self.refused("Bearer challenge without realm"))?;
+            let realm =
+                Url::parse(realm_text).ok_or_else(|| self.refused(&format!("unusable token realm {realm_text:?}")))?;
+            let service = challenge.param("service").map(str::to_string);
+            let mut scopes = vec![self.scope()];
+            if let Some(asked) = challenge.param("scope")
+                && !scopes.iter().any(|s| s == asked)
+            {
+                scopes.push(asked.to_string());
+            }
+            let token = self.fetch_token(transport, &realm, service.as_deref(), &scopes)?;
+            self.remember(self.scope(), token);
+            *self.mode.borrow_mut() = Mode::Bearer { realm, service };
+            return Ok(());
+        }
+        if basic.is_some() {
+            let previously_basic = matches!(*self.mode.borrow(), Mode::Basic);
+            return match &self.credential {
+                Some(Credential::Basic { .. }) if !previously_basic => {
+                    *self.mode.borrow_mut() = Mode::Basic;
+                    Ok(())
+                }
+                Some(Credential::Basic { username, .. }) => {
+                    Err(self.refused(&format!("the registry refused user {username:?}: wrong user name or password")))
+                }
+                _ => Err(self.refused(
+                    "the registry requires a login: pass -u/--user and -p/--password (or WASH_REG_USER/WASH_REG_PASSWORD), or add credentials to wasmcloud.toml or Docker's config.json",
+                )),
+            };
+        }
+        match &self.credential {
+            Some(Credential::Bearer(_)) => Err(self.refused("the registry refused the bearer token")),
+            _ => Err(self.refused("401 Unauthorized without a usable WWW-Authenticate challenge")),
+        }
+    }
+
+    fn remember(&self, scope: String, token: Token) -> String {
+        let header = format!("Bearer {}", token.value.expose());
+        self.tokens
+            .borrow_mut()
+            .insert(scope, CachedToken { value: token.value, expires_at: Instant::now() + token.lifetime });
+        header
+    }
+
+    fn fetch_token(
+        &self,
+        transport: &dyn Transport,
+        realm: &Url,
+        service: Option<&str>,
+        scopes: &[String],
+    ) -> Result<Token> {
+        let mut url = realm.clone();
+        if let Some(service) = service {
+            url = url.with_query("service", &percent_encode(service));
+        }
+        for scope in scopes {
+            url = url.with_query("scope", &percent_encode(scope));
+        }
+        let mut request = Request::new(Method::Get, url.clone());
+        if let Some(basic) = self.credential.as_ref().and_then(Credential::basic_header) {
+            if url.scheme == Scheme::Http && !self.plain_http_allowed(&url.authority) {
+                return Err(self.refused(&format!(
+                    "token realm {} is plain HTTP on a host that is not loopback or --insecure; refusing to send credentials there",
+                    display_realm(&url)
+                )));
+            }
+            request = request.header("authorization", basic);
+        }
+        let mut response = transport.send(request).map_err(|e| Error::Transport {
+            target: self.registry.clone(),
+            detail: format!("token request to {}: {}", display_realm(&url), e.0),
+        })?;
+        let body = response.read_body(TOKEN_BODY_MAX).unwrap_or_default();
+        match response.status {
+            200 => token::parse(&body).ok_or_else(|| {
+                self.refused(&format!("token endpoint {} answered without a token", display_realm(&url)))
+            }),
+            401 | 403 => Err(self.refused(&format!(
+                "token endpoint {} refused {} (status {})",
+                display_realm(&url),
+                match &self.credential {
+                    Some(Credential::Basic { username, .. }) =>
+                        format!("user {username:?}: wrong user name or password, or no access to {}", self.repository),
+                    _ => format!("anonymous access to {}: log in with -u/-p or configure credentials", self.repository),
+                },
+                response.status
+            ))),
+            status => Err(Error::Registry {
+                registry: self.registry.clone(),
+                action: "get token from".into(),
+                subject: display_realm(&url),
+                status,
+                code: None,
+                message: None,
+            }),
+        }
+    }
+
+    fn plain_http_allowed(&self, authority: &str) -> bool {
+        let host = authority.rsplit_once(':').map_or(authority, |(h, _)| h);
+        matches!(host, "localhost" | "127.0.0.1" | "[::1]")
+            || host.starts_with("127.")
+            || self.plain_http_ok.iter().any(|h| h.eq_ignore_ascii_case(authority) || h.eq_ignore_ascii_case(host))
+    }
+
+    fn refused(&self, detail: &str) -> Error {
+        Error::Unauthorized { registry: self.registry.clone(), detail: detail.to_string() }
+    }
+}
+
+/// The realm without its query (which we built and which holds no secrets,
+/// but keeps messages short).
+fn display_realm(url: &Url) -> String {
+    let mut shown = url.clone();
+    if let Some((path, _)) = shown.path_and_query.split_once('?') {
+        shown.path_and_query = path.to_string();
+    }
+    shown.to_string()
+}
+
+/// Percent-encode a query value (RFC 3986 unreserved characters stay).
+pub fn percent_encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodes_scopes() {
+        assert_eq!(percent_encode("repository:a/b:pull,push"), "repository%3Aa%2Fb%3Apull%2Cpush");
+    }
+}

@@ -1,0 +1,141 @@
+//! Docker's `config.json`: `auths` entries (keys normalised: scheme and path
+//! stripped, Docker Hub's aliases unified), and the credential-helper results
+//! the runner obtained on the host (`credHelpers`/`credsStore` need a
+//! process, which a component cannot start).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use base64::Engine as _;
+use serde::Deserialize;
+
+use crate::auth::{Credential, Secret};
+
+/// Set by the runner: the content of the host's `config.json`.
+pub const CONFIG_JSON_VAR: &str = "WASMSHIP_DOCKER_CONFIG_JSON";
+/// Set by the runner: `{"<registry>": {"Username", "Secret"}}` from
+/// `docker-credential-<helper> get` for the registries of this command.
+pub const HELPER_CREDENTIALS_VAR: &str = "WASMSHIP_HOST_CREDENTIALS";
+/// The key Docker uses for Docker Hub.
+const DOCKER_HUB_KEY: &str = "index.docker.io";
+
+#[derive(Debug, Default, Deserialize)]
+struct ConfigFile {
+    #[serde(default)]
+    auths: BTreeMap<String, AuthEntry>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct AuthEntry {
+    auth: Option<String>,
+    username: Option<String>,
+    password: Option<String>,
+    registrytoken: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct HelperEntry {
+    username: Option<String>,
+    secret: Option<String>,
+}
+
+/// The Docker credential for `registry`: a helper's answer first, then `auths`.
+pub fn credential_for(registry: &str) -> Option<Credential> {
+    let key = normalize_key(registry);
+    if let Some(helper) = helper_credentials().remove(&key) {
+        return Some(helper);
+    }
+    let config = load_config()?;
+    config.auths.into_iter().find(|(k, _)| normalize_key(k) == key).and_then(|(_, entry)| entry.into_credential())
+}
+
+fn load_config() -> Option<ConfigFile> {
+    let bytes = match std::env::var(CONFIG_JSON_VAR) {
+        Ok(json) => json.into_bytes(),
+        Err(_) => std::fs::read(config_path()?).ok()?,
+    };
+    serde_json::from_slice(&bytes).ok()
+}
+
+fn config_path() -> Option<PathBuf> {
+    if let Ok(dir) = std::env::var("DOCKER_CONFIG") {
+        return Some(PathBuf::from(dir).join("config.json"));
+    }
+    std::env::var("HOME").ok().map(|home| PathBuf::from(home).join(".docker").join("config.json"))
+}
+
+fn helper_credentials() -> BTreeMap<String, Credential> {
+    let Ok(json) = std::env::var(HELPER_CREDENTIALS_VAR) else {
+        return BTreeMap::new();
+    };
+    serde_json::from_str::<BTreeMap<String, HelperEntry>>(&json)
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|(host, entry)| {
+            let secret = entry.secret.filter(|s| !s.is_empty())?;
+            let credential = match entry.username.filter(|u| !u.is_empty()) {
+                // `<token>` marks an identity token, which needs an OAuth2
+                // exchange this client does not do; use it as a bearer token.
+                Some(u) if u == "<token>" => Credential::Bearer(Secret::new(secret)),
+                Some(username) => Credential::Basic { username, password: Secret::new(secret) },
+                None => Credential::Bearer(Secret::new(secret)),
+            };
+            Some((normalize_key(&host), credential))
+        })
+        .collect()
+}
+
+impl AuthEntry {
+    fn into_credential(self) -> Option<Credential> {
+        if let (Some(username), Some(password)) = (&self.username, &self.password) {
+            return Some(Credential::Basic { username: username.clone(), password: Secret::new(password.clone()) });
+        }
+        if let Some(auth) = self.auth.filter(|a| !a.is_empty()) {
+            let decoded = base64::engine::general_purpose::STANDARD.decode(auth.trim()).ok()?;
+            let text = String::from_utf8(decoded).ok()?;
+            let (username, password) = text.split_once(':')?;
+            return Some(Credential::Basic { username: username.to_string(), password: Secret::new(password) });
+        }
+        self.registrytoken.map(|t| Credential::Bearer(Secret::new(t)))
+    }
+}
+
+/// Docker's normalisation of `auths` keys: no scheme, no path, lowercase,
+/// Docker Hub's names unified to `index.docker.io`.
+pub fn normalize_key(key: &str) -> String {
+    let host = super::wasmcloud::normalize_host(key);
+    match host.as_str() {
+        "docker.io" | "registry-1.docker.io" | "index.docker.io" => DOCKER_HUB_KEY.to_string(),
+        _ => host,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalises_keys() {
+        assert_eq!(normalize_key("https://index.docker.io/v1/"), "index.docker.io");
+        assert_eq!(normalize_key("docker.io"), "index.docker.io");
+        assert_eq!(normalize_key("https://GHCR.io"), "ghcr.io");
+        assert_eq!(normalize_key("localhost:5000"), "localhost:5000");
+    }
+
+    #[test]
+    fn decodes_auth_entries() {
+        let config: ConfigFile = serde_json::from_str(
+            r#"{"auths":{"https://index.docker.io/v1/":{"auth":"YWxpY2U6czNjcmV0"},"r.io":{"username":"u","password":"p"}}}"#,
+        )
+        .unwrap();
+        let entry = config.auths.into_iter().next().unwrap().1;
+        match entry.into_credential() {
+            Some(Credential::Basic { username, password }) => {
+                assert_eq!(username, "alice");
+                assert_eq!(password.expose(), "s3cret");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}

@@ -1,0 +1,133 @@
+//! The project's `wasmcloud.toml` (in the current directory): `[registry]
+//! url`, `credentials` (a JSON file `{"host:port": {"username", "password",
+//! "token"?, "registryType"}}`, relative to the project) and `push_insecure`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::auth::{Credential, Secret};
+
+/// The file name looked for in the current directory.
+pub const FILE_NAME: &str = "wasmcloud.toml";
+
+#[derive(Debug, Default, Deserialize)]
+struct File {
+    #[serde(default)]
+    registry: Option<RegistrySection>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct RegistrySection {
+    url: Option<String>,
+    credentials: Option<PathBuf>,
+    #[serde(default)]
+    push_insecure: bool,
+}
+
+#[derive(Debug, Deserialize)]
+struct CredsEntry {
+    username: Option<String>,
+    password: Option<String>,
+    token: Option<String>,
+}
+
+/// What wasmship uses from `wasmcloud.toml`.
+#[derive(Debug, Default)]
+pub struct ProjectConfig {
+    /// Default registry for short references (`host[:port]`, scheme stripped).
+    pub registry_url: Option<String>,
+    /// Push to the default registry over plain HTTP.
+    pub push_insecure: bool,
+    credentials: BTreeMap<String, Credential>,
+}
+
+impl ProjectConfig {
+    /// Read `./wasmcloud.toml` when present and readable.
+    pub fn load() -> Option<ProjectConfig> {
+        Self::load_from(Path::new("."))
+    }
+
+    /// Read `<dir>/wasmcloud.toml`.
+    pub fn load_from(dir: &Path) -> Option<ProjectConfig> {
+        let text = std::fs::read_to_string(dir.join(FILE_NAME)).ok()?;
+        let file: File = toml::from_str(&text).ok()?;
+        let section = file.registry.unwrap_or_default();
+        let credentials = section
+            .credentials
+            .map(|p| if p.is_absolute() { p } else { dir.join(p) })
+            .and_then(|p| std::fs::read(p).ok())
+            .and_then(|bytes| serde_json::from_slice::<BTreeMap<String, CredsEntry>>(&bytes).ok())
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|(host, entry)| Some((normalize_host(&host), entry.into_credential()?)))
+            .collect();
+        Some(ProjectConfig {
+            registry_url: section.url.map(|u| normalize_host(&u)),
+            push_insecure: section.push_insecure,
+            credentials,
+        })
+    }
+
+    /// The credentials file's entry for `registry`.
+    pub fn credential_for(&self, registry: &str) -> Option<Credential> {
+        self.credentials.get(&normalize_host(registry)).cloned()
+    }
+}
+
+impl CredsEntry {
+    fn into_credential(self) -> Option<Credential> {
+        match (self.username, self.password, self.token) {
+            (Some(username), Some(password), _) => {
+                Some(Credential::Basic { username, password: Secret::new(password) })
+            }
+            (_, _, Some(token)) => Some(Credential::Bearer(Secret::new(token))),
+            _ => None,
+        }
+    }
+}
+
+/// `https://host:port/path` → `host:port`, lowercased.
+pub fn normalize_host(value: &str) -> String {
+    let value = value.trim();
+    let value = value
+        .strip_prefix("https://")
+        .or_else(|| value.strip_prefix("http://"))
+        .or_else(|| value.strip_prefix("oci://"))
+        .unwrap_or(value);
+    value.split('/').next().unwrap_or(value).to_ascii_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_registry_section_and_credentials_file() {
+        let dir = std::env::temp_dir().join(format!("wasmship-wasmcloud-{:x}", crate::fsutil::random_u64()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join(FILE_NAME),
+            "name = \"hello\"\n[registry]\nurl = \"localhost:5001\"\ncredentials = \"./creds.json\"\npush_insecure = true\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join("creds.json"),
+            r#"{"localhost:5001": {"username": "alice", "password": "pw", "registryType": "oci"}}"#,
+        )
+        .unwrap();
+        let config = ProjectConfig::load_from(&dir).unwrap();
+        assert_eq!(config.registry_url.as_deref(), Some("localhost:5001"));
+        assert!(config.push_insecure);
+        match config.credential_for("localhost:5001") {
+            Some(Credential::Basic { username, password }) => {
+                assert_eq!(username, "alice");
+                assert_eq!(password.expose(), "pw");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(config.credential_for("ghcr.io").is_none());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

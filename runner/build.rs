@@ -61,10 +61,7 @@ fn main() {
 
 fn run() -> Result<(), String> {
     let manifest_dir = PathBuf::from(env_var("CARGO_MANIFEST_DIR")?);
-    let workspace = manifest_dir
-        .parent()
-        .ok_or("the runner crate has no parent directory")?
-        .to_path_buf();
+    let workspace = manifest_dir.parent().ok_or("the runner crate has no parent directory")?.to_path_buf();
 
     for input in ["src", "wit", "Cargo.toml", "Cargo.lock"] {
         println!("cargo:rerun-if-changed={}", workspace.join(input).display());
@@ -81,22 +78,15 @@ fn run() -> Result<(), String> {
     };
     build_guest(&workspace, &target_dir)?;
 
-    let wasm = target_dir
-        .join(GUEST_TARGET)
-        .join("release")
-        .join(format!("{GUEST_PACKAGE}.wasm"));
-    let bytes = fs::read(&wasm)
-        .map_err(|e| format!("the guest build produced no {}: {e}", wasm.display()))?;
+    let wasm = target_dir.join(GUEST_TARGET).join("release").join(format!("{GUEST_PACKAGE}.wasm"));
+    let bytes = fs::read(&wasm).map_err(|e| format!("the guest build produced no {}: {e}", wasm.display()))?;
     let sha256 = hex::encode(Sha256::digest(&bytes));
 
     let wasmtime_version = locked_version(&workspace.join("Cargo.lock"), "wasmtime")?;
     println!("cargo:rustc-env=WASMSHIP_GUEST_WASM={}", wasm.display());
     println!("cargo:rustc-env=WASMSHIP_GUEST_SHA256={sha256}");
     println!("cargo:rustc-env=WASMSHIP_WASMTIME_VERSION={wasmtime_version}");
-    println!(
-        "cargo:rustc-env=WASMSHIP_RUNNER_TARGET={}",
-        env_var("TARGET")?
-    );
+    println!("cargo:rustc-env=WASMSHIP_RUNNER_TARGET={}", env_var("TARGET")?);
     Ok(())
 }
 
@@ -116,8 +106,7 @@ fn build_guest(workspace: &Path, target_dir: &Path) -> Result<(), String> {
         .arg(target_dir);
     for (name, _) in env::vars_os() {
         let Some(name) = name.to_str() else { continue };
-        let outer_cargo_var =
-            name.starts_with("CARGO_") && !KEPT_CARGO_VARS.iter().any(|k| name.starts_with(k));
+        let outer_cargo_var = name.starts_with("CARGO_") && !KEPT_CARGO_VARS.iter().any(|k| name.starts_with(k));
         if outer_cargo_var || name.starts_with("DEP_") || REMOVED_VARS.contains(&name) {
             cmd.env_remove(name);
         }
@@ -129,9 +118,7 @@ fn build_guest(workspace: &Path, target_dir: &Path) -> Result<(), String> {
     cmd.stdout(Stdio::from(std::io::stderr()));
 
     eprintln!("running: {cmd:?}");
-    let status = cmd
-        .status()
-        .map_err(|e| format!("cannot run cargo for the guest build: {e}"))?;
+    let status = cmd.status().map_err(|e| format!("cannot run cargo for the guest build: {e}"))?;
     if !status.success() {
         return Err(format!(
             "building the {GUEST_PACKAGE} guest for {GUEST_TARGET} failed ({status}); \
@@ -152,11 +139,7 @@ fn check_guest_target_installed() -> Result<(), String> {
         return Err("`rustc --print sysroot` failed".into());
     }
     let sysroot = String::from_utf8_lossy(&output.stdout).trim().to_owned();
-    let std_dir = Path::new(&sysroot)
-        .join("lib")
-        .join("rustlib")
-        .join(GUEST_TARGET)
-        .join("lib");
+    let std_dir = Path::new(&sysroot).join("lib").join("rustlib").join(GUEST_TARGET).join("lib");
     if !std_dir.is_dir() {
         return Err(format!(
             "the Rust target {GUEST_TARGET} is not installed (no {}); \
@@ -169,16 +152,13 @@ fn check_guest_target_installed() -> Result<(), String> {
 
 /// The version of `package` recorded in a `Cargo.lock` (the first entry of that name).
 fn locked_version(lock: &Path, package: &str) -> Result<String, String> {
-    let text =
-        fs::read_to_string(lock).map_err(|e| format!("cannot read {}: {e}", lock.display()))?;
+    let text = fs::read_to_string(lock).map_err(|e| format!("cannot read {}: {e}", lock.display()))?;
     let name_line = format!("name = \"{package}\"");
     let mut lines = text.lines();
     while let Some(line) = lines.next() {
         if line.trim() == name_line {
-            let version = lines
-                .next()
-                .and_then(|l| l.trim().strip_prefix("version = \""))
-                .and_then(|v| v.strip_suffix('"'));
+            let version =
+                lines.next().and_then(|l| l.trim().strip_prefix("version = \"")).and_then(|v| v.strip_suffix('"'));
             if let Some(version) = version {
                 return Ok(version.to_owned());
             }
@@ -188,11 +168,7 @@ fn locked_version(lock: &Path, package: &str) -> Result<String, String> {
 }
 
 fn absolute(base: &Path, path: &Path) -> PathBuf {
-    if path.is_absolute() {
-        path.to_path_buf()
-    } else {
-        base.join(path)
-    }
+    if path.is_absolute() { path.to_path_buf() } else { base.join(path) }
 }
 
 fn env_var(name: &str) -> Result<String, String> {

@@ -28,9 +28,7 @@ mod bindings {
 }
 
 use bindings::Packager;
-use bindings::exports::wasmship::packager::oci::{
-    Error, PullRequest, PushRequest, RegistryOptions,
-};
+use bindings::exports::wasmship::packager::oci::{Error, PullRequest, PushRequest, RegistryOptions};
 
 /// The component `build.rs` built for the `wasmship` binary.
 const GUEST_WASM: &str = env!("WASMSHIP_GUEST_WASM");
@@ -55,20 +53,13 @@ struct Host {
 
 impl WasiView for Host {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView {
-            ctx: &mut self.wasi,
-            table: &mut self.table,
-        }
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
     }
 }
 
 impl WasiHttpView for Host {
     fn http(&mut self) -> WasiHttpCtxView<'_> {
-        WasiHttpCtxView {
-            ctx: &mut self.http,
-            table: &mut self.table,
-            hooks: Default::default(),
-        }
+        WasiHttpCtxView { ctx: &mut self.http, table: &mut self.table, hooks: Default::default() }
     }
 }
 
@@ -94,35 +85,20 @@ async fn packager(dir: &Path) -> (Store<Host>, Packager) {
         .preopened_dir(dir, dir.to_str().unwrap(), FsPerms::ReadWrite)
         .unwrap()
         .build();
-    let host = Host {
-        wasi,
-        http: WasiHttpCtx::new(),
-        table: ResourceTable::new(),
-    };
+    let host = Host { wasi, http: WasiHttpCtx::new(), table: ResourceTable::new() };
     let mut store = Store::new(engine, host);
-    let packager = Packager::instantiate_async(&mut store, component, &linker)
-        .await
-        .unwrap();
+    let packager = Packager::instantiate_async(&mut store, component, &linker).await.unwrap();
     (store, packager)
 }
 
 fn options() -> RegistryOptions {
-    RegistryOptions {
-        insecure: Vec::new(),
-        allow_latest: false,
-    }
+    RegistryOptions { insecure: Vec::new(), allow_latest: false }
 }
 
 fn assert_digest(digest: &str) {
-    let hex = digest
-        .strip_prefix("sha256:")
-        .unwrap_or_else(|| panic!("{digest}"));
+    let hex = digest.strip_prefix("sha256:").unwrap_or_else(|| panic!("{digest}"));
     assert_eq!(hex.len(), 64, "{digest}");
-    assert!(
-        hex.bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)),
-        "{digest}"
-    );
+    assert!(hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)), "{digest}");
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -151,11 +127,7 @@ async fn push_inspect_pull_through_an_oci_layout() {
     assert!(pushed.size > 0);
     assert_eq!((pushed.uploaded_blobs, pushed.skipped_blobs), (2, 0));
 
-    let info = oci
-        .call_inspect(&mut store, &reference, &options())
-        .await
-        .unwrap()
-        .unwrap();
+    let info = oci.call_inspect(&mut store, &reference, &options()).await.unwrap().unwrap();
     assert_eq!(info.manifest.digest, pushed.digest);
     assert_eq!(info.manifest.size, pushed.size);
     assert_eq!(info.config.media_type, WASM_CONFIG);
@@ -186,25 +158,17 @@ async fn push_inspect_pull_through_an_oci_layout() {
         ..pull
     };
     let refused = oci.call_pull(&mut store, &wrong).await.unwrap();
-    assert!(
-        matches!(refused, Err(Error::DigestMismatch(_))),
-        "{refused:?}"
-    );
+    assert!(matches!(refused, Err(Error::DigestMismatch(_))), "{refused:?}");
     assert!(!elsewhere.exists());
 
     // The same content again under another tag: both blobs are already there.
-    let again = PushRequest {
-        reference: format!("oci-layout://{}:v2", dir.join("layout").display()),
-        ..push
-    };
+    let again = PushRequest { reference: format!("oci-layout://{}:v2", dir.join("layout").display()), ..push };
     let repushed = oci.call_push(&mut store, &again).await.unwrap().unwrap();
     assert_eq!((repushed.uploaded_blobs, repushed.skipped_blobs), (0, 2));
 
     // The manifest carries the annotation given to push.
     assert!(
-        info.manifest
-            .annotations
-            .contains(&("org.example.note".into(), "typed export test".into())),
+        info.manifest.annotations.contains(&("org.example.note".into(), "typed export test".into())),
         "{:?}",
         info.manifest.annotations
     );
@@ -216,14 +180,8 @@ async fn errors_are_typed() {
     let (mut store, packager) = packager(tmp.path()).await;
     let oci = packager.wasmship_packager_oci();
 
-    let result = oci
-        .call_inspect(&mut store, "Not A Reference!", &options())
-        .await
-        .unwrap();
-    assert!(
-        matches!(result, Err(Error::InvalidReference(_))),
-        "{result:?}"
-    );
+    let result = oci.call_inspect(&mut store, "Not A Reference!", &options()).await.unwrap();
+    assert!(matches!(result, Err(Error::InvalidReference(_))), "{result:?}");
 
     let pull = PullRequest {
         reference: "no spaces allowed:here".into(),
@@ -232,8 +190,5 @@ async fn errors_are_typed() {
         options: options(),
     };
     let result = oci.call_pull(&mut store, &pull).await.unwrap();
-    assert!(
-        matches!(result, Err(Error::InvalidReference(_))),
-        "{result:?}"
-    );
+    assert!(matches!(result, Err(Error::InvalidReference(_))), "{result:?}");
 }

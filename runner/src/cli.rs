@@ -9,10 +9,7 @@ use anyhow::{Result, bail};
 #[derive(Debug, PartialEq, Eq)]
 pub enum Invocation {
     /// Run the packager (the embedded one, or `component`) with `args`.
-    Run {
-        component: Option<PathBuf>,
-        args: Vec<String>,
-    },
+    Run { component: Option<PathBuf>, args: Vec<String> },
     /// `wasmship self path`: write out the embedded component and print its path.
     SelfPath,
     /// `wasmship self version`: print the runner, wasmtime and component versions.
@@ -38,26 +35,17 @@ pub fn parse(mut args: Vec<String>) -> Result<Invocation> {
             }
             let rest = args.split_off(2);
             let file = args.swap_remove(1);
-            return Ok(Invocation::Run {
-                component: Some(PathBuf::from(file)),
-                args: rest,
-            });
+            return Ok(Invocation::Run { component: Some(PathBuf::from(file)), args: rest });
         }
         Some(first) => {
             if let Some(file) = first.strip_prefix("--component=") {
                 let component = Some(PathBuf::from(file));
-                return Ok(Invocation::Run {
-                    component,
-                    args: args.split_off(1),
-                });
+                return Ok(Invocation::Run { component, args: args.split_off(1) });
             }
         }
         None => {}
     }
-    Ok(Invocation::Run {
-        component: None,
-        args,
-    })
+    Ok(Invocation::Run { component: None, args })
 }
 
 #[cfg(test)]
@@ -69,10 +57,7 @@ mod tests {
     }
 
     fn run(component: Option<&str>, args: &[&str]) -> Invocation {
-        Invocation::Run {
-            component: component.map(PathBuf::from),
-            args: args.iter().map(|a| a.to_string()).collect(),
-        }
+        Invocation::Run { component: component.map(PathBuf::from), args: args.iter().map(|a| a.to_string()).collect() }
     }
 
     #[test]
@@ -88,20 +73,14 @@ mod tests {
             parse_strs(&["--component", "dev.wasm", "inspect", "r"]).unwrap(),
             run(Some("dev.wasm"), &["inspect", "r"])
         );
-        assert_eq!(
-            parse_strs(&["--component=dev.wasm", "--help"]).unwrap(),
-            run(Some("dev.wasm"), &["--help"])
-        );
+        assert_eq!(parse_strs(&["--component=dev.wasm", "--help"]).unwrap(), run(Some("dev.wasm"), &["--help"]));
         assert!(parse_strs(&["--component"]).is_err());
     }
 
     #[test]
     fn self_commands() {
         assert_eq!(parse_strs(&["self", "path"]).unwrap(), Invocation::SelfPath);
-        assert_eq!(
-            parse_strs(&["self", "version"]).unwrap(),
-            Invocation::SelfVersion
-        );
+        assert_eq!(parse_strs(&["self", "version"]).unwrap(), Invocation::SelfVersion);
         assert!(parse_strs(&["self"]).is_err());
         assert!(parse_strs(&["self", "path", "extra"]).is_err());
         assert!(parse_strs(&["self", "update"]).is_err());

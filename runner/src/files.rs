@@ -11,11 +11,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 /// The runner's cache root, from a variable lookup (the process environment in production).
 /// `XDG_CACHE_HOME` counts only when absolute, as the XDG base directory spec says.
 pub fn cache_root(var: impl Fn(&str) -> Option<OsString>) -> Option<PathBuf> {
-    let non_empty = |name: &str| {
-        var(name)
-            .filter(|value| !value.is_empty())
-            .map(PathBuf::from)
-    };
+    let non_empty = |name: &str| var(name).filter(|value| !value.is_empty()).map(PathBuf::from);
     let base = non_empty("XDG_CACHE_HOME")
         .filter(|dir| dir.is_absolute())
         .or_else(|| non_empty("HOME").map(|home| home.join(".cache")))?;
@@ -33,16 +29,11 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(dir)?;
     let name = path.file_name().unwrap_or_default().to_string_lossy();
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
     let temp = dir.join(format!(".{name}.{}-{nanos}.tmp", std::process::id()));
 
     let result = (|| {
-        let mut file = fs::File::options()
-            .write(true)
-            .create_new(true)
-            .open(&temp)?;
+        let mut file = fs::File::options().write(true).create_new(true).open(&temp)?;
         file.write_all(bytes)?;
         file.sync_all()?;
         fs::rename(&temp, path)
@@ -58,10 +49,7 @@ mod tests {
     use super::*;
 
     fn vars(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<OsString> {
-        let pairs: Vec<(String, String)> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let pairs: Vec<(String, String)> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         move |name| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.into())
     }
 

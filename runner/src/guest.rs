@@ -22,20 +22,13 @@ pub struct Guest {
 impl Guest {
     /// The embedded packager.
     pub fn embedded() -> Self {
-        Self {
-            bytes: Cow::Borrowed(EMBEDDED),
-            sha256: Cow::Borrowed(EMBEDDED_SHA256),
-        }
+        Self { bytes: Cow::Borrowed(EMBEDDED), sha256: Cow::Borrowed(EMBEDDED_SHA256) }
     }
 
     /// Another build of the packager, read from a `.wasm` file.
     pub fn from_file(path: &Path) -> Result<Self> {
-        let bytes = std::fs::read(path)
-            .with_context(|| format!("cannot read the component {}", path.display()))?;
+        let bytes = std::fs::read(path).with_context(|| format!("cannot read the component {}", path.display()))?;
         let sha256 = hex::encode(Sha256::digest(&bytes));
-        Ok(Self {
-            bytes: Cow::Owned(bytes),
-            sha256: Cow::Owned(sha256),
-        })
+        Ok(Self { bytes: Cow::Owned(bytes), sha256: Cow::Owned(sha256) })
     }
 }

@@ -53,10 +53,7 @@ fn main() {
 fn real_main() -> Result<i32> {
     let args = std::env::args_os()
         .skip(1)
-        .map(|arg| {
-            arg.into_string()
-                .map_err(|arg| anyhow::anyhow!("argument {arg:?} is not valid UTF-8"))
-        })
+        .map(|arg| arg.into_string().map_err(|arg| anyhow::anyhow!("argument {arg:?} is not valid UTF-8")))
         .collect::<Result<Vec<String>>>()?;
 
     let (component, args) = match cli::parse(args)? {
@@ -72,10 +69,8 @@ fn real_main() -> Result<i32> {
     let component = precompiled::load(&engine, &guest)?;
     let wasi = sandbox::wasi_ctx(&args)?;
 
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let runtime =
+        tokio::runtime::Builder::new_current_thread().enable_all().build().context("cannot start the async runtime")?;
     let exit = runtime.block_on(run::run(&engine, &component, wasi));
     // Do not wait for leftover work (an idle connection, a pending stdin read): the guest is
     // done and the process exits next.

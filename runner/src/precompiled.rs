@@ -56,9 +56,7 @@ pub fn load(engine: &Engine, guest: &Guest) -> Result<Component> {
 }
 
 fn compile(engine: &Engine, guest: &Guest) -> Result<Component> {
-    Component::new(engine, &guest.bytes)
-        .map_err(anyhow::Error::from)
-        .context("cannot compile the packager component")
+    Component::new(engine, &guest.bytes).map_err(anyhow::Error::from).context("cannot compile the packager component")
 }
 
 /// The directory for entries, from a variable lookup.
@@ -112,10 +110,7 @@ mod tests {
         };
         assert_eq!(dir(var), Some(PathBuf::from("/pre")));
         let var = |name: &str| (name == "HOME").then(|| "/home/u".into());
-        assert_eq!(
-            dir(var),
-            Some(PathBuf::from("/home/u/.cache/wasmship/precompiled"))
-        );
+        assert_eq!(dir(var), Some(PathBuf::from("/home/u/.cache/wasmship/precompiled")));
         assert_eq!(dir(|_| None), None);
     }
 
@@ -145,8 +140,7 @@ mod tests {
         for i in 0..KEEP + 3 {
             let path = tmp.path().join(format!("{i}.{EXTENSION}"));
             let file = fs::File::create(&path).unwrap();
-            file.set_modified(t0 + std::time::Duration::from_secs(i as u64))
-                .unwrap();
+            file.set_modified(t0 + std::time::Duration::from_secs(i as u64)).unwrap();
             paths.push(path);
         }
         fs::write(tmp.path().join("other.txt"), b"x").unwrap();

@@ -50,10 +50,7 @@ pub struct Preopen {
 pub fn wasi_ctx(user_args: &[String]) -> Result<WasiCtx> {
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
     let env: Vec<(OsString, OsString)> = std::env::vars_os().collect();
-    let cache_dir = env
-        .iter()
-        .find(|(name, _)| name == CACHE_DIR_VAR)
-        .map(|(_, value)| cwd.join(value));
+    let cache_dir = env.iter().find(|(name, _)| name == CACHE_DIR_VAR).map(|(_, value)| cwd.join(value));
 
     let Some(cwd_name) = cwd.to_str() else {
         bail!("the current directory's path is not valid UTF-8");
@@ -102,10 +99,7 @@ fn env_passed(name: &str) -> bool {
 /// directory, for every argument naming an absolute path the nearest existing directory on
 /// that path, and the cache directory if it exists. Without duplicates, in that order.
 pub fn preopens(cwd: &Path, args: &[String], cache_dir: Option<&Path>) -> Vec<Preopen> {
-    let named = args
-        .iter()
-        .filter_map(|arg| arg_path(arg))
-        .filter_map(|path| nearest_dir(Path::new(path)));
+    let named = args.iter().filter_map(|arg| arg_path(arg)).filter_map(|path| nearest_dir(Path::new(path)));
     let cache = cache_dir.filter(|dir| dir.is_dir()).map(normalize);
 
     let mut out: Vec<Preopen> = Vec::new();
@@ -175,14 +169,8 @@ mod tests {
         assert_eq!(arg_path("oci-layout:///srv/layout"), Some("/srv/layout"));
         assert_eq!(arg_path("oci-layout:///srv/layout:v1"), Some("/srv/layout"));
         let digest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
-        assert_eq!(
-            arg_path(&format!("oci-layout:///srv/my.layout@{digest}")),
-            Some("/srv/my.layout")
-        );
-        assert_eq!(
-            arg_path(&format!("oci-layout:///srv/layout:v1@{digest}")),
-            Some("/srv/layout")
-        );
+        assert_eq!(arg_path(&format!("oci-layout:///srv/my.layout@{digest}")), Some("/srv/my.layout"));
+        assert_eq!(arg_path(&format!("oci-layout:///srv/layout:v1@{digest}")), Some("/srv/layout"));
         assert_eq!(arg_path("--to=oci-layout:///a/b:t"), Some("/a/b"));
         assert_eq!(arg_path("oci-layout://relative/layout:v1"), None);
     }
@@ -202,16 +190,7 @@ mod tests {
         ]
         .map(|(k, v)| (OsString::from(k), OsString::from(v)));
         let names: Vec<String> = guest_env(vars).into_iter().map(|(k, _)| k).collect();
-        assert_eq!(
-            names,
-            [
-                "WASMSHIP_LOG",
-                "WASH_REG_USER",
-                "WKG_CONFIG_FILE",
-                "HOME",
-                "SOURCE_DATE_EPOCH"
-            ]
-        );
+        assert_eq!(names, ["WASMSHIP_LOG", "WASH_REG_USER", "WKG_CONFIG_FILE", "HOME", "SOURCE_DATE_EPOCH"]);
     }
 
     #[test]

@@ -18,16 +18,12 @@ const NAME_SHA_LEN: usize = 16;
 /// its absolute path.
 pub fn path() -> Result<()> {
     let guest = Guest::embedded();
-    let root = files::cache_root(files::process_var)
-        .context("no cache directory: set XDG_CACHE_HOME or HOME")?;
+    let root = files::cache_root(files::process_var).context("no cache directory: set XDG_CACHE_HOME or HOME")?;
     let file = std::path::absolute(root)?.join(file_name(&guest.sha256));
 
-    let present = file
-        .metadata()
-        .is_ok_and(|meta| meta.is_file() && meta.len() == guest.bytes.len() as u64);
+    let present = file.metadata().is_ok_and(|meta| meta.is_file() && meta.len() == guest.bytes.len() as u64);
     if !present {
-        files::write_atomic(&file, &guest.bytes)
-            .with_context(|| format!("cannot write {}", file.display()))?;
+        files::write_atomic(&file, &guest.bytes).with_context(|| format!("cannot write {}", file.display()))?;
     }
     println!("{}", file.display());
     Ok(())
@@ -38,12 +34,7 @@ pub fn version() -> Result<()> {
     let guest = Guest::embedded();
     let mut out = std::io::stdout().lock();
     writeln!(out, "wasmship-runner {}", env!("CARGO_PKG_VERSION"))?;
-    writeln!(
-        out,
-        "wasmtime {} ({})",
-        engine::WASMTIME_VERSION,
-        engine::TARGET
-    )?;
+    writeln!(out, "wasmtime {} ({})", engine::WASMTIME_VERSION, engine::TARGET)?;
     writeln!(out, "component sha256:{}", guest.sha256)?;
     Ok(())
 }
@@ -60,9 +51,6 @@ mod tests {
     #[test]
     fn file_name_uses_a_digest_prefix() {
         let sha = "0123456789abcdef".repeat(4);
-        assert_eq!(
-            file_name(&sha),
-            PathBuf::from("wasmship-0123456789abcdef.wasm")
-        );
+        assert_eq!(file_name(&sha), PathBuf::from("wasmship-0123456789abcdef.wasm"));
     }
 }

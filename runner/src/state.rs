@@ -19,30 +19,18 @@ pub struct Host {
 impl Host {
     /// State for a guest granted the capabilities in `wasi`.
     pub fn new(wasi: WasiCtx) -> Self {
-        Self {
-            wasi,
-            http: WasiHttpCtx::new(),
-            outbound: OutboundPolicy,
-            table: ResourceTable::new(),
-        }
+        Self { wasi, http: WasiHttpCtx::new(), outbound: OutboundPolicy, table: ResourceTable::new() }
     }
 }
 
 impl WasiView for Host {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView {
-            ctx: &mut self.wasi,
-            table: &mut self.table,
-        }
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
     }
 }
 
 impl WasiHttpView for Host {
     fn http(&mut self) -> WasiHttpCtxView<'_> {
-        WasiHttpCtxView {
-            ctx: &mut self.http,
-            table: &mut self.table,
-            hooks: &mut self.outbound,
-        }
+        WasiHttpCtxView { ctx: &mut self.http, table: &mut self.table, hooks: &mut self.outbound }
     }
 }

@@ -92,10 +92,17 @@ pub fn push(request: &PushRequest) -> Result<PushOutcome> {
         uploaded += 1;
     }
 
-    store.manifest_put(&plan.manifest, reference.tag())?;
+    // An untagged reference (allowed with --allow-latest) means `latest`, as
+    // it does for pull; a digest-only reference stores the manifest untagged.
+    let tag = match (reference.tag(), reference.digest()) {
+        (Some(tag), _) => Some(tag),
+        (None, Some(_)) => None,
+        (None, None) => Some("latest"),
+    };
+    store.manifest_put(&plan.manifest, tag)?;
     Ok(PushOutcome {
         reference: reference.to_string(),
-        tag: reference.tag().map(str::to_string),
+        tag: tag.map(str::to_string),
         digest: plan.manifest.digest.clone(),
         size: plan.manifest.bytes.len() as u64,
         uploaded_blobs: uploaded,

@@ -9,18 +9,15 @@ use std::path::Path;
 use serde_json::Value;
 
 use crate::util::{
-    DEMO_EXPORT, OCI_MANIFEST, TestDir, WASM_CONFIG, WASM_LAYER, core_module, demo_component,
-    digest_hex, parse_json, sha256_digest, str_field, str_list, u64_field,
+    DEMO_EXPORT, OCI_MANIFEST, TestDir, WASM_CONFIG, WASM_LAYER, core_module, demo_component, digest_hex, parse_json,
+    sha256_digest, str_field, str_list, u64_field,
 };
 
 const REF_NAME: &str = "org.opencontainers.image.ref.name";
 
 /// The parsed `index.json` of the layout at `root`.
 fn index(root: &Path) -> Value {
-    parse_json(
-        "index.json",
-        &fs::read(root.join("index.json")).expect("index.json exists"),
-    )
+    parse_json("index.json", &fs::read(root.join("index.json")).expect("index.json exists"))
 }
 
 /// The index entries whose ref name is `tag`.
@@ -45,16 +42,11 @@ fn push_writes_a_valid_layout_and_pull_round_trips() {
     let wasm = demo_component();
     dir.write("demo.wasm", &wasm);
 
-    let push = dir
-        .run(&["push", "oci-layout://store:v1", "demo.wasm", "-o", "json"])
-        .success();
+    let push = dir.run(&["push", "oci-layout://store:v1", "demo.wasm", "-o", "json"]).success();
     let digest = str_field(&push.stdout_json(), "digest").to_owned();
     let root = dir.path("store");
 
-    let marker = parse_json(
-        "oci-layout",
-        &fs::read(root.join("oci-layout")).expect("oci-layout exists"),
-    );
+    let marker = parse_json("oci-layout", &fs::read(root.join("oci-layout")).expect("oci-layout exists"));
     assert_eq!(marker["imageLayoutVersion"], "1.0.0", "{marker:#}");
 
     let index = index(&root);
@@ -68,36 +60,19 @@ fn push_writes_a_valid_layout_and_pull_round_trips() {
         let path = entry.expect("blob entry").path();
         let name = path.file_name().expect("file name").to_string_lossy();
         let bytes = fs::read(&path).expect("read blob");
-        assert_eq!(
-            sha256_digest(&bytes),
-            format!("sha256:{name}"),
-            "blob {} does not match its name",
-            path.display()
-        );
+        assert_eq!(sha256_digest(&bytes), format!("sha256:{name}"), "blob {} does not match its name", path.display());
     }
 
     let manifest_bytes = blob(&root, &digest);
     assert_eq!(u64_field(entries[0], "size"), manifest_bytes.len() as u64);
     let manifest = parse_json("manifest", &manifest_bytes);
     assert_eq!(str_field(&manifest["config"], "mediaType"), WASM_CONFIG);
-    let config = parse_json(
-        "config",
-        &blob(&root, str_field(&manifest["config"], "digest")),
-    );
+    let config = parse_json("config", &blob(&root, str_field(&manifest["config"], "digest")));
     assert_eq!(str_list(&config["component"], "exports"), vec![DEMO_EXPORT]);
     assert_eq!(str_field(&manifest["layers"][0], "mediaType"), WASM_LAYER);
-    assert_eq!(
-        blob(&root, str_field(&manifest["layers"][0], "digest")),
-        wasm
-    );
+    assert_eq!(blob(&root, str_field(&manifest["layers"][0], "digest")), wasm);
 
-    dir.run(&[
-        "pull",
-        "oci-layout://store:v1",
-        "--destination",
-        "back.wasm",
-    ])
-    .success();
+    dir.run(&["pull", "oci-layout://store:v1", "--destination", "back.wasm"]).success();
     assert_eq!(dir.read("back.wasm"), wasm);
 }
 
@@ -110,15 +85,10 @@ fn absolute_layout_directories_work() {
     let reference = format!("oci-layout://{}:1.0.0", store.display());
 
     dir.run(&["push", &reference, "demo.wasm"]).success();
-    assert!(
-        store.join("index.json").is_file(),
-        "the layout was not written at {}",
-        store.display()
-    );
+    assert!(store.join("index.json").is_file(), "the layout was not written at {}", store.display());
     assert!(!dir.path("elsewhere").exists());
 
-    dir.run(&["pull", &reference, "--destination", "out.wasm"])
-        .success();
+    dir.run(&["pull", &reference, "--destination", "out.wasm"]).success();
     assert_eq!(dir.read("out.wasm"), wasm);
 }
 
@@ -131,22 +101,14 @@ fn tags_share_blobs_and_retagging_replaces_the_entry() {
     dir.write("module.wasm", &module);
     let root = dir.path("store");
 
-    dir.run(&["push", "oci-layout://store:a", "demo.wasm"])
-        .success();
-    dir.run(&["push", "oci-layout://store:b", "demo.wasm"])
-        .success();
+    dir.run(&["push", "oci-layout://store:a", "demo.wasm"]).success();
+    dir.run(&["push", "oci-layout://store:b", "demo.wasm"]).success();
     let both = index(&root);
     assert_eq!(entries_for(&both, "a").len(), 1, "{both:#}");
     assert_eq!(entries_for(&both, "b").len(), 1, "{both:#}");
-    assert!(
-        root.join("blobs/sha256")
-            .join(digest_hex(&sha256_digest(&wasm)))
-            .is_file()
-    );
+    assert!(root.join("blobs/sha256").join(digest_hex(&sha256_digest(&wasm))).is_file());
 
-    let push = dir
-        .run(&["push", "oci-layout://store:a", "module.wasm", "-o", "json"])
-        .success();
+    let push = dir.run(&["push", "oci-layout://store:a", "module.wasm", "-o", "json"]).success();
     let retagged = str_field(&push.stdout_json(), "digest").to_owned();
     let after = index(&root);
     let a = entries_for(&after, "a");
@@ -154,11 +116,9 @@ fn tags_share_blobs_and_retagging_replaces_the_entry() {
     assert_eq!(str_field(a[0], "digest"), retagged);
     assert_eq!(entries_for(&after, "b").len(), 1, "{after:#}");
 
-    dir.run(&["pull", "oci-layout://store:a", "--destination", "a.wasm"])
-        .success();
+    dir.run(&["pull", "oci-layout://store:a", "--destination", "a.wasm"]).success();
     assert_eq!(dir.read("a.wasm"), module);
-    dir.run(&["pull", "oci-layout://store:b", "--destination", "b.wasm"])
-        .success();
+    dir.run(&["pull", "oci-layout://store:b", "--destination", "b.wasm"]).success();
     assert_eq!(dir.read("b.wasm"), wasm);
 }
 
@@ -167,15 +127,10 @@ fn inspect_reads_a_layout() {
     let dir = TestDir::new();
     let wasm = demo_component();
     dir.write("demo.wasm", &wasm);
-    let push = dir
-        .run(&["push", "oci-layout://store:v1", "demo.wasm", "-o", "json"])
-        .success();
+    let push = dir.run(&["push", "oci-layout://store:v1", "demo.wasm", "-o", "json"]).success();
     let digest = str_field(&push.stdout_json(), "digest").to_owned();
 
-    let out = dir
-        .run(&["inspect", "oci-layout://store:v1", "-o", "json"])
-        .success()
-        .stdout_json();
+    let out = dir.run(&["inspect", "oci-layout://store:v1", "-o", "json"]).success().stdout_json();
     assert_eq!(str_field(&out, "digest"), digest);
     assert_eq!(str_field(&out, "os"), "wasip2");
     assert_eq!(str_field(&out["layers"][0], "digest"), sha256_digest(&wasm));
@@ -187,20 +142,15 @@ fn tampered_layer_in_a_layout_is_rejected() {
     let dir = TestDir::new();
     let wasm = demo_component();
     dir.write("demo.wasm", &wasm);
-    dir.run(&["push", "oci-layout://store:v1", "demo.wasm"])
-        .success();
+    dir.run(&["push", "oci-layout://store:v1", "demo.wasm"]).success();
 
-    let layer = dir
-        .path("store/blobs/sha256")
-        .join(digest_hex(&sha256_digest(&wasm)));
+    let layer = dir.path("store/blobs/sha256").join(digest_hex(&sha256_digest(&wasm)));
     let mut bad = fs::read(&layer).expect("the layer blob exists");
     bad[8] ^= 0x55;
     fs::write(&layer, &bad).expect("tamper with the layer");
     let before = dir.listing();
 
-    let run = dir
-        .run(&["pull", "oci-layout://store:v1", "--destination", "out.wasm"])
-        .failure();
+    let run = dir.run(&["pull", "oci-layout://store:v1", "--destination", "out.wasm"]).failure();
     assert!(!run.stderr.trim().is_empty(), "no error message: {run}");
     assert_eq!(dir.listing(), before, "a rejected pull left files behind");
 }

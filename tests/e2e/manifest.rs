@@ -5,9 +5,8 @@
 use serde_json::Value;
 
 use crate::util::{
-    DEMO_EXPORT, DEMO_IMPORT, DEMO_METADATA, EPOCH, EPOCH_RFC3339_PREFIX, OCI_MANIFEST, Registry,
-    TestDir, WASM_CONFIG, WASM_LAYER, core_module, demo_component, is_rfc3339, parse_json,
-    sha256_digest, str_field, str_list, u64_field,
+    DEMO_EXPORT, DEMO_IMPORT, DEMO_METADATA, EPOCH, EPOCH_RFC3339_PREFIX, OCI_MANIFEST, Registry, TestDir, WASM_CONFIG,
+    WASM_LAYER, core_module, demo_component, is_rfc3339, parse_json, sha256_digest, str_field, str_list, u64_field,
 };
 
 /// The manifest, parsed config and layer descriptor of `repo:tag`, after checking that the
@@ -28,9 +27,7 @@ fn read_artifact(reg: &Registry, repo: &str, tag: &str, layer_bytes: &[u8]) -> S
     let config_desc = &manifest["config"];
     assert_eq!(str_field(config_desc, "mediaType"), WASM_CONFIG);
     let config_digest = str_field(config_desc, "digest");
-    let config_bytes = reg
-        .blob(repo, config_digest)
-        .expect("the config blob exists");
+    let config_bytes = reg.blob(repo, config_digest).expect("the config blob exists");
     assert_eq!(sha256_digest(&config_bytes), config_digest);
     assert_eq!(u64_field(config_desc, "size"), config_bytes.len() as u64);
 
@@ -40,16 +37,9 @@ fn read_artifact(reg: &Registry, repo: &str, tag: &str, layer_bytes: &[u8]) -> S
     assert_eq!(str_field(&layer, "mediaType"), WASM_LAYER);
     assert_eq!(str_field(&layer, "digest"), sha256_digest(layer_bytes));
     assert_eq!(u64_field(&layer, "size"), layer_bytes.len() as u64);
-    assert_eq!(
-        reg.blob(repo, str_field(&layer, "digest")).as_deref(),
-        Some(layer_bytes)
-    );
+    assert_eq!(reg.blob(repo, str_field(&layer, "digest")).as_deref(), Some(layer_bytes));
 
-    Stored {
-        config: parse_json("config", &config_bytes),
-        manifest,
-        layer,
-    }
+    Stored { config: parse_json("config", &config_bytes), manifest, layer }
 }
 
 #[test]
@@ -58,47 +48,29 @@ fn component_artifact_follows_the_wasm_oci_spec() {
     let reg = Registry::start(&dir);
     let wasm = demo_component();
     dir.write("greeter.wasm", &wasm);
-    dir.run_env(
-        &["push", &reg.reference("demo/spec:1.2.3"), "greeter.wasm"],
-        &[("SOURCE_DATE_EPOCH", EPOCH)],
-    )
-    .success();
+    dir.run_env(&["push", &reg.reference("demo/spec:1.2.3"), "greeter.wasm"], &[("SOURCE_DATE_EPOCH", EPOCH)])
+        .success();
 
     let stored = read_artifact(&reg, "demo/spec", "1.2.3", &wasm);
     let config = &stored.config;
     assert_eq!(str_field(config, "architecture"), "wasm");
     assert_eq!(str_field(config, "os"), "wasip2");
-    assert_eq!(
-        str_list(config, "layerDigests"),
-        vec![sha256_digest(&wasm)],
-        "{config:#}"
-    );
+    assert_eq!(str_list(config, "layerDigests"), vec![sha256_digest(&wasm)], "{config:#}");
     let created = str_field(config, "created");
     assert!(is_rfc3339(created), "created is not RFC 3339: {created}");
-    assert!(
-        created.starts_with(EPOCH_RFC3339_PREFIX),
-        "created {created} does not honour SOURCE_DATE_EPOCH={EPOCH}"
-    );
+    assert!(created.starts_with(EPOCH_RFC3339_PREFIX), "created {created} does not honour SOURCE_DATE_EPOCH={EPOCH}");
     let component = &config["component"];
     assert_eq!(str_list(component, "exports"), vec![DEMO_EXPORT]);
     assert_eq!(str_list(component, "imports"), vec![DEMO_IMPORT]);
 
-    assert_eq!(
-        stored.layer["annotations"]["org.opencontainers.image.title"],
-        "greeter.wasm"
-    );
+    assert_eq!(stored.layer["annotations"]["org.opencontainers.image.title"], "greeter.wasm");
     let annotations = &stored.manifest["annotations"];
     assert!(
-        annotations["org.opencontainers.image.created"]
-            .as_str()
-            .is_some_and(|c| c.starts_with(EPOCH_RFC3339_PREFIX)),
+        annotations["org.opencontainers.image.created"].as_str().is_some_and(|c| c.starts_with(EPOCH_RFC3339_PREFIX)),
         "manifest created annotation: {annotations:#}"
     );
     for (key, value) in DEMO_METADATA {
-        assert_eq!(
-            annotations[key], value,
-            "annotation {key} in {annotations:#}"
-        );
+        assert_eq!(annotations[key], value, "annotation {key} in {annotations:#}");
     }
 }
 
@@ -128,17 +100,9 @@ fn annotation_flags_add_to_and_override_the_metadata() {
         annotations["com.example.equation"], "a=b",
         "only the first `=` separates key and value: {annotations:#}"
     );
-    assert_eq!(
-        annotations["org.opencontainers.image.description"],
-        "Overridden on the command line"
-    );
-    assert_eq!(
-        annotations["org.opencontainers.image.version"], "1.2.3",
-        "{annotations:#}"
-    );
-    let created = annotations["org.opencontainers.image.created"]
-        .as_str()
-        .unwrap_or_default();
+    assert_eq!(annotations["org.opencontainers.image.description"], "Overridden on the command line");
+    assert_eq!(annotations["org.opencontainers.image.version"], "1.2.3", "{annotations:#}");
+    let created = annotations["org.opencontainers.image.created"].as_str().unwrap_or_default();
     assert!(is_rfc3339(created), "created annotation: {annotations:#}");
 }
 
@@ -148,23 +112,13 @@ fn core_module_is_wasip1_without_component_section() {
     let reg = Registry::start(&dir);
     let module = core_module();
     dir.write("module.wasm", &module);
-    dir.run(&["push", &reg.reference("demo/module:0.1.0"), "module.wasm"])
-        .success();
+    dir.run(&["push", &reg.reference("demo/module:0.1.0"), "module.wasm"]).success();
 
     let stored = read_artifact(&reg, "demo/module", "0.1.0", &module);
     let config = &stored.config;
     assert_eq!(str_field(config, "os"), "wasip1");
     assert_eq!(str_field(config, "architecture"), "wasm");
-    assert_eq!(
-        str_list(config, "layerDigests"),
-        vec![sha256_digest(&module)]
-    );
-    assert!(
-        config.get("component").is_none(),
-        "a core module has no `component` key: {config:#}"
-    );
-    assert_eq!(
-        stored.layer["annotations"]["org.opencontainers.image.title"],
-        "module.wasm"
-    );
+    assert_eq!(str_list(config, "layerDigests"), vec![sha256_digest(&module)]);
+    assert!(config.get("component").is_none(), "a core module has no `component` key: {config:#}");
+    assert_eq!(stored.layer["annotations"]["org.opencontainers.image.title"], "module.wasm");
 }

@@ -2,17 +2,12 @@
 //! `--allow-latest`, files that are not WebAssembly, and the JSON shape of errors. A refusal
 //! exits 1 and leaves the registry (and the working directory) untouched.
 
-use crate::util::{
-    NOT_WASM, Registry, TestDir, blob_uploads, demo_component, manifest_puts, str_field,
-};
+use crate::util::{NOT_WASM, Registry, TestDir, blob_uploads, demo_component, manifest_puts, str_field};
 
 /// Asserts that `run` was refused with a message pointing at `--allow-latest`.
 #[track_caller]
 fn assert_refused_for_latest(run: &crate::util::Run) {
-    assert!(
-        run.stderr.contains("--allow-latest"),
-        "the refusal should mention --allow-latest: {run}"
-    );
+    assert!(run.stderr.contains("--allow-latest"), "the refusal should mention --allow-latest: {run}");
 }
 
 #[test]
@@ -21,10 +16,7 @@ fn latest_and_untagged_pushes_need_allow_latest() {
     let reg = Registry::start(&dir);
     dir.write("demo.wasm", &demo_component());
 
-    for reference in [
-        reg.reference("demo/latest:latest"),
-        reg.reference("demo/latest"),
-    ] {
+    for reference in [reg.reference("demo/latest:latest"), reg.reference("demo/latest")] {
         let run = dir.run(&["push", &reference, "demo.wasm"]).failure();
         assert_refused_for_latest(&run);
     }
@@ -35,13 +27,7 @@ fn latest_and_untagged_pushes_need_allow_latest() {
     );
     assert_eq!(reg.tags("demo/latest"), None);
 
-    dir.run(&[
-        "push",
-        &reg.reference("demo/latest:latest"),
-        "demo.wasm",
-        "--allow-latest",
-    ])
-    .success();
+    dir.run(&["push", &reg.reference("demo/latest:latest"), "demo.wasm", "--allow-latest"]).success();
     assert_eq!(reg.tags("demo/latest"), Some(vec!["latest".to_owned()]));
 }
 
@@ -55,21 +41,9 @@ fn untagged_push_with_allow_latest_is_tagged_latest() {
     dir.write("demo.wasm", &wasm);
     let reference = reg.reference("demo/untagged");
 
-    dir.run(&["push", &reference, "demo.wasm", "--allow-latest"])
-        .success();
-    assert_eq!(
-        reg.tags("demo/untagged"),
-        Some(vec!["latest".to_owned()]),
-        "an untagged push lands on `latest`"
-    );
-    dir.run(&[
-        "pull",
-        &reference,
-        "--destination",
-        "back.wasm",
-        "--allow-latest",
-    ])
-    .success();
+    dir.run(&["push", &reference, "demo.wasm", "--allow-latest"]).success();
+    assert_eq!(reg.tags("demo/untagged"), Some(vec!["latest".to_owned()]), "an untagged push lands on `latest`");
+    dir.run(&["pull", &reference, "--destination", "back.wasm", "--allow-latest"]).success();
     assert_eq!(dir.read("back.wasm"), wasm);
 }
 
@@ -80,24 +54,14 @@ fn latest_pull_needs_allow_latest() {
     let wasm = demo_component();
     dir.write("demo.wasm", &wasm);
     let reference = reg.reference("demo/pull-latest:latest");
-    dir.run(&["push", &reference, "demo.wasm", "--allow-latest"])
-        .success();
+    dir.run(&["push", &reference, "demo.wasm", "--allow-latest"]).success();
     let before = dir.listing();
 
-    let run = dir
-        .run(&["pull", &reference, "--destination", "got.wasm"])
-        .failure();
+    let run = dir.run(&["pull", &reference, "--destination", "got.wasm"]).failure();
     assert_refused_for_latest(&run);
     assert_eq!(dir.listing(), before, "a refused pull wrote a file");
 
-    dir.run(&[
-        "pull",
-        &reference,
-        "--destination",
-        "got.wasm",
-        "--allow-latest",
-    ])
-    .success();
+    dir.run(&["pull", &reference, "--destination", "got.wasm", "--allow-latest"]).success();
     assert_eq!(dir.read("got.wasm"), wasm);
 }
 
@@ -107,23 +71,15 @@ fn non_wasm_file_is_refused_before_reaching_the_registry() {
     let reg = Registry::start(&dir);
     dir.write("script.sh", NOT_WASM);
 
-    let run = dir
-        .run(&["push", &reg.reference("demo/notwasm:1.0.0"), "script.sh"])
-        .failure();
+    let run = dir.run(&["push", &reg.reference("demo/notwasm:1.0.0"), "script.sh"]).failure();
     let message = run.stderr.to_lowercase();
     assert!(
         message.contains("wasm") || message.contains("webassembly"),
         "the error should say the file is not WebAssembly: {run}"
     );
     let requests = reg.requests();
-    let touched: Vec<_> = requests
-        .iter()
-        .filter(|r| r.path.starts_with("/v2/demo/"))
-        .collect();
-    assert!(
-        touched.is_empty(),
-        "a refused file reached the repository: {touched:#?}"
-    );
+    let touched: Vec<_> = requests.iter().filter(|r| r.path.starts_with("/v2/demo/")).collect();
+    assert!(touched.is_empty(), "a refused file reached the repository: {touched:#?}");
     assert_eq!(reg.tags("demo/notwasm"), None);
 }
 
@@ -133,32 +89,14 @@ fn json_errors_go_to_stderr_with_success_false() {
     let reg = Registry::start(&dir);
     dir.write("script.sh", NOT_WASM);
 
-    let push = dir
-        .run(&[
-            "push",
-            &reg.reference("demo/errors:1.0.0"),
-            "script.sh",
-            "-o",
-            "json",
-        ])
-        .failure();
+    let push = dir.run(&["push", &reg.reference("demo/errors:1.0.0"), "script.sh", "-o", "json"]).failure();
     let err = push.stderr_json();
     assert_eq!(err["success"], false, "{err:#}");
     assert!(!str_field(&err, "error").is_empty(), "{err:#}");
 
-    let pull = dir
-        .run(&[
-            "pull",
-            &reg.reference("demo/errors:9.9.9"),
-            "--output",
-            "json",
-        ])
-        .failure();
+    let pull = dir.run(&["pull", &reg.reference("demo/errors:9.9.9"), "--output", "json"]).failure();
     let err = pull.stderr_json();
     assert_eq!(err["success"], false, "{err:#}");
     assert!(!str_field(&err, "error").is_empty(), "{err:#}");
-    assert!(
-        !dir.path("errors.wasm").exists(),
-        "a failed pull wrote its default destination"
-    );
+    assert!(!dir.path("errors.wasm").exists(), "a failed pull wrote its default destination");
 }

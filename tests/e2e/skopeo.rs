@@ -6,9 +6,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::util::{
-    Registry, Run, TestDir, demo_component, digest_hex, run_to_end, sha256_digest, str_field,
-};
+use crate::util::{Registry, Run, TestDir, demo_component, digest_hex, run_to_end, sha256_digest, str_field};
 
 const SKOPEO: &str = "/usr/bin/skopeo";
 
@@ -16,19 +14,13 @@ const SKOPEO: &str = "/usr/bin/skopeo";
 /// not installed.
 fn skopeo(dir: &TestDir, args: &[&str]) -> Option<Run> {
     if !Path::new(SKOPEO).is_file() {
-        eprintln!(
-            "note: {SKOPEO} is not installed; skipping this skopeo check (.ci/run installs it)"
-        );
+        eprintln!("note: {SKOPEO} is not installed; skipping this skopeo check (.ci/run installs it)");
         return None;
     }
     let home = dir.root().join("skopeo-home");
     fs::create_dir_all(&home).expect("create skopeo's HOME");
     let mut cmd = Command::new(SKOPEO);
-    cmd.arg("--insecure-policy")
-        .args(args)
-        .current_dir(dir.work())
-        .env_clear()
-        .env("HOME", &home);
+    cmd.arg("--insecure-policy").args(args).current_dir(dir.work()).env_clear().env("HOME", &home);
     if let Some(path) = std::env::var_os("PATH") {
         cmd.env("PATH", path);
     }
@@ -40,13 +32,10 @@ fn skopeo_reads_the_layout_we_write() {
     let dir = TestDir::new();
     let wasm = demo_component();
     dir.write("demo.wasm", &wasm);
-    let push = dir
-        .run(&["push", "oci-layout://store:v1", "demo.wasm", "-o", "json"])
-        .success();
+    let push = dir.run(&["push", "oci-layout://store:v1", "demo.wasm", "-o", "json"]).success();
     let digest = str_field(&push.stdout_json(), "digest").to_owned();
     let store = dir.path("store");
-    let ours = fs::read(store.join("blobs/sha256").join(digest_hex(&digest)))
-        .expect("the manifest blob exists");
+    let ours = fs::read(store.join("blobs/sha256").join(digest_hex(&digest))).expect("the manifest blob exists");
     let source = format!("oci:{}:v1", store.display());
 
     let Some(raw) = skopeo(&dir, &["inspect", "--raw", &source]) else {
@@ -58,13 +47,9 @@ fn skopeo_reads_the_layout_we_write() {
     let out: PathBuf = dir.root().join("skopeo-dir");
     let target = format!("dir:{}", out.display());
     skopeo(&dir, &["copy", &source, &target]).expect("skopeo is installed");
-    let layer = fs::read(out.join(digest_hex(&sha256_digest(&wasm))))
-        .expect("skopeo wrote the layer under its digest");
+    let layer = fs::read(out.join(digest_hex(&sha256_digest(&wasm)))).expect("skopeo wrote the layer under its digest");
     assert_eq!(layer, wasm);
-    assert_eq!(
-        fs::read(out.join("manifest.json")).expect("skopeo wrote manifest.json"),
-        ours
-    );
+    assert_eq!(fs::read(out.join("manifest.json")).expect("skopeo wrote manifest.json"), ours);
 }
 
 #[test]
@@ -90,18 +75,9 @@ fn we_pull_from_a_layout_skopeo_wrote() {
         return;
     };
 
-    let out = dir
-        .run(&["inspect", "oci-layout://from-skopeo:copied", "-o", "json"])
-        .success()
-        .stdout_json();
+    let out = dir.run(&["inspect", "oci-layout://from-skopeo:copied", "-o", "json"]).success().stdout_json();
     assert_eq!(str_field(&out, "digest"), served.digest);
 
-    dir.run(&[
-        "pull",
-        "oci-layout://from-skopeo:copied",
-        "--destination",
-        "copied.wasm",
-    ])
-    .success();
+    dir.run(&["pull", "oci-layout://from-skopeo:copied", "--destination", "copied.wasm"]).success();
     assert_eq!(dir.read("copied.wasm"), wasm);
 }

@@ -130,7 +130,11 @@ fn attempt(
                         )));
                     }
                     _ => {
-                        return Err(Failure::Fatal(store.client.unexpected(response, "upload chunk of blob", &subject)));
+                        return Err(Failure::Fatal(store.client.unexpected(
+                            response,
+                            "upload chunk of blob",
+                            &subject,
+                        )));
                     }
                 }
             }

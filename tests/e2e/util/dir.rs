@@ -36,21 +36,13 @@ impl TestDir {
     pub fn new() -> TestDir {
         let base = Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e");
         fs::create_dir_all(&base).expect("create the e2e base directory");
-        let root_dir = tempfile::Builder::new()
-            .prefix("t-")
-            .tempdir_in(&base)
-            .expect("create a test directory");
+        let root_dir = tempfile::Builder::new().prefix("t-").tempdir_in(&base).expect("create a test directory");
         let root = root_dir.path().to_path_buf();
         let work = root.join("work");
         let home = root.join("home");
         fs::create_dir(&work).expect("create work/");
         fs::create_dir(&home).expect("create home/");
-        TestDir {
-            dir: Some(root_dir),
-            root,
-            work,
-            home,
-        }
+        TestDir { dir: Some(root_dir), root, work, home }
     }
 
     /// The test's root directory (outside the binary's working directory).
@@ -131,11 +123,7 @@ impl TestDir {
         for (k, v) in env {
             cmd.env(k, v);
         }
-        let shown = args
-            .iter()
-            .map(|a| a.as_ref().to_string_lossy().into_owned())
-            .collect::<Vec<_>>()
-            .join(" ");
+        let shown = args.iter().map(|a| a.as_ref().to_string_lossy().into_owned()).collect::<Vec<_>>().join(" ");
         run_to_end(cmd, format!("wasmship {shown}"))
     }
 }
@@ -167,9 +155,7 @@ fn precompiled_dir() -> PathBuf {
 /// Runs `cmd` to its end, capturing both streams; a run past `HANG_LIMIT` is killed.
 pub fn run_to_end(mut cmd: Command, shown: String) -> Run {
     cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
-    let mut child = cmd
-        .spawn()
-        .unwrap_or_else(|e| panic!("spawn `{shown}`: {e}"));
+    let mut child = cmd.spawn().unwrap_or_else(|e| panic!("spawn `{shown}`: {e}"));
     let mut out = child.stdout.take().expect("stdout piped");
     let mut err = child.stderr.take().expect("stderr piped");
     let out_reader = thread::spawn(move || {
@@ -192,14 +178,8 @@ pub fn run_to_end(mut cmd: Command, shown: String) -> Run {
         }
         thread::sleep(Duration::from_millis(20));
     };
-    let stdout = out_reader
-        .join()
-        .expect("stdout reader")
-        .expect("read stdout");
-    let stderr = err_reader
-        .join()
-        .expect("stderr reader")
-        .expect("read stderr");
+    let stdout = out_reader.join().expect("stdout reader").expect("read stdout");
+    let stderr = err_reader.join().expect("stderr reader").expect("read stderr");
     Run {
         shown,
         code: status.code(),
@@ -234,28 +214,18 @@ impl Run {
     /// Stdout parsed as JSON.
     #[track_caller]
     pub fn stdout_json(&self) -> Value {
-        parse_json(
-            &format!("stdout of `{}`", self.shown),
-            self.stdout.as_bytes(),
-        )
+        parse_json(&format!("stdout of `{}`", self.shown), self.stdout.as_bytes())
     }
 
     /// Stderr parsed as JSON.
     #[track_caller]
     pub fn stderr_json(&self) -> Value {
-        parse_json(
-            &format!("stderr of `{}`", self.shown),
-            self.stderr.as_bytes(),
-        )
+        parse_json(&format!("stderr of `{}`", self.shown), self.stderr.as_bytes())
     }
 }
 
 impl std::fmt::Display for Run {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "`{}`\n  exit: {:?}\n  stdout: {}\n  stderr: {}",
-            self.shown, self.code, self.stdout, self.stderr
-        )
+        write!(f, "`{}`\n  exit: {:?}\n  stdout: {}\n  stderr: {}", self.shown, self.code, self.stdout, self.stderr)
     }
 }

@@ -4,9 +4,7 @@
 
 use std::sync::OnceLock;
 
-use wasm_metadata::{
-    AddMetadata, AddMetadataField, Authors, Description, Homepage, Licenses, Source, Version,
-};
+use wasm_metadata::{AddMetadata, AddMetadataField, Authors, Description, Homepage, Licenses, Source, Version};
 
 use super::TestDir;
 
@@ -18,20 +16,11 @@ pub const DEMO_IMPORT: &str = "example:demo/host@0.1.0";
 /// The wasm-metadata the demo component carries, and the manifest annotation each must become.
 pub const DEMO_METADATA: [(&str, &str); 6] = [
     ("org.opencontainers.image.version", "1.2.3"),
-    (
-        "org.opencontainers.image.description",
-        "Greets whoever asks",
-    ),
+    ("org.opencontainers.image.description", "Greets whoever asks"),
     ("org.opencontainers.image.licenses", "Apache-2.0"),
-    (
-        "org.opencontainers.image.source",
-        "https://example.com/demo/source.git",
-    ),
+    ("org.opencontainers.image.source", "https://example.com/demo/source.git"),
     ("org.opencontainers.image.url", "https://example.com/demo"),
-    (
-        "org.opencontainers.image.authors",
-        "Demo Authors <demo@example.com>",
-    ),
+    ("org.opencontainers.image.authors", "Demo Authors <demo@example.com>"),
 ];
 
 /// The first eight bytes of a binary component: `\0asm`, version 0x0d, layer 1.
@@ -64,28 +53,15 @@ const DEMO_WAT: &str = r#"
 /// homepage, authors).
 pub fn demo_component() -> Vec<u8> {
     let bare = wat::parse_str(DEMO_WAT).expect("the demo component parses");
-    let value = |key: &str| {
-        DEMO_METADATA
-            .iter()
-            .find(|(k, _)| *k == key)
-            .map(|(_, v)| *v)
-            .expect("known key")
-    };
+    let value = |key: &str| DEMO_METADATA.iter().find(|(k, _)| *k == key).map(|(_, v)| *v).expect("known key");
     let mut add = AddMetadata::default();
     add.name = AddMetadataField::Set("demo".to_owned());
     add.version = AddMetadataField::Set(Version::new(value("org.opencontainers.image.version")));
-    add.description = AddMetadataField::Set(Description::new(value(
-        "org.opencontainers.image.description",
-    )));
-    add.licenses = AddMetadataField::Set(
-        Licenses::new(value("org.opencontainers.image.licenses")).expect("SPDX expression"),
-    );
-    add.source = AddMetadataField::Set(
-        Source::new(value("org.opencontainers.image.source")).expect("source URL"),
-    );
-    add.homepage = AddMetadataField::Set(
-        Homepage::new(value("org.opencontainers.image.url")).expect("homepage URL"),
-    );
+    add.description = AddMetadataField::Set(Description::new(value("org.opencontainers.image.description")));
+    add.licenses =
+        AddMetadataField::Set(Licenses::new(value("org.opencontainers.image.licenses")).expect("SPDX expression"));
+    add.source = AddMetadataField::Set(Source::new(value("org.opencontainers.image.source")).expect("source URL"));
+    add.homepage = AddMetadataField::Set(Homepage::new(value("org.opencontainers.image.url")).expect("homepage URL"));
     add.authors = AddMetadataField::Set(Authors::new(value("org.opencontainers.image.authors")));
     add.to_wasm(&bare).expect("add wasm-metadata")
 }

@@ -8,8 +8,8 @@ mod registry;
 
 pub use dir::{Run, TestDir, run_to_end};
 pub use fixtures::{
-    COMPONENT_HEADER, DEMO_EXPORT, DEMO_IMPORT, DEMO_METADATA, NOT_WASM, big_component,
-    core_module, demo_component, packager_component,
+    COMPONENT_HEADER, DEMO_EXPORT, DEMO_IMPORT, DEMO_METADATA, NOT_WASM, big_component, core_module, demo_component,
+    packager_component,
 };
 pub use registry::{Registry, blob_uploads, manifest_puts};
 
@@ -33,33 +33,23 @@ pub fn sha256_digest(bytes: &[u8]) -> String {
 
 /// The hex part of a `sha256:<hex>` digest.
 pub fn digest_hex(digest: &str) -> &str {
-    digest
-        .strip_prefix("sha256:")
-        .unwrap_or_else(|| panic!("not a sha256 digest: {digest}"))
+    digest.strip_prefix("sha256:").unwrap_or_else(|| panic!("not a sha256 digest: {digest}"))
 }
 
 /// Parses JSON, naming what was being parsed when it is not JSON.
 pub fn parse_json(what: &str, bytes: &[u8]) -> Value {
-    serde_json::from_slice(bytes).unwrap_or_else(|e| {
-        panic!(
-            "{what} is not JSON ({e}): {}",
-            String::from_utf8_lossy(bytes)
-        )
-    })
+    serde_json::from_slice(bytes)
+        .unwrap_or_else(|e| panic!("{what} is not JSON ({e}): {}", String::from_utf8_lossy(bytes)))
 }
 
 /// `value[key]` as a string, panicking with the whole value when it is missing or not a string.
 pub fn str_field<'a>(value: &'a Value, key: &str) -> &'a str {
-    value[key]
-        .as_str()
-        .unwrap_or_else(|| panic!("`{key}` is not a string in {value:#}"))
+    value[key].as_str().unwrap_or_else(|| panic!("`{key}` is not a string in {value:#}"))
 }
 
 /// `value[key]` as an unsigned integer, panicking with the whole value otherwise.
 pub fn u64_field(value: &Value, key: &str) -> u64 {
-    value[key]
-        .as_u64()
-        .unwrap_or_else(|| panic!("`{key}` is not an unsigned integer in {value:#}"))
+    value[key].as_u64().unwrap_or_else(|| panic!("`{key}` is not an unsigned integer in {value:#}"))
 }
 
 /// `value[key]` as a list of strings, panicking with the whole value otherwise.
@@ -68,11 +58,7 @@ pub fn str_list(value: &Value, key: &str) -> Vec<String> {
         .as_array()
         .unwrap_or_else(|| panic!("`{key}` is not a list in {value:#}"))
         .iter()
-        .map(|v| {
-            v.as_str()
-                .unwrap_or_else(|| panic!("`{key}` holds a non-string in {value:#}"))
-                .to_owned()
-        })
+        .map(|v| v.as_str().unwrap_or_else(|| panic!("`{key}` holds a non-string in {value:#}")).to_owned())
         .collect()
 }
 

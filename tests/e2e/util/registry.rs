@@ -65,11 +65,7 @@ impl Registry {
             let config = base.join("config.yml");
             fs::write(&config, config_yaml(port, &storage)).expect("write registry config");
             let log = base.join("registry.log");
-            let out = OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&log)
-                .expect("open registry log");
+            let out = OpenOptions::new().create(true).append(true).open(&log).expect("open registry log");
             let err = out.try_clone().expect("clone log handle");
             let child = Command::new(REGISTRY_BIN)
                 .arg("serve")
@@ -79,14 +75,7 @@ impl Registry {
                 .stderr(err)
                 .spawn()
                 .unwrap_or_else(|e| panic!("start {REGISTRY_BIN} (run .ci/run to install): {e}"));
-            let mut registry = Registry {
-                child,
-                port,
-                storage,
-                log,
-                agent: agent.clone(),
-                syncs: AtomicU32::new(0),
-            };
+            let mut registry = Registry { child, port, storage, log, agent: agent.clone(), syncs: AtomicU32::new(0) };
             match registry.wait_ready() {
                 Ok(()) => return registry,
                 Err(why) => failures.push(why),
@@ -138,21 +127,12 @@ impl Registry {
         match resp.status().as_u16() {
             404 => None,
             200 => {
-                let header = |name: &str| {
-                    resp.headers()
-                        .get(name)
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or_default()
-                        .to_owned()
-                };
+                let header =
+                    |name: &str| resp.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
                 let content_type = header("content-type");
                 let digest = header("docker-content-digest");
                 let bytes = read_body(&mut resp);
-                Some(Served {
-                    bytes,
-                    content_type,
-                    digest,
-                })
+                Some(Served { bytes, content_type, digest })
             }
             other => panic!("GET manifest {repo}:{reference}: status {other}"),
         }
@@ -169,11 +149,7 @@ impl Registry {
 
     /// The blob `digest` of `repo`; `None` on 404.
     pub fn blob(&self, repo: &str, digest: &str) -> Option<Vec<u8>> {
-        let mut resp = self
-            .agent
-            .get(self.url(&format!("/v2/{repo}/blobs/{digest}")))
-            .call()
-            .expect("GET blob");
+        let mut resp = self.agent.get(self.url(&format!("/v2/{repo}/blobs/{digest}"))).call().expect("GET blob");
         match resp.status().as_u16() {
             404 => None,
             200 => Some(read_body(&mut resp)),
@@ -183,22 +159,14 @@ impl Registry {
 
     /// The tags of `repo`; `None` when the registry does not know the repository.
     pub fn tags(&self, repo: &str) -> Option<Vec<String>> {
-        let mut resp = self
-            .agent
-            .get(self.url(&format!("/v2/{repo}/tags/list")))
-            .call()
-            .expect("GET tags");
+        let mut resp = self.agent.get(self.url(&format!("/v2/{repo}/tags/list"))).call().expect("GET tags");
         match resp.status().as_u16() {
             404 => None,
             200 => {
                 let list = parse_json("tag list", &read_body(&mut resp));
                 let mut tags: Vec<String> = list["tags"]
                     .as_array()
-                    .map(|a| {
-                        a.iter()
-                            .filter_map(|t| t.as_str().map(str::to_owned))
-                            .collect()
-                    })
+                    .map(|a| a.iter().filter_map(|t| t.as_str().map(str::to_owned)).collect())
                     .unwrap_or_default();
                 tags.sort();
                 Some(tags)
@@ -210,11 +178,7 @@ impl Registry {
     /// Where the registry keeps the bytes of blob `digest` on disk.
     pub fn blob_data_path(&self, digest: &str) -> PathBuf {
         let hex = digest_hex(digest);
-        self.storage
-            .join("docker/registry/v2/blobs/sha256")
-            .join(&hex[..2])
-            .join(hex)
-            .join("data")
+        self.storage.join("docker/registry/v2/blobs/sha256").join(&hex[..2]).join(hex).join("data")
     }
 
     /// Every request the access log holds so far, except the tests' own reads.
@@ -224,10 +188,7 @@ impl Registry {
     pub fn requests(&self) -> Vec<Request> {
         let n = self.syncs.fetch_add(1, Ordering::SeqCst);
         let marker = format!("/v2/?e2e-sync={n}");
-        self.agent
-            .get(self.url(&marker))
-            .call()
-            .expect("GET sync marker");
+        self.agent.get(self.url(&marker)).call().expect("GET sync marker");
         let started = Instant::now();
         loop {
             let text = self.log_text();
@@ -239,10 +200,7 @@ impl Registry {
                     .map(|(request, _)| request)
                     .collect();
             }
-            assert!(
-                started.elapsed() < READY_LIMIT,
-                "the registry never logged {marker}; log: {text}"
-            );
+            assert!(started.elapsed() < READY_LIMIT, "the registry never logged {marker}; log: {text}");
             thread::sleep(Duration::from_millis(20));
         }
     }
@@ -262,19 +220,12 @@ impl Drop for Registry {
 impl Request {
     /// A step of a blob upload: the POST that opens it, a PATCH chunk or the PUT that ends it.
     pub fn is_blob_upload(&self) -> bool {
-        matches!(self.method.as_str(), "POST" | "PATCH" | "PUT")
-            && self.path.contains("/blobs/uploads/")
+        matches!(self.method.as_str(), "POST" | "PATCH" | "PUT") && self.path.contains("/blobs/uploads/")
     }
 
     /// A GET of blob `digest` (any repository).
     pub fn is_blob_get(&self, digest: &str) -> bool {
-        self.method == "GET"
-            && self
-                .path
-                .split('?')
-                .next()
-                .unwrap_or_default()
-                .ends_with(&format!("/blobs/{digest}"))
+        self.method == "GET" && self.path.split('?').next().unwrap_or_default().ends_with(&format!("/blobs/{digest}"))
     }
 }
 
@@ -285,19 +236,12 @@ pub fn blob_uploads(requests: &[Request]) -> Vec<&Request> {
 
 /// The manifest PUTs among `requests`.
 pub fn manifest_puts(requests: &[Request]) -> Vec<&Request> {
-    requests
-        .iter()
-        .filter(|r| r.method == "PUT" && r.path.contains("/manifests/"))
-        .collect()
+    requests.iter().filter(|r| r.method == "PUT" && r.path.contains("/manifests/")).collect()
 }
 
 /// Reads a whole response body, however large.
 fn read_body(resp: &mut ureq::http::Response<ureq::Body>) -> Vec<u8> {
-    resp.body_mut()
-        .with_config()
-        .limit(u64::MAX)
-        .read_to_vec()
-        .expect("read response body")
+    resp.body_mut().with_config().limit(u64::MAX).read_to_vec().expect("read response body")
 }
 
 /// Parses one access-log line (combined log format):
@@ -316,22 +260,12 @@ fn parse_access_line(line: &str) -> Option<(Request, String)> {
         .strip_suffix('"')
         .and_then(|s| s.rfind('"').map(|i| s[i + 1..].to_owned()))
         .unwrap_or_default();
-    Some((
-        Request {
-            method,
-            path,
-            status,
-        },
-        agent,
-    ))
+    Some((Request { method, path, status }, agent))
 }
 
 /// A port nobody listened on a moment ago.
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("bind an ephemeral port")
-        .port()
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("bind an ephemeral port").port()
 }
 
 fn config_yaml(port: u16, storage: &Path) -> String {

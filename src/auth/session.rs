@@ -110,7 +110,8 @@ impl Session {
                         Ok(Some(format!("Bearer {}", t.value.expose())))
                     }
                     _ => {
-                        let token = self.fetch_token(transport, &realm, service.as_deref(), &[scope.clone()])?;
+                        let token =
+                            self.fetch_token(transport, &realm, service.as_deref(), std::slice::from_ref(&scope))?;
                         Ok(Some(self.remember(scope, token)))
                     }
                 }

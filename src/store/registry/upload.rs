@@ -16,14 +16,15 @@ use crate::store::{BlobSource, UploadMode};
 
 /// How one attempt ended, when it did not succeed.
 enum Failure {
+    // Errors are boxed: `Result<(), Failure>` is returned on every step.
     /// Worth another attempt after a wait (`Retry-After` if given).
-    Retryable(Error, Option<String>),
+    Retryable(Box<Error>, Option<String>),
     /// Authorization was renewed after a 401; try again at once.
-    Reauthenticated(Error),
+    Reauthenticated(Box<Error>),
     /// The registry does not take chunked uploads.
-    ChunksRefused(Error),
+    ChunksRefused(Box<Error>),
     /// No point in trying again.
-    Fatal(Error),
+    Fatal(Box<Error>),
 }
 
 pub(super) fn put(
@@ -46,11 +47,11 @@ pub(super) fn put(
             Failure::ChunksRefused(_) if matches!(mode, UploadMode::Chunked(_)) => mode = UploadMode::Monolithic,
             Failure::Retryable(error, retry_after) => {
                 if !attempts.wait_for_retry(retry_after.as_deref()) {
-                    return Err(error);
+                    return Err(*error);
                 }
             }
             Failure::Reauthenticated(error) | Failure::ChunksRefused(error) | Failure::Fatal(error) => {
-                return Err(error);
+                return Err(*error);
             }
         }
     }
@@ -63,8 +64,8 @@ fn attempt(
     mode: UploadMode,
 ) -> Result<(), Failure> {
     let subject = format!("{}@{}", store.repository, descriptor.digest);
-    let (location, min_chunk) = start(store, &subject).map_err(Failure::Fatal)?;
-    let mut reader = source.open().map_err(Failure::Fatal)?;
+    let (location, min_chunk) = start(store, &subject).map_err(|e| Failure::Fatal(Box::new(e)))?;
+    let mut reader = source.open().map_err(|e| Failure::Fatal(Box::new(e)))?;
     match mode {
         UploadMode::Monolithic => {
             let url = location.with_query("digest", &descriptor.digest.to_string());
@@ -89,7 +90,7 @@ fn attempt(
                 match response.status {
                     202 => {
                         location = next_location(store, &location, response.header("location"), &subject)
-                            .map_err(Failure::Fatal)?;
+                            .map_err(|e| Failure::Fatal(Box::new(e)))?;
                         offset += length;
                     }
                     416 => {
@@ -101,40 +102,44 @@ fn attempt(
                             .map(|end| end + 1)
                             .filter(|at| *at <= descriptor.size)
                             .ok_or_else(|| {
-                                Failure::Fatal(store.client.unexpected(response, "upload chunk of blob", &subject))
+                                Failure::Fatal(Box::new(store.client.unexpected(
+                                    response,
+                                    "upload chunk of blob",
+                                    &subject,
+                                )))
                             })?;
-                        reader = source.open().map_err(Failure::Fatal)?;
+                        reader = source.open().map_err(|e| Failure::Fatal(Box::new(e)))?;
                         io::copy(&mut (&mut reader).take(resume_at), &mut io::sink())
-                            .map_err(|e| Failure::Fatal(Error::io(&subject, "re-read source", e)))?;
+                            .map_err(|e| Failure::Fatal(Box::new(Error::io(&subject, "re-read source", e))))?;
                         offset = resume_at;
                     }
                     401 => {
-                        return Err(Failure::Reauthenticated(store.client.unexpected(
+                        return Err(Failure::Reauthenticated(Box::new(store.client.unexpected(
                             response,
                             "upload chunk of blob",
                             &subject,
-                        )));
+                        ))));
                     }
                     s if is_retryable_status(s) => {
                         let retry_after = response.header("retry-after").map(str::to_string);
                         return Err(Failure::Retryable(
-                            store.client.unexpected(response, "upload chunk of blob", &subject),
+                            Box::new(store.client.unexpected(response, "upload chunk of blob", &subject)),
                             retry_after,
                         ));
                     }
                     400 | 405 | 413 | 415 | 501 => {
-                        return Err(Failure::ChunksRefused(store.client.unexpected(
+                        return Err(Failure::ChunksRefused(Box::new(store.client.unexpected(
                             response,
                             "upload chunk of blob",
                             &subject,
-                        )));
+                        ))));
                     }
                     _ => {
-                        return Err(Failure::Fatal(store.client.unexpected(
+                        return Err(Failure::Fatal(Box::new(store.client.unexpected(
                             response,
                             "upload chunk of blob",
                             &subject,
-                        )));
+                        ))));
                     }
                 }
             }
@@ -147,8 +152,8 @@ fn attempt(
 
 fn classify_error(error: Error) -> Failure {
     match error {
-        Error::Transport { .. } => Failure::Retryable(error, None),
-        other => Failure::Fatal(other),
+        Error::Transport { .. } => Failure::Retryable(Box::new(error), None),
+        other => Failure::Fatal(Box::new(other)),
     }
 }
 
@@ -167,12 +172,19 @@ fn start(store: &RegistryStore, subject: &str) -> Result<(Url, u64)> {
 fn finish(store: &RegistryStore, response: Response, subject: &str) -> Result<(), Failure> {
     match response.status {
         201 | 204 => Ok(()),
-        401 => Err(Failure::Reauthenticated(store.client.unexpected(response, "complete upload of blob", subject))),
+        401 => Err(Failure::Reauthenticated(Box::new(store.client.unexpected(
+            response,
+            "complete upload of blob",
+            subject,
+        )))),
         s if is_retryable_status(s) => {
             let retry_after = response.header("retry-after").map(str::to_string);
-            Err(Failure::Retryable(store.client.unexpected(response, "complete upload of blob", subject), retry_after))
+            Err(Failure::Retryable(
+                Box::new(store.client.unexpected(response, "complete upload of blob", subject)),
+                retry_after,
+            ))
         }
-        _ => Err(Failure::Fatal(store.client.unexpected(response, "complete upload of blob", subject))),
+        _ => Err(Failure::Fatal(Box::new(store.client.unexpected(response, "complete upload of blob", subject)))),
     }
 }
 

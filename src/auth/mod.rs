@@ -13,7 +13,7 @@ use std::fmt;
 use base64::Engine as _;
 
 pub use challenge::Challenge;
-pub use session::{Access, Session};
+pub use session::{Access, Session, percent_encode};
 
 /// A secret string: formatting shows `***`, never the value.
 #[derive(Clone, PartialEq, Eq)]

@@ -3,6 +3,7 @@
 //! Exit codes: 0 success, 1 failure (usage errors included: WASI 0.2 hosts
 //! only carry success or failure).
 
+mod copy;
 mod inspect;
 mod output;
 mod pull;
@@ -37,6 +38,8 @@ enum Command {
     Inspect(inspect::InspectArgs),
     /// List the tags of a repository.
     Tags(tags::TagsArgs),
+    /// Copy an artifact between stores (registries, OCI layouts), keeping its digest.
+    Copy(copy::CopyArgs),
 }
 
 /// Flags shared by commands that reach a registry.
@@ -45,6 +48,9 @@ struct RegistryArgs {
     /// Use plain HTTP for this registry (loopback registries always do).
     #[arg(long)]
     insecure: bool,
+    /// Use HTTPS without verifying the registry's certificate (done by the runner).
+    #[arg(long)]
+    insecure_skip_tls_verify: bool,
     /// Registry user name (else WASH_REG_USER, wasmcloud.toml, Docker's config.json).
     #[arg(short = 'u', long = "user", value_name = "USER", requires = "password")]
     user: Option<String>,
@@ -55,11 +61,18 @@ struct RegistryArgs {
 
 impl RegistryArgs {
     fn options(&self, reference: &str, allow_latest: bool) -> RegistryOptions {
+        self.options_for(&[reference], allow_latest)
+    }
+
+    /// Options for a command that reaches the registries of all `references`.
+    fn options_for(&self, references: &[&str], allow_latest: bool) -> RegistryOptions {
         let mut insecure = Vec::new();
-        if self.insecure
-            && let Ok(Reference::Registry(r)) = crate::ops::parse_reference(reference)
-        {
-            insecure.push(r.registry);
+        for reference in references {
+            if self.insecure
+                && let Ok(Reference::Registry(r)) = crate::ops::parse_reference(reference)
+            {
+                insecure.push(r.registry);
+            }
         }
         RegistryOptions {
             insecure,
@@ -87,6 +100,7 @@ pub fn run(args: impl IntoIterator<Item = String>) -> i32 {
         Command::Pull(args) => (args.output, pull::run(args)),
         Command::Inspect(args) => (args.output, inspect::run(args)),
         Command::Tags(args) => (args.output, tags::run(args)),
+        Command::Copy(args) => (args.output, copy::run(args)),
     };
     match result {
         Ok(()) => 0,

@@ -144,6 +144,12 @@ fn write_body(body: &OutgoingBody, source: &mut Body<'_>) -> Result<(), String> 
                 write_all(&stream, &buf[..n])?;
                 remaining -= n as u64;
             }
+            // Read to the end so a verifying source checks what it gave.
+            match reader.read(&mut buf[..1]) {
+                Ok(0) => {}
+                Ok(_) => return Err(format!("source is longer than the declared {length} bytes")),
+                Err(e) => return Err(format!("reading source: {e}")),
+            }
         }
     }
     // Once the host has taken every announced byte it may close its end, so

@@ -2,12 +2,14 @@
 //! the typed `wasmship:packager/oci` export. Each takes a request struct and
 //! returns an outcome or a typed [`Error`](crate::Error).
 
+pub mod copy;
 pub mod inspect;
 pub mod pull;
 pub mod push;
 mod resolve;
 mod tags;
 
+pub use copy::{CopyOutcome, copy};
 pub use inspect::{ArtifactInfo, inspect};
 pub use pull::{PullOutcome, PullRequest, pull};
 pub use push::{PushOutcome, PushRequest, push};

@@ -5,6 +5,7 @@
 
 pub mod layout;
 pub mod registry;
+pub mod verify;
 
 use std::io::{Read, Write};
 
@@ -67,8 +68,28 @@ pub trait Store {
     /// the store. A failed attempt may reopen the source and start over.
     fn blob_put(&mut self, descriptor: &Descriptor, source: &dyn BlobSource, mode: UploadMode) -> Result<()>;
 
+    /// A reader of a blob that fails (at the latest at its end) unless the
+    /// content matches `descriptor`.
+    fn blob_open(&mut self, descriptor: &Descriptor) -> Result<Box<dyn Read>>;
+
     /// Stream a blob into `sink`, verifying it against `descriptor`.
-    fn blob_get(&mut self, descriptor: &Descriptor, sink: &mut dyn Write) -> Result<()>;
+    fn blob_get(&mut self, descriptor: &Descriptor, sink: &mut dyn Write) -> Result<()> {
+        let mut reader = self.blob_open(descriptor)?;
+        verify::copy_verified(&mut reader, sink, "destination")?;
+        Ok(())
+    }
+
+    /// Make a blob of another repository of the same registry available here
+    /// without transferring it (a cross-repository mount). `Ok(false)` when
+    /// the store cannot or the registry declined; then copy it instead.
+    fn blob_mount(&mut self, _descriptor: &Descriptor, _from_repository: &str) -> Result<bool> {
+        Ok(false)
+    }
+
+    /// `(registry, repository)` for a registry store; `None` for a layout.
+    fn registry_repository(&self) -> Option<(String, String)> {
+        None
+    }
 
     /// The manifest's descriptor, without its body; `None` when absent.
     fn manifest_head(&mut self, selector: &Selector) -> Result<Option<Descriptor>>;

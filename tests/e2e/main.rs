@@ -6,6 +6,7 @@
 
 mod util;
 
+mod copy;
 mod inspect;
 mod layout;
 mod manifest;

@@ -2,12 +2,13 @@
 //! and verified reads.
 
 use std::fs::File;
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 
 use super::LayoutStore;
 use crate::error::{Error, Result};
 use crate::fsutil::TempFile;
 use crate::oci::{Descriptor, DigestWriter};
+use crate::store::verify::{Origin, VerifyingReader};
 
 pub(super) fn put(store: &LayoutStore, descriptor: &Descriptor, content: &mut dyn Read) -> Result<()> {
     let target = store.blob_path(&descriptor.digest);
@@ -26,23 +27,20 @@ pub(super) fn put(store: &LayoutStore, descriptor: &Descriptor, content: &mut dy
     tmp.persist(&target)
 }
 
-pub(super) fn get(store: &LayoutStore, descriptor: &Descriptor, sink: &mut dyn Write) -> Result<()> {
+pub(super) fn open(store: &LayoutStore, descriptor: &Descriptor) -> Result<Box<dyn Read>> {
     let path = store.blob_path(&descriptor.digest);
-    let mut file = File::open(&path).map_err(|e| match e.kind() {
+    let file = File::open(&path).map_err(|e| match e.kind() {
         io::ErrorKind::NotFound => {
             Error::NotFound { what: format!("blob {}", descriptor.digest), location: store.location_string() }
         }
         _ => Error::io(path.display(), "open blob", e),
     })?;
-    let mut writer = DigestWriter::new(sink, descriptor.digest.algorithm());
-    io::copy(&mut (&mut file).take(descriptor.size + 1), &mut writer)
-        .map_err(|e| Error::io(path.display(), "read blob", e))?;
-    writer.verify(
-        &format!("blob {} in {}", descriptor.digest, store.location_string()),
-        &descriptor.digest,
-        Some(descriptor.size),
-    )?;
-    Ok(())
+    Ok(Box::new(VerifyingReader::new(
+        io::BufReader::with_capacity(256 * 1024, file),
+        descriptor,
+        format!("blob {} in {}", descriptor.digest, store.location_string()),
+        Origin::File(path.display().to_string()),
+    )))
 }
 
 impl LayoutStore {

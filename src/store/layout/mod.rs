@@ -83,8 +83,8 @@ impl Store for LayoutStore {
         blob::put(self, descriptor, &mut source.open()?)
     }
 
-    fn blob_get(&mut self, descriptor: &Descriptor, sink: &mut dyn std::io::Write) -> Result<()> {
-        blob::get(self, descriptor, sink)
+    fn blob_open(&mut self, descriptor: &Descriptor) -> Result<Box<dyn std::io::Read>> {
+        blob::open(self, descriptor)
     }
 
     fn manifest_head(&mut self, selector: &Selector) -> Result<Option<Descriptor>> {

@@ -1,12 +1,13 @@
 //! Blobs in a registry: existence (`HEAD`) and verified streaming download
 //! (`GET`, following redirects to object storage).
 
-use std::io::{self, Read, Write};
+use std::io::Read;
 
 use super::RegistryStore;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::http::{Method, Request};
-use crate::oci::{Descriptor, Digest, DigestWriter};
+use crate::oci::{Descriptor, Digest};
+use crate::store::verify::{Origin, VerifyingReader};
 
 pub(super) fn exists(store: &RegistryStore, digest: &Digest) -> Result<bool> {
     let url = store.client.url(&store.path(&format!("blobs/{digest}")));
@@ -18,23 +19,36 @@ pub(super) fn exists(store: &RegistryStore, digest: &Digest) -> Result<bool> {
     }
 }
 
-pub(super) fn get(store: &RegistryStore, descriptor: &Descriptor, sink: &mut dyn Write) -> Result<()> {
+pub(super) fn open(store: &RegistryStore, descriptor: &Descriptor) -> Result<Box<dyn Read>> {
     let subject = format!("{}@{}", store.repository, descriptor.digest);
     let url = store.client.url(&store.path(&format!("blobs/{}", descriptor.digest)));
-    let mut response = store.client.send_following_redirects(Method::Get, url, None)?;
+    let response = store.client.send_following_redirects(Method::Get, url, None)?;
     if response.status != 200 {
         return Err(store.client.unexpected(response, "get blob", &subject));
     }
-    let mut writer = DigestWriter::new(sink, descriptor.digest.algorithm());
-    // Read at most one byte more than announced: a longer body is an error,
-    // not a reason to keep streaming.
-    let mut limited = (&mut response.body).take(descriptor.size + 1);
-    io::copy(&mut limited, &mut writer).map_err(|e| match e.kind() {
-        io::ErrorKind::Other if e.to_string().starts_with("response body") => {
-            Error::Transport { target: store.client.registry().to_string(), detail: format!("get blob {subject}: {e}") }
-        }
-        _ => Error::io(format!("{subject} destination"), "write", e),
-    })?;
-    writer.verify(&format!("blob {subject}"), &descriptor.digest, Some(descriptor.size))?;
-    Ok(())
+    Ok(Box::new(VerifyingReader::new(
+        response.body,
+        descriptor,
+        format!("blob {subject}"),
+        Origin::Registry(store.client.registry().to_string()),
+    )))
+}
+
+/// Ask the registry to mount a blob from another repository (`201`), or
+/// learn that it will not (`202`: the opened upload session is abandoned).
+pub(super) fn mount(store: &RegistryStore, descriptor: &Descriptor, from: &str) -> Result<bool> {
+    let subject = format!("{}@{}", store.repository, descriptor.digest);
+    let path = format!(
+        "{}?mount={}&from={}",
+        store.path("blobs/uploads/"),
+        descriptor.digest,
+        crate::auth::percent_encode(from)
+    );
+    let url = store.client.url(&path);
+    let response = store.client.send(&|| Request::new(Method::Post, url.clone()))?;
+    match response.status {
+        201 => Ok(true),
+        202 => Ok(false),
+        _ => Err(store.client.unexpected(response, "mount blob", &subject)),
+    }
 }

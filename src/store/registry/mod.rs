@@ -12,7 +12,7 @@ mod retry;
 mod tag;
 mod upload;
 
-use std::io::Write;
+use std::io::Read;
 
 pub use client::{ClientOptions, RegistryClient};
 
@@ -51,8 +51,16 @@ impl Store for RegistryStore {
         upload::put(self, descriptor, source, mode)
     }
 
-    fn blob_get(&mut self, descriptor: &Descriptor, sink: &mut dyn Write) -> Result<()> {
-        blob::get(self, descriptor, sink)
+    fn blob_open(&mut self, descriptor: &Descriptor) -> Result<Box<dyn Read>> {
+        blob::open(self, descriptor)
+    }
+
+    fn blob_mount(&mut self, descriptor: &Descriptor, from_repository: &str) -> Result<bool> {
+        blob::mount(self, descriptor, from_repository)
+    }
+
+    fn registry_repository(&self) -> Option<(String, String)> {
+        Some((self.client.registry().to_string(), self.repository.clone()))
     }
 
     fn manifest_head(&mut self, selector: &Selector) -> Result<Option<Descriptor>> {

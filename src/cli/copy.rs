@@ -1,0 +1,43 @@
+//! `wasmship copy SRC DST`.
+
+use super::{OutputFormat, RegistryArgs, output};
+use crate::error::Result;
+use crate::ops;
+
+#[derive(Debug, clap::Args)]
+pub struct CopyArgs {
+    /// Source: host[:port]/repository:tag[@digest] or oci-layout://DIR:TAG.
+    source: String,
+    /// Destination (its tag defaults to the source's).
+    destination: String,
+    #[command(flatten)]
+    registry: RegistryArgs,
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value_t)]
+    pub output: OutputFormat,
+}
+
+pub fn run(args: &CopyArgs) -> Result<()> {
+    let outcome = ops::copy(
+        &args.source,
+        &args.destination,
+        &args.registry.options_for(&[&args.source, &args.destination], true),
+    )?;
+    let digest = outcome.digest.as_ref().map(ToString::to_string).unwrap_or_default();
+    match args.output {
+        OutputFormat::Text => output::print_text(&format!(
+            "{}: digest: {digest} ({} copied, {} mounted, {} already present)\n",
+            outcome.destination, outcome.copied_blobs, outcome.mounted_blobs, outcome.skipped_blobs
+        )),
+        OutputFormat::Json => output::print_json(&serde_json::json!({
+            "source": outcome.source,
+            "destination": outcome.destination,
+            "tag": outcome.tag,
+            "digest": digest,
+            "copiedBlobs": outcome.copied_blobs,
+            "mountedBlobs": outcome.mounted_blobs,
+            "skippedBlobs": outcome.skipped_blobs,
+        })),
+    }
+    Ok(())
+}

@@ -1,0 +1,139 @@
+//! Copy: an artifact from any store to any other (registry ↔ registry ↔
+//! layout), byte for byte, so manifest digests are preserved. Blobs the
+//! destination has are skipped; between repositories of one registry they
+//! are mounted instead of transferred; otherwise they stream from source to
+//! destination through a digest check.
+
+use std::cell::RefCell;
+use std::io::Read;
+
+use super::{RegistryOptions, open_store, parse_reference, resolve::selector};
+use crate::auth::Access;
+use crate::error::{Error, Result};
+use crate::oci::manifest::Manifest;
+use crate::oci::{Descriptor, Digest, RawManifest};
+use crate::reference::Reference;
+use crate::store::{BlobSource, Selector, Store, UploadMode};
+
+/// Indexes nested deeper than this are refused.
+const MAX_DEPTH: usize = 4;
+
+/// What a copy did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CopyOutcome {
+    pub source: String,
+    pub destination: String,
+    pub tag: Option<String>,
+    /// Digest of the top-level manifest (the same in both stores).
+    pub digest: Option<Digest>,
+    pub copied_blobs: u32,
+    pub mounted_blobs: u32,
+    pub skipped_blobs: u32,
+}
+
+/// Copy the artifact `source` names to `destination` (whose tag defaults to
+/// the source's).
+pub fn copy(source: &str, destination: &str, options: &RegistryOptions) -> Result<CopyOutcome> {
+    let source_ref = parse_reference(source)?;
+    let destination_ref = parse_reference(destination)?;
+    let tag = destination_ref.tag().or(source_ref.tag()).map(str::to_string);
+    let mut source_store = open_store(&source_ref, options, Access::Pull)?;
+    let mut destination_store = open_store(&destination_ref, options, Access::PullPush)?;
+
+    let top = source_store.manifest_get(&selector(&source_ref))?;
+    if let Some(expected) = destination_ref.digest()
+        && expected != &top.digest
+    {
+        return Err(Error::DigestMismatch {
+            what: format!("manifest of {source_ref} (destination names a digest)"),
+            expected: expected.to_string(),
+            actual: top.digest.to_string(),
+        });
+    }
+    let mut outcome = CopyOutcome {
+        source: source_ref.to_string(),
+        destination: destination_ref.to_string(),
+        tag: tag.clone(),
+        digest: Some(top.digest.clone()),
+        ..Default::default()
+    };
+    let mut copier = Copier {
+        source: RefCell::new(source_store.as_mut()),
+        destination: destination_store.as_mut(),
+        outcome: &mut outcome,
+        source_ref: &source_ref,
+    };
+    copier.manifest_tree(&top, 0)?;
+    copier.destination.manifest_put(&top, tag.as_deref())?;
+    Ok(outcome)
+}
+
+struct Copier<'a> {
+    source: RefCell<&'a mut dyn Store>,
+    destination: &'a mut dyn Store,
+    outcome: &'a mut CopyOutcome,
+    source_ref: &'a Reference,
+}
+
+impl Copier<'_> {
+    /// Copy everything `raw` refers to (not `raw` itself).
+    fn manifest_tree(&mut self, raw: &RawManifest, depth: usize) -> Result<()> {
+        if depth > MAX_DEPTH {
+            return Err(Error::InvalidInput(format!("{}: indexes nested too deeply", self.source_ref)));
+        }
+        match raw.parse()? {
+            Manifest::Image(manifest) => {
+                self.blob(&manifest.config)?;
+                for layer in &manifest.layers {
+                    self.blob(layer)?;
+                }
+            }
+            Manifest::Index(index) => {
+                for entry in &index.manifests {
+                    let child = self.source.borrow_mut().manifest_get(&Selector::Digest(entry.digest.clone()))?;
+                    self.manifest_tree(&child, depth + 1)?;
+                    self.destination.manifest_put(&child, None)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn blob(&mut self, descriptor: &Descriptor) -> Result<()> {
+        if self.destination.blob_exists(&descriptor.digest)? {
+            self.outcome.skipped_blobs += 1;
+            return Ok(());
+        }
+        let same_registry = match (self.source.borrow().registry_repository(), self.destination.registry_repository()) {
+            (Some((source_registry, source_repository)), Some((destination_registry, _)))
+                if source_registry == destination_registry =>
+            {
+                Some(source_repository)
+            }
+            _ => None,
+        };
+        if let Some(from) = same_registry
+            && self.destination.blob_mount(descriptor, &from)?
+        {
+            self.outcome.mounted_blobs += 1;
+            return Ok(());
+        }
+        let source = StoreSource { store: &self.source, descriptor };
+        self.destination.blob_put(descriptor, &source, UploadMode::Monolithic)?;
+        self.outcome.copied_blobs += 1;
+        Ok(())
+    }
+}
+
+/// A blob of the source store as an upload source: each attempt fetches it
+/// again, through a digest check.
+struct StoreSource<'s, 'a> {
+    store: &'s RefCell<&'a mut dyn Store>,
+    descriptor: &'s Descriptor,
+}
+
+impl BlobSource for StoreSource<'_, '_> {
+    fn open(&self) -> Result<Box<dyn Read + '_>> {
+        self.store.borrow_mut().blob_open(self.descriptor)
+    }
+}

@@ -1,0 +1,110 @@
+//! Blobs read through a check: a reader that hashes what passes through and
+//! fails at the end (or as soon as too many bytes arrive) unless size and
+//! digest match the descriptor, and the copy loop that turns its failures
+//! back into typed errors.
+
+use std::io::{self, Read, Write};
+
+use crate::error::Error;
+use crate::oci::Descriptor;
+use crate::oci::digest::DigestWriter;
+
+/// Where the bytes come from, for errors while reading.
+#[derive(Debug, Clone)]
+pub enum Origin {
+    /// A registry's response body.
+    Registry(String),
+    /// A file on disk.
+    File(String),
+}
+
+/// A reader that verifies a blob against its descriptor.
+pub struct VerifyingReader<R> {
+    inner: R,
+    hasher: Option<DigestWriter<io::Sink>>,
+    descriptor: Descriptor,
+    what: String,
+    origin: Origin,
+    read: u64,
+}
+
+impl<R: Read> VerifyingReader<R> {
+    /// Check `inner` against `descriptor`; `what` names the blob in errors.
+    pub fn new(inner: R, descriptor: &Descriptor, what: String, origin: Origin) -> Self {
+        VerifyingReader {
+            inner,
+            hasher: Some(DigestWriter::new(io::sink(), descriptor.digest.algorithm())),
+            descriptor: descriptor.clone(),
+            what,
+            origin,
+            read: 0,
+        }
+    }
+
+    fn fail(error: Error) -> io::Error {
+        io::Error::new(io::ErrorKind::InvalidData, error)
+    }
+}
+
+impl<R: Read> Read for VerifyingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let Some(hasher) = self.hasher.as_mut() else {
+            return Ok(0);
+        };
+        let n = match self.inner.read(buf) {
+            Ok(n) => n,
+            Err(e) => {
+                let error = match &self.origin {
+                    Origin::Registry(registry) => {
+                        Error::Transport { target: registry.clone(), detail: format!("reading {}: {e}", self.what) }
+                    }
+                    Origin::File(path) => Error::io(path, "read", e),
+                };
+                return Err(Self::fail(error));
+            }
+        };
+        self.read += n as u64;
+        if self.read > self.descriptor.size {
+            return Err(Self::fail(Error::SizeMismatch {
+                what: self.what.clone(),
+                expected: self.descriptor.size,
+                actual: self.read,
+            }));
+        }
+        hasher.write_all(&buf[..n])?;
+        if n == 0 && !buf.is_empty() {
+            let hasher = self.hasher.take().expect("hasher present until the end");
+            hasher.verify(&self.what, &self.descriptor.digest, Some(self.descriptor.size)).map_err(Self::fail)?;
+        }
+        Ok(n)
+    }
+}
+
+/// Copy a verifying reader into `sink`. Errors of the source come back as
+/// the typed errors it raised; errors of the sink as I/O errors on `sink_name`.
+pub fn copy_verified(source: &mut dyn Read, sink: &mut dyn Write, sink_name: &str) -> Result<u64, Error> {
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut total = 0u64;
+    loop {
+        let n = match source.read(&mut buf) {
+            Ok(0) => return Ok(total),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(into_error(e, sink_name)),
+        };
+        sink.write_all(&buf[..n]).map_err(|e| Error::io(sink_name, "write", e))?;
+        total += n as u64;
+    }
+}
+
+/// The typed error inside an I/O error raised by a [`VerifyingReader`].
+pub fn into_error(e: io::Error, context: &str) -> Error {
+    if e.get_ref().is_some_and(|inner| inner.is::<Error>()) {
+        match e.into_inner().map(|inner| inner.downcast::<Error>()) {
+            Some(Ok(error)) => *error,
+            _ => unreachable!("checked above"),
+        }
+    } else {
+        Error::io(context, "read", e)
+    }
+}

@@ -11,12 +11,14 @@
 //! - [`http`]: the HTTP transport the registry backend speaks through;
 //! - [`auth`] and [`config`]: registry authentication, and where credentials
 //!   come from;
+//! - [`cache`]: the local OCI cache (`wasmcloud_ocicache`), an OCI layout;
 //! - [`ops`]: push, pull and inspect, shared by the CLI and the typed export;
 //! - [`cli`]: argument parsing and output;
 //! - `component` (wasm32 only): the generated bindings and the exports.
 
 pub mod artifact;
 pub mod auth;
+pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod error;

@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use super::{OutputFormat, RegistryArgs, output};
+use super::{CacheArgs, OutputFormat, RegistryArgs, output};
 use crate::error::Result;
 use crate::oci::Descriptor;
 use crate::ops::{ArtifactInfo, inspect};
@@ -13,13 +13,15 @@ pub struct InspectArgs {
     reference: String,
     #[command(flatten)]
     registry: RegistryArgs,
+    #[command(flatten)]
+    cache: CacheArgs,
     /// Output format.
     #[arg(short = 'o', long, value_enum, default_value_t)]
     pub output: OutputFormat,
 }
 
 pub fn run(args: &InspectArgs) -> Result<()> {
-    let info = inspect(&args.reference, &args.registry.options(&args.reference, true))?;
+    let info = inspect(&args.reference, &args.registry.options(&args.reference, true), &args.cache.options()?)?;
     match args.output {
         OutputFormat::Json => output::print_json(&to_json(&info)),
         OutputFormat::Text => print_text(&info),

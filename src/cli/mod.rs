@@ -3,7 +3,9 @@
 //! Exit codes: 0 success, 1 failure (usage errors included: WASI 0.2 hosts
 //! only carry success or failure).
 
+mod cache;
 mod copy;
+mod drain;
 mod inspect;
 mod output;
 mod pull;
@@ -15,8 +17,10 @@ use clap::{Parser, Subcommand};
 pub use output::OutputFormat;
 
 use crate::auth::Secret;
+use crate::cache::PullPolicy;
 use crate::config::ExplicitCredentials;
 use crate::ops::RegistryOptions;
+use crate::ops::fetch::CacheOptions;
 use crate::reference::Reference;
 
 /// wasmship: push, pull and inspect WebAssembly components in OCI registries
@@ -40,6 +44,36 @@ enum Command {
     Tags(tags::TagsArgs),
     /// Copy an artifact between stores (registries, OCI layouts), keeping its digest.
     Copy(copy::CopyArgs),
+    /// List, verify or prune the local OCI cache.
+    #[command(subcommand)]
+    Cache(cache::CacheCommand),
+    /// Empty caches: oci (the OCI cache), lib (provider binaries) or all; or one entry.
+    Drain(drain::DrainArgs),
+}
+
+/// Flags of commands that read through the cache.
+#[derive(Debug, Clone, clap::Args)]
+struct CacheArgs {
+    /// When to ask the registry: revalidate (default: a HEAD on the manifest),
+    /// always, if-not-present, never.
+    #[arg(long = "pull", value_name = "POLICY", default_value = "revalidate")]
+    policy: String,
+    /// Never touch the network; use the cache only (same as --pull never).
+    #[arg(long)]
+    offline: bool,
+    /// Cache directory (default: $WASMSHIP_CACHE_DIR, else $TMPDIR/wasmcloud_ocicache).
+    #[arg(long, value_name = "DIR")]
+    cache_dir: Option<std::path::PathBuf>,
+    /// Do not use or fill the cache.
+    #[arg(long, conflicts_with = "offline")]
+    no_cache: bool,
+}
+
+impl CacheArgs {
+    fn options(&self) -> crate::Result<CacheOptions> {
+        let policy = if self.offline { PullPolicy::Never } else { self.policy.parse()? };
+        Ok(CacheOptions { policy, dir: self.cache_dir.clone(), disabled: self.no_cache })
+    }
 }
 
 /// Flags shared by commands that reach a registry.
@@ -101,6 +135,8 @@ pub fn run(args: impl IntoIterator<Item = String>) -> i32 {
         Command::Inspect(args) => (args.output, inspect::run(args)),
         Command::Tags(args) => (args.output, tags::run(args)),
         Command::Copy(args) => (args.output, copy::run(args)),
+        Command::Cache(command) => (command.output(), cache::run(command)),
+        Command::Drain(args) => (args.output, drain::run(args)),
     };
     match result {
         Ok(()) => 0,

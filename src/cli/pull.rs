@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use super::{OutputFormat, RegistryArgs, output};
+use super::{CacheArgs, OutputFormat, RegistryArgs, output};
 use crate::error::Result;
 use crate::ops::{PullRequest, pull};
 
@@ -19,8 +19,13 @@ pub struct PullArgs {
     /// Allow pulling `:latest` or an untagged reference.
     #[arg(long)]
     allow_latest: bool,
+    /// Also write the wasmCloud host's cache entry, so a host started later finds it offline.
+    #[arg(long)]
+    wasmcloud_host_cache: bool,
     #[command(flatten)]
     registry: RegistryArgs,
+    #[command(flatten)]
+    cache: CacheArgs,
     /// Output format.
     #[arg(short = 'o', long, value_enum, default_value_t)]
     pub output: OutputFormat,
@@ -32,6 +37,8 @@ pub fn run(args: &PullArgs) -> Result<()> {
         destination: args.destination.clone(),
         expected_digest: args.digest.clone(),
         options: args.registry.options(&args.reference, args.allow_latest),
+        cache: args.cache.options()?,
+        wasmcloud_host_cache: args.wasmcloud_host_cache,
     })?;
     let file = outcome.destination.display().to_string();
     match args.output {
@@ -44,6 +51,7 @@ pub fn run(args: &PullArgs) -> Result<()> {
             "reference": outcome.reference,
             "digest": outcome.digest.to_string(),
             "size": outcome.size,
+            "cached": outcome.from_cache,
         })),
     }
     Ok(())

@@ -38,6 +38,8 @@ impl Guest for Packager {
             destination: request.destination.map(PathBuf::from),
             expected_digest: request.expected_digest,
             options: options(request.options),
+            cache: Default::default(),
+            wasmcloud_host_cache: false,
         })
         .map_err(to_wit)?;
         Ok(PullResult {
@@ -50,7 +52,7 @@ impl Guest for Packager {
     }
 
     fn inspect(reference: String, options_in: RegistryOptions) -> Result<ArtifactInfo, WitError> {
-        let info = ops::inspect(&reference, &options(options_in)).map_err(to_wit)?;
+        let info = ops::inspect(&reference, &options(options_in), &Default::default()).map_err(to_wit)?;
         let component = info.wasm_config.as_ref().and_then(|c| c.component.clone()).unwrap_or_default();
         let mut manifest = descriptor(&info.manifest);
         manifest.annotations = info.annotations.into_iter().collect();

@@ -3,12 +3,11 @@
 
 use std::collections::BTreeMap;
 
-use super::resolve::resolve;
-use super::{RegistryOptions, open_store};
-use crate::auth::Access;
+use super::RegistryOptions;
+use super::fetch::{CacheOptions, Fetched, fetch};
 use crate::error::{Error, Result};
 use crate::oci::media_type::WASM_CONFIG;
-use crate::oci::{CONFIG_MAX_BYTES, Descriptor, WasmConfig};
+use crate::oci::{CONFIG_MAX_BYTES, Descriptor, ImageManifest, WasmConfig};
 
 /// What `inspect` reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,10 +23,17 @@ pub struct ArtifactInfo {
 }
 
 /// Inspect an artifact.
-pub fn inspect(reference: &str, options: &RegistryOptions) -> Result<ArtifactInfo> {
+pub fn inspect(reference: &str, options: &RegistryOptions, cache: &CacheOptions) -> Result<ArtifactInfo> {
     let reference = super::parse_reference(reference)?;
-    let mut store = open_store(&reference, options, Access::Pull)?;
-    let resolved = resolve(store.as_mut(), &reference, None)?;
+    let needs = |manifest: &ImageManifest| -> Result<Vec<Descriptor>> {
+        // Only a Wasm config is read, and it must fit in memory.
+        if manifest.config.media_type == WASM_CONFIG && manifest.config.size <= CONFIG_MAX_BYTES {
+            Ok(vec![manifest.config.clone()])
+        } else {
+            Ok(Vec::new())
+        }
+    };
+    let Fetched { mut store, resolved, .. } = fetch(&reference, options, cache, None, &needs)?;
     let config = &resolved.manifest.config;
     let wasm_config = if config.media_type == WASM_CONFIG {
         if config.size > CONFIG_MAX_BYTES {

@@ -3,6 +3,7 @@
 //! returns an outcome or a typed [`Error`](crate::Error).
 
 pub mod copy;
+pub mod fetch;
 pub mod inspect;
 pub mod pull;
 pub mod push;

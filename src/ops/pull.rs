@@ -4,15 +4,18 @@
 
 use std::path::{Path, PathBuf};
 
-use super::resolve::resolve;
-use super::{RegistryOptions, open_store};
-use crate::auth::Access;
+use super::RegistryOptions;
+use super::fetch::{CacheOptions, fetch};
+use crate::cache::host_compat;
 use crate::error::{Error, Result};
 use crate::fsutil::{TempFile, parent_dir};
 use crate::oci::media_type::is_wasm_layer;
 use crate::oci::{Descriptor, Digest, ImageManifest};
 use crate::reference::Reference;
 use crate::terminal::Progress;
+
+/// Downloads of the layer before giving up.
+const DOWNLOAD_ATTEMPTS: u32 = 3;
 
 /// What to pull.
 #[derive(Debug, Clone)]
@@ -23,6 +26,9 @@ pub struct PullRequest {
     /// Expected manifest digest.
     pub expected_digest: Option<String>,
     pub options: RegistryOptions,
+    pub cache: CacheOptions,
+    /// Also write the wasmCloud host's own cache entry for the reference.
+    pub wasmcloud_host_cache: bool,
 }
 
 /// What a pull did.
@@ -35,6 +41,8 @@ pub struct PullOutcome {
     /// Layer size.
     pub size: u64,
     pub media_type: String,
+    /// Whether the content came from the cache without transfer.
+    pub from_cache: bool,
 }
 
 /// Pull the Wasm layer of an artifact into a file.
@@ -43,25 +51,45 @@ pub fn pull(request: &PullRequest) -> Result<PullOutcome> {
     reference.check_latest_policy("pulling", request.options.allow_latest)?;
     let expected = request.expected_digest.as_deref().map(str::parse::<Digest>).transpose()?;
 
-    let mut store = open_store(&reference, &request.options, Access::Pull)?;
-    let resolved = resolve(store.as_mut(), &reference, expected.as_ref())?;
-    let layer = wasm_layer(&resolved.manifest, &reference)?.clone();
+    let needs = |manifest: &ImageManifest| -> Result<Vec<Descriptor>> {
+        Ok(vec![manifest.config.clone(), wasm_layer(manifest, &reference)?.clone()])
+    };
+    let mut fetched = fetch(&reference, &request.options, &request.cache, expected.as_ref(), &needs)?;
+    let layer = wasm_layer(&fetched.resolved.manifest, &reference)?.clone();
     let destination = destination(request.destination.as_deref(), &reference);
 
-    let mut tmp = TempFile::new_in(parent_dir(&destination), "wasmship-pull")?;
-    {
-        let label = format!("downloading {}", reference.short_name());
-        let mut progress = Progress::new(tmp.file(), label, layer.size);
-        store.blob_get(&layer, &mut progress)?;
+    // The content is verified while it is written; only then is it renamed
+    // over the destination. A download cut off halfway starts over.
+    let mut attempt = 1;
+    loop {
+        let mut tmp = TempFile::new_in(parent_dir(&destination), "wasmship-pull")?;
+        let result = {
+            let label = format!("downloading {}", reference.short_name());
+            let mut progress = Progress::new(tmp.file(), label, layer.size);
+            fetched.store.blob_get(&layer, &mut progress)
+        };
+        match result {
+            Ok(()) => {
+                tmp.persist(&destination)?;
+                break;
+            }
+            Err(Error::Transport { .. }) if attempt < DOWNLOAD_ATTEMPTS => attempt += 1,
+            Err(e) => return Err(e),
+        }
     }
-    tmp.persist(&destination)?;
+
+    if request.wasmcloud_host_cache {
+        let dir = fetched.cache_dir.clone().unwrap_or_else(|| crate::cache::cache_dir(request.cache.dir.as_deref()));
+        host_compat::write_entry(&dir, &reference.to_string(), &destination, &fetched.resolved.top.digest)?;
+    }
 
     Ok(PullOutcome {
         reference: reference.to_string(),
-        digest: resolved.top.digest,
+        digest: fetched.resolved.top.digest,
         destination,
         size: layer.size,
         media_type: layer.media_type,
+        from_cache: !fetched.from_network,
     })
 }
 

@@ -12,6 +12,8 @@ use crate::store::{Selector, Store};
 pub struct Resolved {
     /// The manifest the reference points at (an index, if it is one).
     pub top: RawManifest,
+    /// The image manifest used (the same bytes as `top` unless `top` is an index).
+    pub image: RawManifest,
     pub manifest: ImageManifest,
 }
 
@@ -27,7 +29,17 @@ pub fn selector(reference: &Reference) -> Selector {
 /// Fetch and parse the manifest for `reference`; `expected` is a digest the
 /// top-level manifest must have.
 pub fn resolve(store: &mut dyn Store, reference: &Reference, expected: Option<&Digest>) -> Result<Resolved> {
-    let top = store.manifest_get(&selector(reference))?;
+    resolve_selector(store, &selector(reference), &reference.to_string(), expected)
+}
+
+/// [`resolve`] by selector; `reference` names the artifact in messages.
+pub fn resolve_selector(
+    store: &mut dyn Store,
+    selector: &Selector,
+    reference: &str,
+    expected: Option<&Digest>,
+) -> Result<Resolved> {
+    let top = store.manifest_get(selector)?;
     if let Some(expected) = expected
         && &top.digest != expected
     {
@@ -38,7 +50,7 @@ pub fn resolve(store: &mut dyn Store, reference: &Reference, expected: Option<&D
         });
     }
     match top.parse()? {
-        Manifest::Image(manifest) => Ok(Resolved { top, manifest: *manifest }),
+        Manifest::Image(manifest) => Ok(Resolved { image: top.clone(), top, manifest: *manifest }),
         Manifest::Index(index) => {
             let chosen = pick_wasm_manifest(&index.manifests).ok_or_else(|| Error::UnsupportedMediaType {
                 media_type: top.media_type.clone(),
@@ -49,7 +61,7 @@ pub fn resolve(store: &mut dyn Store, reference: &Reference, expected: Option<&D
             })?;
             let raw = store.manifest_get(&Selector::Digest(chosen.digest.clone()))?;
             match raw.parse()? {
-                Manifest::Image(manifest) => Ok(Resolved { top, manifest: *manifest }),
+                Manifest::Image(manifest) => Ok(Resolved { top, image: raw, manifest: *manifest }),
                 Manifest::Index(_) => Err(Error::UnsupportedMediaType {
                     media_type: raw.media_type.clone(),
                     context: format!("{reference}: nested indexes"),

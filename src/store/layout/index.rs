@@ -10,6 +10,9 @@ use crate::oci::annotations::REF_NAME;
 use crate::oci::media_type::OCI_INDEX;
 use crate::oci::{Descriptor, Digest};
 
+/// Read-modify-write rounds before giving up on a contended `index.json`.
+const UPDATE_ATTEMPTS: usize = 20;
+
 /// `index.json` of an OCI image layout.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -48,6 +51,34 @@ impl LayoutIndex {
         let mut bytes = serde_json::to_vec_pretty(self).expect("index serialises");
         bytes.push(b'\n');
         crate::fsutil::write_atomic(&root.join("index.json"), &bytes)
+    }
+
+    /// Change `index.json` with `change`, safely against other processes
+    /// doing the same: write atomically, read back, and redo the change if
+    /// another writer's replacement lost it (`holds` says whether it is there).
+    pub fn update(root: &Path, change: impl Fn(&mut LayoutIndex), holds: impl Fn(&LayoutIndex) -> bool) -> Result<()> {
+        for attempt in 0..UPDATE_ATTEMPTS {
+            let mut index = LayoutIndex::load(root)?;
+            change(&mut index);
+            index.save(root)?;
+            if holds(&LayoutIndex::load(root)?) {
+                return Ok(());
+            }
+            // Another process replaced the file between our read and write.
+            let pause = 1 + crate::fsutil::random_u64() % (5 * (attempt as u64 + 1));
+            std::thread::sleep(std::time::Duration::from_millis(pause));
+        }
+        Err(Error::InvalidInput(format!(
+            "{}: index.json kept changing under concurrent writers; try again",
+            root.display()
+        )))
+    }
+
+    /// Remove the entry tagged `tag`; whether there was one.
+    pub fn remove_tag(&mut self, tag: &str) -> bool {
+        let before = self.manifests.len();
+        self.manifests.retain(|d| d.annotation(REF_NAME) != Some(tag));
+        before != self.manifests.len()
     }
 
     /// The manifest tagged `tag`.

@@ -81,7 +81,13 @@ fn probe_media_type(bytes: &[u8]) -> String {
 pub(super) fn put(store: &mut LayoutStore, raw: &RawManifest, tag: Option<&str>) -> Result<()> {
     let descriptor = raw.descriptor();
     store.blob_put(&descriptor, &raw.bytes, UploadMode::Monolithic)?;
-    let mut index = LayoutIndex::load(store.root())?;
-    index.set(descriptor, tag);
-    index.save(store.root())
+    let digest = descriptor.digest.clone();
+    LayoutIndex::update(
+        store.root(),
+        |index| index.set(descriptor.clone(), tag),
+        |index| match tag {
+            Some(tag) => index.find_tag(tag).is_some_and(|d| d.digest == digest),
+            None => index.find_digest(&digest).is_some(),
+        },
+    )
 }

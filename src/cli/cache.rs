@@ -1,0 +1,137 @@
+//! `wasmship cache ls|verify|prune`.
+
+use std::path::PathBuf;
+
+use super::{OutputFormat, output};
+use crate::cache::{Cache, cache_dir, maintenance};
+use crate::error::{Error, Result};
+
+#[derive(Debug, clap::Subcommand)]
+pub enum CacheCommand {
+    /// List cache entries with their sizes.
+    Ls(CacheArgs),
+    /// Check every cached blob against its digest; remove the ones that do not match.
+    Verify(CacheArgs),
+    /// Evict least-recently-used entries until the cache holds at most SIZE bytes.
+    Prune {
+        /// Size limit in bytes (suffixes K, M, G are powers of 1024).
+        #[arg(long, value_name = "SIZE")]
+        max_size: String,
+        #[command(flatten)]
+        args: CacheArgs,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CacheArgs {
+    /// Cache directory (default: $WASMSHIP_CACHE_DIR, else $TMPDIR/wasmcloud_ocicache).
+    #[arg(long, value_name = "DIR")]
+    cache_dir: Option<PathBuf>,
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value_t)]
+    output: OutputFormat,
+}
+
+impl CacheCommand {
+    /// The output format asked for.
+    pub fn output(&self) -> OutputFormat {
+        match self {
+            CacheCommand::Ls(a) | CacheCommand::Verify(a) | CacheCommand::Prune { args: a, .. } => a.output,
+        }
+    }
+}
+
+pub fn run(command: &CacheCommand) -> Result<()> {
+    match command {
+        CacheCommand::Ls(args) => {
+            let mut cache = Cache::open(&cache_dir(args.cache_dir.as_deref()))?;
+            let entries = maintenance::entries(&mut cache)?;
+            match args.output {
+                OutputFormat::Text => {
+                    let mut text = String::new();
+                    for e in &entries {
+                        text.push_str(&format!("{}\t{}\t{} bytes\n", e.reference, e.digest, e.size));
+                    }
+                    output::print_text(&text);
+                }
+                OutputFormat::Json => output::print_json(&serde_json::json!({
+                    "cache": cache.root().display().to_string(),
+                    "entries": entries.iter().map(|e| serde_json::json!({
+                        "reference": e.reference,
+                        "digest": e.digest.to_string(),
+                        "size": e.size,
+                    })).collect::<Vec<_>>(),
+                })),
+            }
+            Ok(())
+        }
+        CacheCommand::Verify(args) => {
+            let mut cache = Cache::open(&cache_dir(args.cache_dir.as_deref()))?;
+            let bad = maintenance::verify(&mut cache)?;
+            if args.output == OutputFormat::Json {
+                output::print_json(&serde_json::json!({
+                    "success": bad.is_empty(),
+                    "removed": bad.iter().map(|b| b.digest.to_string()).collect::<Vec<_>>(),
+                }));
+            } else if bad.is_empty() {
+                output::print_text(&format!("{}: every blob matches its digest\n", cache.root().display()));
+            }
+            match bad.as_slice() {
+                [] => Ok(()),
+                _ => Err(Error::DigestMismatch {
+                    what: format!("{} cached blob(s) in {}", bad.len(), cache.root().display()),
+                    expected: "content matching the digest".into(),
+                    actual: format!(
+                        "{} (removed; the next pull fetches them again)",
+                        bad.iter().map(|b| b.digest.to_string()).collect::<Vec<_>>().join(", ")
+                    ),
+                }),
+            }
+        }
+        CacheCommand::Prune { max_size, args } => {
+            let limit = parse_size(max_size)?;
+            let mut cache = Cache::open(&cache_dir(args.cache_dir.as_deref()))?;
+            let evicted = maintenance::prune(&mut cache, limit)?;
+            match args.output {
+                OutputFormat::Text => {
+                    let text: String = evicted.iter().map(|r| format!("evicted {r}\n")).collect();
+                    output::print_text(&text);
+                }
+                OutputFormat::Json => output::print_json(&serde_json::json!({"evicted": evicted, "success": true})),
+            }
+            Ok(())
+        }
+    }
+}
+
+/// `123`, `10K`, `20M`, `1G` (powers of 1024).
+fn parse_size(text: &str) -> Result<u64> {
+    let text = text.trim();
+    let (number, unit) = match text.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((i, _)) => text.split_at(i),
+        None => (text, ""),
+    };
+    let multiplier: u64 = match unit.trim().to_ascii_uppercase().trim_end_matches("IB").trim_end_matches('B') {
+        "" => 1,
+        "K" => 1 << 10,
+        "M" => 1 << 20,
+        "G" => 1 << 30,
+        _ => return Err(Error::InvalidInput(format!("size {text:?}: use bytes or a K, M or G suffix"))),
+    };
+    number
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(multiplier))
+        .ok_or_else(|| Error::InvalidInput(format!("size {text:?}: use bytes or a K, M or G suffix")))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn parses_sizes() {
+        assert_eq!(super::parse_size("123").unwrap(), 123);
+        assert_eq!(super::parse_size("20M").unwrap(), 20 << 20);
+        assert_eq!(super::parse_size("1GiB").unwrap(), 1 << 30);
+        assert!(super::parse_size("12X").is_err());
+    }
+}

@@ -1,0 +1,54 @@
+//! `wasmship drain oci|lib|all [REF]`.
+
+use std::path::PathBuf;
+
+use super::{OutputFormat, output};
+use crate::cache::drain::{DrainTarget, drain, drain_reference};
+use crate::cache::{Cache, cache_dir};
+use crate::error::{Error, Result};
+use crate::reference::Reference;
+
+#[derive(Debug, clap::Args)]
+pub struct DrainArgs {
+    /// Which caches: oci, lib or all.
+    #[arg(value_enum)]
+    target: DrainTarget,
+    /// Only this entry of the OCI cache (and the blobs only it uses).
+    reference: Option<String>,
+    /// Cache directory (default: $WASMSHIP_CACHE_DIR, else $TMPDIR/wasmcloud_ocicache).
+    #[arg(long, value_name = "DIR")]
+    cache_dir: Option<PathBuf>,
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value_t)]
+    pub output: OutputFormat,
+}
+
+pub fn run(args: &DrainArgs) -> Result<()> {
+    let drained: Vec<String> = match &args.reference {
+        Some(reference) => {
+            if args.target == DrainTarget::Lib {
+                return Err(Error::InvalidInput("a reference selects an OCI cache entry: use drain oci REF".into()));
+            }
+            let key = match crate::ops::parse_reference(reference)? {
+                Reference::Registry(r) => Cache::key(&r),
+                Reference::Layout(_) => {
+                    return Err(Error::InvalidInput("oci-layout references are not cached; nothing to drain".into()));
+                }
+            };
+            let removed = drain_reference(args.cache_dir.as_deref(), &key)?;
+            if removed.is_empty() {
+                return Err(Error::NotFound {
+                    what: format!("cache entry {key}"),
+                    location: cache_dir(args.cache_dir.as_deref()).display().to_string(),
+                });
+            }
+            removed
+        }
+        None => drain(args.target, args.cache_dir.as_deref())?.iter().map(|p| p.display().to_string()).collect(),
+    };
+    match args.output {
+        OutputFormat::Text => output::print_text(&format!("Successfully cleared caches at: {drained:?}\n")),
+        OutputFormat::Json => output::print_json(&serde_json::json!({"drained": drained, "success": true})),
+    }
+    Ok(())
+}

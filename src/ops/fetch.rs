@@ -1,0 +1,173 @@
+//! Fetching through the cache: decide by pull policy whether the cached
+//! entry of a registry reference can be used (after a `HEAD` on the manifest,
+//! by default) or must be refreshed; bring only missing blobs into the cache,
+//! each through a digest check; then read from the cache. Layout references
+//! and runs without a reachable cache read their store directly.
+
+use std::cell::RefCell;
+use std::io::Read;
+use std::path::PathBuf;
+
+use super::resolve::{Resolved, resolve, resolve_selector, selector};
+use super::{RegistryOptions, open_store};
+use crate::auth::Access;
+use crate::cache::{Cache, PullPolicy};
+use crate::error::{Error, Result};
+use crate::oci::{Descriptor, Digest, ImageManifest};
+use crate::reference::Reference;
+use crate::store::{BlobSource, Selector, Store, UploadMode};
+
+/// Downloads of one blob before giving up.
+const DOWNLOAD_ATTEMPTS: u32 = 3;
+
+/// How the cache takes part.
+#[derive(Debug, Clone, Default)]
+pub struct CacheOptions {
+    pub policy: PullPolicy,
+    /// `--cache-dir`; else `WASMSHIP_CACHE_DIR` or `<temp>/wasmcloud_ocicache`.
+    pub dir: Option<PathBuf>,
+    /// Do not use a cache at all.
+    pub disabled: bool,
+}
+
+/// Picks the blobs an operation needs from the image manifest, or refuses
+/// the artifact before anything is transferred.
+pub type Needs<'a> = &'a dyn Fn(&ImageManifest) -> Result<Vec<Descriptor>>;
+
+/// A resolved artifact and the store to read its blobs from.
+pub struct Fetched {
+    pub store: Box<dyn Store>,
+    pub resolved: Resolved,
+    /// Whether anything came over the network.
+    pub from_network: bool,
+    /// The cache directory used, if any.
+    pub cache_dir: Option<PathBuf>,
+}
+
+/// Resolve `reference` (checking `expected`) and make the blobs in `needs`
+/// readable from the returned store.
+pub fn fetch(
+    reference: &Reference,
+    options: &RegistryOptions,
+    cache_options: &CacheOptions,
+    expected: Option<&Digest>,
+    needs: Needs<'_>,
+) -> Result<Fetched> {
+    let registry_reference = match reference {
+        Reference::Layout(_) => return direct(reference, options, expected, needs),
+        Reference::Registry(r) => r,
+    };
+    let cache = if cache_options.disabled { None } else { Cache::open_or_note(cache_options.dir.as_deref()) };
+    let Some(mut cache) = cache else {
+        if cache_options.policy == PullPolicy::Never {
+            return Err(Error::NotFound {
+                what: format!("{reference} (offline, and there is no cache)"),
+                location: crate::cache::cache_dir(cache_options.dir.as_deref()).display().to_string(),
+            });
+        }
+        return direct(reference, options, expected, needs);
+    };
+    let key = Cache::key(registry_reference);
+    let cached = cache.lookup(&key)?;
+
+    // Use the cached entry when the policy allows and it is complete.
+    let usable = match (&cached, cache_options.policy) {
+        (None, _) | (Some(_), PullPolicy::Always) => None,
+        (Some(entry), PullPolicy::Never | PullPolicy::IfNotPresent) => Some(entry.clone()),
+        (Some(entry), PullPolicy::Revalidate) if registry_reference.digest.is_some() => Some(entry.clone()),
+        (Some(entry), PullPolicy::Revalidate) => {
+            let mut registry = open_store(reference, options, Access::Pull)?;
+            match registry.manifest_head(&selector(reference))? {
+                Some(current) if current.digest == entry.digest => Some(entry.clone()),
+                _ => None,
+            }
+        }
+    };
+    if let Some(entry) = usable {
+        let what = reference.to_string();
+        let resolved = resolve_selector(cache.store(), &Selector::Digest(entry.digest.clone()), &what, expected)?;
+        if complete(&mut cache, &needs(&resolved.manifest)?) {
+            cache.touch(&entry.digest);
+            let cache_dir = Some(cache.root().to_path_buf());
+            return Ok(Fetched { store: Box::new(cache.into_store()), resolved, from_network: false, cache_dir });
+        }
+    }
+    if cache_options.policy == PullPolicy::Never {
+        return Err(Error::NotFound {
+            what: format!("{reference} (offline: not in the cache; pull it once without --offline)"),
+            location: cache.root().display().to_string(),
+        });
+    }
+    refresh(&mut cache, reference, options, expected, needs, &key)?;
+    let what = reference.to_string();
+    let entry = cache.lookup(&key)?.ok_or_else(|| Error::NotFound {
+        what: format!("cache entry {key} (removed while pulling?)"),
+        location: cache.root().display().to_string(),
+    })?;
+    let resolved = resolve_selector(cache.store(), &Selector::Digest(entry.digest), &what, expected)?;
+    let cache_dir = Some(cache.root().to_path_buf());
+    Ok(Fetched { store: Box::new(cache.into_store()), resolved, from_network: true, cache_dir })
+}
+
+fn direct(
+    reference: &Reference,
+    options: &RegistryOptions,
+    expected: Option<&Digest>,
+    needs: Needs<'_>,
+) -> Result<Fetched> {
+    let mut store = open_store(reference, options, Access::Pull)?;
+    let resolved = resolve(store.as_mut(), reference, expected)?;
+    needs(&resolved.manifest)?;
+    Ok(Fetched { store, resolved, from_network: true, cache_dir: None })
+}
+
+fn complete(cache: &mut Cache, blobs: &[Descriptor]) -> bool {
+    blobs.iter().all(|d| cache.store().blob_path(&d.digest).is_file())
+}
+
+/// Bring the registry's current manifest and the missing blobs into the
+/// cache, then record the entry (last, so it never names missing content).
+fn refresh(
+    cache: &mut Cache,
+    reference: &Reference,
+    options: &RegistryOptions,
+    expected: Option<&Digest>,
+    needs: Needs<'_>,
+    key: &str,
+) -> Result<()> {
+    let mut registry = open_store(reference, options, Access::Pull)?;
+    let resolved = resolve(registry.as_mut(), reference, expected)?;
+    let registry = RefCell::new(registry);
+    for descriptor in needs(&resolved.manifest)? {
+        if cache.store().blob_exists(&descriptor.digest)? {
+            continue;
+        }
+        let source = RegistrySource { store: &registry, descriptor: &descriptor };
+        // A download cut off halfway starts over (the registry client
+        // already retried the request itself).
+        let mut attempt = 1;
+        loop {
+            match cache.store().blob_put(&descriptor, &source, UploadMode::Monolithic) {
+                Err(Error::Transport { .. }) if attempt < DOWNLOAD_ATTEMPTS => attempt += 1,
+                result => break result?,
+            }
+        }
+    }
+    if resolved.image.digest != resolved.top.digest {
+        cache.store_manifest(&resolved.image)?;
+    }
+    cache.record(key, &resolved.top)
+}
+
+/// A registry blob as a source for the cache's ingest: each attempt fetches
+/// it again.
+struct RegistrySource<'s> {
+    store: &'s RefCell<Box<dyn Store>>,
+    descriptor: &'s Descriptor,
+}
+
+impl BlobSource for RegistrySource<'_> {
+    fn open(&self) -> Result<Box<dyn Read + '_>> {
+        self.store.borrow_mut().blob_open(self.descriptor)
+    }
+}

@@ -117,6 +117,16 @@ impl Cache {
         self.store.manifest_get(&Selector::Digest(digest.clone()))
     }
 
+    /// Remove a blob (found corrupt); a later fetch brings it back.
+    pub fn remove_blob(&mut self, digest: &Digest) -> Result<()> {
+        let path = self.store.blob_path(digest);
+        match std::fs::remove_file(&path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(crate::Error::io(path.display(), "remove corrupt blob", e)),
+        }
+    }
+
     /// Mark an entry as used now (for least-recently-used eviction).
     pub fn touch(&self, digest: &Digest) {
         let path = self.store.blob_path(digest);

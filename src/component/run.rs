@@ -5,6 +5,7 @@ use super::bindings::exports::wasi::cli::run::Guest;
 
 impl Guest for Packager {
     fn run() -> Result<(), ()> {
+        enter_host_working_directory();
         match crate::cli::run(std::env::args()) {
             0 => Ok(()),
             code => {
@@ -15,5 +16,19 @@ impl Guest for Packager {
                 std::process::exit(code)
             }
         }
+    }
+}
+
+/// The runner names the host's working directory in `WASMSHIP_CWD` and
+/// preopens it under that absolute path (not as `.`, which would make every
+/// absolute path the host did not grant resolve inside it); relative paths
+/// then resolve against it as on the host. Without the variable (e.g. under
+/// `wasmtime run --dir .`) the working directory stays as the host set it.
+fn enter_host_working_directory() {
+    if let Ok(dir) = std::env::var("WASMSHIP_CWD")
+        && !dir.is_empty()
+        && let Err(e) = std::env::set_current_dir(&dir)
+    {
+        eprintln!("note: cannot enter {dir}: {e}; relative paths may not resolve");
     }
 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::RegistryOptions;
 use super::fetch::{CacheOptions, fetch};
-use crate::cache::host_compat;
+use crate::cache::{PullPolicy, host_compat};
 use crate::error::{Error, Result};
 use crate::fsutil::{TempFile, parent_dir};
 use crate::oci::media_type::is_wasm_layer;
@@ -59,8 +59,10 @@ pub fn pull(request: &PullRequest) -> Result<PullOutcome> {
     let destination = destination(request.destination.as_deref(), &reference);
 
     // The content is verified while it is written; only then is it renamed
-    // over the destination. A download cut off halfway starts over.
+    // over the destination. A download cut off halfway starts over; a cached
+    // blob that no longer matches its digest is dropped and fetched again.
     let mut attempt = 1;
+    let mut refetched = false;
     loop {
         let mut tmp = TempFile::new_in(parent_dir(&destination), "wasmship-pull")?;
         let result = {
@@ -74,6 +76,15 @@ pub fn pull(request: &PullRequest) -> Result<PullOutcome> {
                 break;
             }
             Err(Error::Transport { .. }) if attempt < DOWNLOAD_ATTEMPTS => attempt += 1,
+            Err(e @ (Error::DigestMismatch { .. } | Error::SizeMismatch { .. }))
+                if !refetched && request.cache.policy != PullPolicy::Never =>
+            {
+                let Some(cache_dir) = fetched.cache_dir.as_deref() else { return Err(e) };
+                eprintln!("note: {e}; removing it from the cache and fetching it again");
+                crate::cache::Cache::open(cache_dir)?.remove_blob(&layer.digest)?;
+                fetched = fetch(&reference, &request.options, &request.cache, expected.as_ref(), &needs)?;
+                refetched = true;
+            }
             Err(e) => return Err(e),
         }
     }

@@ -1,7 +1,10 @@
 //! The capabilities the packager guest is given, and nothing more: its arguments, a filtered
-//! environment, the inherited stdio, and preopened directories — the current directory, the
-//! directories that absolute-path arguments name, and the packager cache. Network sockets
-//! stay closed; outgoing HTTP is granted through `wasi:http` (see `outbound`).
+//! environment plus the variables the runner sets (see `credentials`), the inherited stdio,
+//! and preopened directories — the current directory, the directories that absolute-path
+//! arguments name, and the packager cache, read-write; and read-only, the directory of a
+//! `wasmcloud.toml` credentials file outside the current directory. Never `~/.docker` or the
+//! home directory. Network sockets stay closed; outgoing HTTP is granted through `wasi:http`
+//! (see `outbound`).
 //!
 //! The path logic is pure apart from `is_dir` checks, so it is unit-tested here.
 
@@ -10,6 +13,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use wasmtime_wasi::{FsPerms, WasiCtx};
+
+use crate::credentials;
 
 /// `argv[0]` as the guest sees it.
 pub const GUEST_ARGV0: &str = "wasmship";
@@ -32,6 +37,9 @@ pub const PASSED_ENV: &[&str] = &[
 /// Set for the guest so it knows it runs under this runner (and not, say, `wasmtime run`).
 pub const RUNNER_MARKER: (&str, &str) = ("WASMSHIP_RUNNER", "1");
 
+/// Variables only the runner sets: inherited values never reach the guest.
+const RUNNER_SET: &[&str] = &[RUNNER_MARKER.0, credentials::CONFIG_JSON_VAR, credentials::HOST_CREDENTIALS_VAR];
+
 /// The guest's (future) cache directory, preopened when it exists.
 const CACHE_DIR_VAR: &str = "WASMSHIP_CACHE_DIR";
 
@@ -45,10 +53,18 @@ pub struct Preopen {
     pub guest: String,
 }
 
-/// Builds the guest's WASI context from the user's arguments and this process's environment
-/// and current directory.
-pub fn wasi_ctx(user_args: &[String]) -> Result<WasiCtx> {
-    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+/// What the runner grants beyond arguments, filtered environment and read-write preopens.
+#[derive(Debug, Default)]
+pub struct Grants {
+    /// Variables the runner sets for the guest.
+    pub env: Vec<(String, String)>,
+    /// Directories the guest may read (not write), each under its absolute host path.
+    pub read_only_dirs: Vec<PathBuf>,
+}
+
+/// Builds the guest's WASI context from the user's arguments, this process's environment,
+/// the current directory `cwd`, and the runner's extra `grants`.
+pub fn wasi_ctx(cwd: &Path, user_args: &[String], grants: Grants) -> Result<WasiCtx> {
     let env: Vec<(OsString, OsString)> = std::env::vars_os().collect();
     let cache_dir = env.iter().find(|(name, _)| name == CACHE_DIR_VAR).map(|(_, value)| cwd.join(value));
 
@@ -64,27 +80,33 @@ pub fn wasi_ctx(user_args: &[String]) -> Result<WasiCtx> {
         .arg(GUEST_ARGV0)
         .args(user_args)
         .envs(&guest_env(env))
+        .envs(&grants.env)
         .env(RUNNER_MARKER.0, RUNNER_MARKER.1)
         .initial_cwd(cwd_name);
 
     builder
-        .preopened_dir(&cwd, ".", FsPerms::ReadWrite)
+        .preopened_dir(cwd, ".", FsPerms::ReadWrite)
         .map_err(anyhow::Error::from)
         .with_context(|| format!("cannot open the current directory {}", cwd.display()))?;
-    for preopen in preopens(&cwd, user_args, cache_dir.as_deref()) {
-        // Best effort: a directory that cannot be opened is reported by the guest when it
-        // tries to use the path.
+    let writable = preopens(cwd, user_args, cache_dir.as_deref());
+    let readable = read_only_preopens(&grants.read_only_dirs, &writable);
+    // Best effort: a directory that cannot be opened is reported by the guest when it tries
+    // to use the path.
+    for preopen in &writable {
         let _ = builder.preopened_dir(&preopen.host, &preopen.guest, FsPerms::ReadWrite);
+    }
+    for preopen in &readable {
+        let _ = builder.preopened_dir(&preopen.host, &preopen.guest, FsPerms::ReadOnly);
     }
     Ok(builder.build())
 }
 
-/// The environment the guest sees: the variables `PASSED_ENV` admits, minus any that are not
-/// valid UTF-8 and any inherited `WASMSHIP_RUNNER` (the runner sets its own).
+/// The inherited environment the guest sees: the variables `PASSED_ENV` admits, minus any
+/// that are not valid UTF-8 and any the runner sets itself (`RUNNER_SET`).
 pub fn guest_env(vars: impl IntoIterator<Item = (OsString, OsString)>) -> Vec<(String, String)> {
     vars.into_iter()
         .filter_map(|(name, value)| Some((name.into_string().ok()?, value.into_string().ok()?)))
-        .filter(|(name, _)| name != RUNNER_MARKER.0 && env_passed(name))
+        .filter(|(name, _)| !RUNNER_SET.contains(&name.as_str()) && env_passed(name))
         .collect()
 }
 
@@ -108,6 +130,21 @@ pub fn preopens(cwd: &Path, args: &[String], cache_dir: Option<&Path>) -> Vec<Pr
             continue;
         };
         if !out.iter().any(|p| p.guest == guest) {
+            out.push(Preopen { host, guest });
+        }
+    }
+    out
+}
+
+/// Read-only preopens of `dirs` under their absolute paths, except those already granted
+/// read-write (a second preopen under the same name would shadow the first).
+fn read_only_preopens(dirs: &[PathBuf], writable: &[Preopen]) -> Vec<Preopen> {
+    let mut out: Vec<Preopen> = Vec::new();
+    for host in dirs.iter().filter(|dir| dir.is_absolute()).map(|dir| normalize(dir)) {
+        let Some(guest) = host.to_str().map(str::to_owned) else {
+            continue;
+        };
+        if !writable.iter().chain(&out).any(|p| p.guest == guest) {
             out.push(Preopen { host, guest });
         }
     }
@@ -179,18 +216,24 @@ mod tests {
     fn env_is_filtered() {
         let vars = [
             ("WASMSHIP_LOG", "debug"),
+            ("WASMSHIP_DEBUG", "1"),
             ("WASH_REG_USER", "u"),
             ("WKG_CONFIG_FILE", "/c"),
             ("HOME", "/home/u"),
             ("SOURCE_DATE_EPOCH", "0"),
             ("WASMSHIP_RUNNER", "0"),
+            ("WASMSHIP_DOCKER_CONFIG_JSON", "{}"),
+            ("WASMSHIP_HOST_CREDENTIALS", "{}"),
             ("PATH", "/bin"),
             ("AWS_SECRET_ACCESS_KEY", "x"),
             ("HOMER", "x"),
         ]
         .map(|(k, v)| (OsString::from(k), OsString::from(v)));
         let names: Vec<String> = guest_env(vars).into_iter().map(|(k, _)| k).collect();
-        assert_eq!(names, ["WASMSHIP_LOG", "WASH_REG_USER", "WKG_CONFIG_FILE", "HOME", "SOURCE_DATE_EPOCH"]);
+        assert_eq!(
+            names,
+            ["WASMSHIP_LOG", "WASMSHIP_DEBUG", "WASH_REG_USER", "WKG_CONFIG_FILE", "HOME", "SOURCE_DATE_EPOCH"]
+        );
     }
 
     #[test]
@@ -236,5 +279,14 @@ mod tests {
         let got = preopens(&cwd, &[], Some(&cache));
         assert_eq!(got.len(), 2);
         assert_eq!(got[1].host, cache);
+    }
+
+    #[test]
+    fn read_only_dirs_do_not_shadow_writable_ones() {
+        let writable = [Preopen { host: PathBuf::from("/work/p"), guest: "/work/p".to_owned() }];
+        let dirs =
+            [PathBuf::from("/secrets/"), PathBuf::from("/work/p"), PathBuf::from("rel"), PathBuf::from("/secrets")];
+        let got = read_only_preopens(&dirs, &writable);
+        assert_eq!(got, [Preopen { host: PathBuf::from("/secrets"), guest: "/secrets".to_owned() }]);
     }
 }

@@ -40,8 +40,16 @@ pub const RUNNER_MARKER: (&str, &str) = ("WASMSHIP_RUNNER", "1");
 /// Variables only the runner sets: inherited values never reach the guest.
 const RUNNER_SET: &[&str] = &[RUNNER_MARKER.0, credentials::CONFIG_JSON_VAR, credentials::HOST_CREDENTIALS_VAR];
 
-/// The guest's (future) cache directory, preopened when it exists.
+/// The packager's cache directory, when not the default.
 const CACHE_DIR_VAR: &str = "WASMSHIP_CACHE_DIR";
+/// The packager's flag naming the cache directory.
+const CACHE_DIR_FLAG: &str = "--cache-dir";
+/// The cache's directory name under the temporary directory (wasmCloud's).
+const CACHE_DIR_NAME: &str = "wasmcloud_ocicache";
+/// wasmCloud's directory of extracted provider binaries (emptied by `drain lib`).
+const LIB_DIR_NAME: &str = "wasmcloudcache";
+/// Tells the guest the host's working directory.
+const CWD_VAR: &str = "WASMSHIP_CWD";
 
 /// The scheme of references to OCI image layout directories.
 const OCI_LAYOUT_SCHEME: &str = "oci-layout://";
@@ -66,7 +74,10 @@ pub struct Grants {
 /// the current directory `cwd`, and the runner's extra `grants`.
 pub fn wasi_ctx(cwd: &Path, user_args: &[String], grants: Grants) -> Result<WasiCtx> {
     let env: Vec<(OsString, OsString)> = std::env::vars_os().collect();
-    let cache_dir = env.iter().find(|(name, _)| name == CACHE_DIR_VAR).map(|(_, value)| cwd.join(value));
+    let cache_dir = cache_dir(cwd, user_args, &env);
+    // The packager creates its cache on first use; it can only do so inside a preopen.
+    let _ = std::fs::create_dir_all(&cache_dir);
+    let lib_dir = temp_dir(&env).join(LIB_DIR_NAME);
 
     let Some(cwd_name) = cwd.to_str() else {
         bail!("the current directory's path is not valid UTF-8");
@@ -82,13 +93,20 @@ pub fn wasi_ctx(cwd: &Path, user_args: &[String], grants: Grants) -> Result<Wasi
         .envs(&guest_env(env))
         .envs(&grants.env)
         .env(RUNNER_MARKER.0, RUNNER_MARKER.1)
+        .env(CWD_VAR, cwd_name)
         .initial_cwd(cwd_name);
 
+    // The current directory is preopened under its absolute path only: a `.` preopen would
+    // make every absolute path the runner did not grant resolve inside the current directory.
     builder
-        .preopened_dir(cwd, ".", FsPerms::ReadWrite)
+        .preopened_dir(cwd, cwd_name, FsPerms::ReadWrite)
         .map_err(anyhow::Error::from)
         .with_context(|| format!("cannot open the current directory {}", cwd.display()))?;
-    let writable = preopens(cwd, user_args, cache_dir.as_deref());
+    let mut writable = preopens(cwd, user_args, Some(&cache_dir));
+    if lib_dir.is_dir() && !writable.iter().any(|p| p.host == lib_dir) {
+        writable.extend(lib_dir.to_str().map(|guest| Preopen { host: lib_dir.clone(), guest: guest.to_owned() }));
+    }
+    writable.retain(|p| p.guest != cwd_name);
     let readable = read_only_preopens(&grants.read_only_dirs, &writable);
     // Best effort: a directory that cannot be opened is reported by the guest when it tries
     // to use the path.
@@ -99,6 +117,33 @@ pub fn wasi_ctx(cwd: &Path, user_args: &[String], grants: Grants) -> Result<Wasi
         let _ = builder.preopened_dir(&preopen.host, &preopen.guest, FsPerms::ReadOnly);
     }
     Ok(builder.build())
+}
+
+/// The cache directory the packager will use: `--cache-dir DIR` (or `--cache-dir=DIR`),
+/// else `WASMSHIP_CACHE_DIR`, else `$TMPDIR/wasmcloud_ocicache` (`/tmp` without `TMPDIR`),
+/// as the packager computes it. Relative paths are taken from `cwd`.
+pub fn cache_dir(cwd: &Path, args: &[String], env: &[(OsString, OsString)]) -> PathBuf {
+    let flag = args.iter().enumerate().find_map(|(i, arg)| match arg.strip_prefix(CACHE_DIR_FLAG) {
+        Some("") => args.get(i + 1).cloned(),
+        Some(rest) => rest.strip_prefix('=').map(str::to_owned),
+        None => None,
+    });
+    let var = env
+        .iter()
+        .find(|(name, _)| name == CACHE_DIR_VAR)
+        .map(|(_, v)| PathBuf::from(v))
+        .filter(|v| !v.as_os_str().is_empty());
+    match flag.map(PathBuf::from).or(var) {
+        Some(dir) => normalize(&cwd.join(dir)),
+        None => temp_dir(env).join(CACHE_DIR_NAME),
+    }
+}
+
+/// `TMPDIR`, else `/tmp` (the packager's and the wasmCloud host's choice).
+fn temp_dir(env: &[(OsString, OsString)]) -> PathBuf {
+    env.iter()
+        .find(|(name, value)| name == "TMPDIR" && !value.is_empty())
+        .map_or_else(|| PathBuf::from("/tmp"), |(_, value)| PathBuf::from(value))
 }
 
 /// The inherited environment the guest sees: the variables `PASSED_ENV` admits, minus any
@@ -265,6 +310,26 @@ mod tests {
             })
             .collect();
         assert_eq!(got, [s(&cwd), s(&layout), s(&files), s(root)]);
+    }
+
+    #[test]
+    fn cache_dir_follows_the_packager() {
+        let cwd = Path::new("/work/project");
+        let env = |pairs: &[(&str, &str)]| -> Vec<(OsString, OsString)> {
+            pairs.iter().map(|(k, v)| (OsString::from(k), OsString::from(v))).collect()
+        };
+        let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(cache_dir(cwd, &args(&["pull", "x"]), &env(&[])), PathBuf::from("/tmp/wasmcloud_ocicache"));
+        assert_eq!(
+            cache_dir(cwd, &args(&["pull", "x"]), &env(&[("TMPDIR", "/var/tmp")])),
+            PathBuf::from("/var/tmp/wasmcloud_ocicache")
+        );
+        assert_eq!(cache_dir(cwd, &args(&["pull", "x"]), &env(&[("WASMSHIP_CACHE_DIR", "/c")])), PathBuf::from("/c"));
+        assert_eq!(
+            cache_dir(cwd, &args(&["pull", "--cache-dir", "rel", "x"]), &env(&[("WASMSHIP_CACHE_DIR", "/c")])),
+            PathBuf::from("/work/project/rel")
+        );
+        assert_eq!(cache_dir(cwd, &args(&["pull", "--cache-dir=/abs"]), &env(&[])), PathBuf::from("/abs"));
     }
 
     #[test]

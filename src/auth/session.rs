@@ -48,6 +48,8 @@ enum Mode {
 struct CachedToken {
     value: Secret,
     expires_at: Instant,
+    /// Renew this long before expiry: a fraction of a short lifetime.
+    margin: Duration,
 }
 
 /// Authentication for one repository of one registry.
@@ -106,7 +108,7 @@ impl Session {
                 let scope = self.scope();
                 let cached = self.tokens.borrow().get(&scope).cloned();
                 match cached {
-                    Some(t) if Instant::now() + EXPIRY_MARGIN < t.expires_at => {
+                    Some(t) if Instant::now() + t.margin < t.expires_at => {
                         Ok(Some(format!("Bearer {}", t.value.expose())))
                     }
                     _ => {
@@ -203,9 +205,14 @@ impl Session {
 
     fn remember(&self, scope: String, token: Token) -> String {
         let header = format!("Bearer {}", token.value.expose());
-        self.tokens
-            .borrow_mut()
-            .insert(scope, CachedToken { value: token.value, expires_at: Instant::now() + token.lifetime });
+        self.tokens.borrow_mut().insert(
+            scope,
+            CachedToken {
+                margin: EXPIRY_MARGIN.min(token.lifetime / 4),
+                value: token.value,
+                expires_at: Instant::now() + token.lifetime,
+            },
+        );
         header
     }
 

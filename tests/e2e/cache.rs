@@ -239,3 +239,48 @@ fn the_wasmcloud_host_cache_entry_is_written_on_request() {
     let digest = std::fs::read_to_string(cache.join(format!("{name}.digest"))).expect("host digest file");
     assert_eq!(digest, reg.manifest("demo/host", "0.1.0").expect("pushed").digest);
 }
+
+#[test]
+fn concurrent_pulls_of_different_references_keep_every_entry() {
+    let dir = TestDir::new();
+    let reg = Registry::start(&dir);
+    let cache = cache_dir(&dir);
+    let references: Vec<String> = (0..8)
+        .map(|i| {
+            let wasm = big_component(1024 + i);
+            dir.write(&format!("c{i}.wasm"), &wasm);
+            let reference = reg.reference(&format!("demo/r{i}:1.0.0"));
+            dir.run(&["push", &reference, &format!("c{i}.wasm")]).success();
+            reference
+        })
+        .collect();
+
+    let handles: Vec<_> = references
+        .iter()
+        .enumerate()
+        .map(|(i, reference)| {
+            let mut cmd = Command::new(env!("CARGO_BIN_EXE_wasmship"));
+            cmd.args(["pull", reference, "-d", &format!("out-{i}.wasm")])
+                .current_dir(dir.work())
+                .env_clear()
+                .env("HOME", dir.root().join("home"))
+                .env("WASMSHIP_CACHE_DIR", &cache)
+                .env("WASMSHIP_PRECOMPILED_DIR", std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("precompiled"));
+            std::thread::spawn(move || run_to_end(cmd, format!("concurrent pull {i}")))
+        })
+        .collect();
+    for handle in handles {
+        handle.join().expect("pull thread").success();
+    }
+    let listed = run_cached(&dir, &cache, &["cache", "ls", "-o", "json"]).success().stdout_json();
+    let mut cached: Vec<String> =
+        listed["entries"].as_array().expect("entries").iter().map(|e| str_field(e, "reference").to_string()).collect();
+    cached.sort();
+    let mut expected = references.clone();
+    expected.sort();
+    assert_eq!(cached, expected, "every concurrent pull left its entry");
+    assert!(!cache.join("index.json.lock").exists(), "the index lock was released");
+    for i in 0..8 {
+        assert!(dir.read(&format!("out-{i}.wasm")) == big_component(1024 + i), "out-{i}.wasm differs");
+    }
+}

@@ -111,7 +111,9 @@ curl -fsS -u "$AUTH_USER:$AUTH_PASSWORD" "http://127.0.0.1:$AUTH_PORT/v2/" >/dev
 # The binary runs as a user would run it, with a private HOME and compile cache; the fixed
 # SOURCE_DATE_EPOCH keeps the config (and so the manifest) identical from run to run.
 mkdir -p "$WORK/home" "$WORK/precompiled" "$WORK/results"
-export HOME="$WORK/home" WASMSHIP_PRECOMPILED_DIR="$WORK/precompiled" SOURCE_DATE_EPOCH=1700000000
+mkdir -p "$WORK/tmp"
+export HOME="$WORK/home" WASMSHIP_PRECOMPILED_DIR="$WORK/precompiled" SOURCE_DATE_EPOCH=1700000000 TMPDIR="$WORK/tmp"
+CACHE_DIR="$WORK/tmp/wasmcloud_ocicache"
 cd "$WORK"
 REF="127.0.0.1:$PORT/bench/big:1.0.0"
 REPO_DIR="$STORE/docker/registry/v2/repositories/bench"
@@ -149,12 +151,31 @@ bench push-fresh-chunked "rm -rf $REPO_DIR" "$BIN push $REF big.wasm --chunked"
 bench push-blobs-present "true" "$BIN push $REF big.wasm"
 AUTH_LOG_MARK=$(wc -l <"$WORK/registry-auth.log")
 bench push-fresh-auth "rm -rf $AUTH_REPO_DIR" "$BIN push $AUTH_REF big.wasm -u $AUTH_USER -p $AUTH_PASSWORD"
-bench pull "rm -f out.wasm" "$BIN pull $REF --destination out.wasm"
+bench pull-cold "rm -rf out.wasm $CACHE_DIR" "$BIN pull $REF --destination out.wasm"
+same out.wasm
+# Warm: the cache holds the unchanged tag; one HEAD revalidates it, no blob moves.
+bench pull-warm "rm -f out.wasm" "$BIN pull $REF --destination out.wasm"
+same out.wasm
+bench pull-no-cache "rm -f out.wasm" "$BIN pull $REF --destination out.wasm --no-cache"
 same out.wasm
 bench push-oci-layout "rm -rf layout" "$BIN push oci-layout://layout:1.0.0 big.wasm"
 bench pull-oci-layout "rm -f out-layout.wasm" "$BIN pull oci-layout://layout:1.0.0 --destination out-layout.wasm"
 same out-layout.wasm
 bench curl-blob-floor "true" "curl -fsS -o /dev/null http://127.0.0.1:$PORT/v2/bench/big/blobs/$LAYER_DIGEST"
+
+# Peers side by side, when a wkg binary is given (WKG=/path/to/wkg) or on PATH. wkg has no
+# cache: every pull transfers the layer.
+WKG=${WKG:-$(command -v wkg || true)}
+if [[ -n $WKG && -x $WKG ]]; then
+    echo "==> peer: $("$WKG" --version 2>/dev/null || echo wkg)"
+    bench wkg-push-fresh "rm -rf $REPO_DIR" "$WKG oci push --insecure 127.0.0.1:$PORT $REF big.wasm"
+    # Restore wasmship's own manifest under the tag for the pulls below.
+    "$BIN" push "$REF" big.wasm >/dev/null
+    bench wkg-pull "rm -f out-wkg.wasm" "$WKG oci pull --insecure 127.0.0.1:$PORT $REF -o out-wkg.wasm"
+    same out-wkg.wasm
+else
+    echo "==> peer: no wkg binary (set WKG=/path/to/wkg); peer rows skipped"
+fi
 
 # From the access log of the authenticated pushes (warm-up included): every push must send
 # the layer body exactly once (one PUT of the layer blob, no PATCH), after its 401 challenges.
@@ -178,7 +199,8 @@ import json, os, platform, statistics, sys
 results, layer_bytes, runs = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 order = [
     "start-up-help", "start-up-cold", "start-up-self-version", "push-fresh", "push-fresh-chunked",
-    "push-blobs-present", "push-fresh-auth", "pull", "push-oci-layout", "pull-oci-layout", "curl-blob-floor",
+    "push-blobs-present", "push-fresh-auth", "pull-cold", "pull-warm", "pull-no-cache", "push-oci-layout",
+    "pull-oci-layout", "curl-blob-floor", "wkg-push-fresh", "wkg-pull",
 ]
 print(f"Component: {layer_bytes} bytes; {runs} runs each after 1 warm-up; "
       f"{os.cpu_count()} CPUs, {platform.system()} {platform.machine()}.\n")
@@ -195,6 +217,19 @@ for name in order:
     times = r["times"]
     print(f"| {name} | {ms(statistics.median(times))} | {ms(r['mean'])} ± {ms(r['stddev'] or 0)} "
           f"| {ms(min(times))} | {ms(max(times))} |")
+def median(name):
+    path = os.path.join(results, f"{name}.json")
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return statistics.median(json.load(f)["results"][0]["times"])
+print()
+for ours, theirs, label in [("pull-warm", "wkg-pull", "warm re-pull vs wkg pull (target ≤ 0.2×)"),
+                            ("pull-cold", "wkg-pull", "cold pull vs wkg pull"),
+                            ("push-fresh", "wkg-push-fresh", "fresh push vs wkg push")]:
+    a, b = median(ours), median(theirs)
+    if a is not None and b is not None:
+        print(f"- {label}: {a / b:.2f}× ({ms(a)} vs {ms(b)})")
 PY
 printf '\n%s.\n' "$AUTH_SUMMARY" >>"$ROOT/target/bench/results.md"
 echo

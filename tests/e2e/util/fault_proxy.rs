@@ -40,6 +40,8 @@ pub enum Fault {
     CutRequestBody { after: u64 },
     /// Forward the request body at about `bytes_per_sec`.
     SlowRequestBody { bytes_per_sec: u64 },
+    /// Forward, passing the response body on at about `bytes_per_sec`.
+    SlowResponseBody { bytes_per_sec: u64 },
     /// Answer 429 with `Retry-After: secs`, and keep answering 429 to matching requests until
     /// that time has passed (a rate limiter, not a single refusal).
     RateLimit { retry_after_secs: u64 },
@@ -157,10 +159,25 @@ impl FaultProxy {
 
 /// What to do with one request, decided under the lock.
 enum Plan {
-    Forward { cut_response_after: Option<u64>, bytes_per_sec: Option<u64>, label: Option<String> },
-    Answer { status: u16, headers: Vec<(String, String)>, body: Vec<u8>, label: String },
-    CutRequest { after: u64, label: String },
-    Tags { page: usize },
+    Forward {
+        cut_response_after: Option<u64>,
+        bytes_per_sec: Option<u64>,
+        response_bytes_per_sec: Option<u64>,
+        label: Option<String>,
+    },
+    Answer {
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: Vec<u8>,
+        label: String,
+    },
+    CutRequest {
+        after: u64,
+        label: String,
+    },
+    Tags {
+        page: usize,
+    },
 }
 
 fn handle(shared: &Shared, client: TcpStream) {
@@ -184,8 +201,9 @@ fn handle(shared: &Shared, client: TcpStream) {
             (None, Some(label))
         }
         Plan::Tags { page } => (serve_tags_page(shared, &head, &mut reader, &mut client, page), None),
-        Plan::Forward { cut_response_after, bytes_per_sec, label } => {
-            (forward(shared, &head, &mut reader, &mut client, cut_response_after, bytes_per_sec), label)
+        Plan::Forward { cut_response_after, bytes_per_sec, response_bytes_per_sec, label } => {
+            let rates = (bytes_per_sec, response_bytes_per_sec);
+            (forward(shared, &head, &mut reader, &mut client, cut_response_after, rates), label)
         }
     };
     let _ = client.shutdown(Shutdown::Both);
@@ -239,7 +257,12 @@ fn plan(shared: &Shared, head: &RequestHead) -> Plan {
         {
             return Plan::Tags { page };
         }
-        return Plan::Forward { cut_response_after: None, bytes_per_sec: None, label: None };
+        return Plan::Forward {
+            cut_response_after: None,
+            bytes_per_sec: None,
+            response_bytes_per_sec: None,
+            label: None,
+        };
     };
     match fault {
         Fault::Status { status, headers } => {
@@ -257,6 +280,7 @@ fn plan(shared: &Shared, head: &RequestHead) -> Plan {
         Fault::CutResponseBody { after } => Plan::Forward {
             cut_response_after: Some(after),
             bytes_per_sec: None,
+            response_bytes_per_sec: None,
             label: Some(format!("response body cut after {after} bytes")),
         },
         Fault::CutRequestBody { after } => {
@@ -265,7 +289,14 @@ fn plan(shared: &Shared, head: &RequestHead) -> Plan {
         Fault::SlowRequestBody { bytes_per_sec } => Plan::Forward {
             cut_response_after: None,
             bytes_per_sec: Some(bytes_per_sec),
+            response_bytes_per_sec: None,
             label: Some(format!("request body slowed to {bytes_per_sec} B/s")),
+        },
+        Fault::SlowResponseBody { bytes_per_sec } => Plan::Forward {
+            cut_response_after: None,
+            bytes_per_sec: None,
+            response_bytes_per_sec: Some(bytes_per_sec),
+            label: Some(format!("response body slowed to {bytes_per_sec} B/s")),
         },
         Fault::RateLimit { retry_after_secs } => Plan::Answer {
             status: 429,
@@ -305,9 +336,9 @@ fn forward(
     reader: &mut BufReader<TcpStream>,
     client: &mut TcpStream,
     cut_response_after: Option<u64>,
-    bytes_per_sec: Option<u64>,
+    (request_rate, response_rate): (Option<u64>, Option<u64>),
 ) -> Option<u16> {
-    let (response, mut upstream) = exchange_upstream(shared.upstream, head, reader, bytes_per_sec).ok()?;
+    let (response, mut upstream) = exchange_upstream(shared.upstream, head, reader, request_rate).ok()?;
     if head.method == "PATCH"
         && response.status == 202
         && let Some(range) = response.header("range")
@@ -323,7 +354,7 @@ fn forward(
     };
     // The upstream closes after its response (Connection: close), so raw copying until the
     // end or the limit passes chunked bodies on unchanged.
-    copy_limited(&mut upstream, client, limit, None).ok()?;
+    copy_limited(&mut upstream, client, limit, response_rate).ok()?;
     client.flush().ok()?;
     Some(response.status)
 }

@@ -6,18 +6,12 @@
 
 mod util;
 
-mod allow_host;
-mod auth_basic;
-mod auth_token;
 mod cache;
 mod copy;
-mod faults;
 mod inspect;
 mod layout;
 mod manifest;
 mod policy;
 mod push_pull;
-mod secrets;
 mod self_hosting;
 mod skopeo;
-mod tags;

@@ -27,6 +27,9 @@ pub mod shape;
 pub mod source;
 pub mod wellknown;
 
+#[cfg(test)]
+mod fixture_tests;
+
 use std::path::Path;
 
 use wit_parser::{PackageId, Resolve};

@@ -63,7 +63,7 @@ pub fn wasi_ctx(user_args: &[String]) -> Result<WasiCtx> {
         .allow_blocking_current_thread(true)
         .arg(GUEST_ARGV0)
         .args(user_args)
-        .envs(&guest_env(env))
+        .envs(&guest_env(env.clone()))
         .env(RUNNER_MARKER.0, RUNNER_MARKER.1)
         .initial_cwd(cwd_name);
 
@@ -76,7 +76,24 @@ pub fn wasi_ctx(user_args: &[String]) -> Result<WasiCtx> {
         // tries to use the path.
         let _ = builder.preopened_dir(&preopen.host, &preopen.guest, FsPerms::ReadWrite);
     }
+    // wkg's configuration, read-only, so `wit` commands find registries as wkg does.
+    if let Some(dir) = wkg_config_dir(&env).filter(|dir| dir.is_dir() && !dir.starts_with(&cwd))
+        && let Some(guest) = dir.to_str()
+    {
+        let _ = builder.preopened_dir(&dir, guest, FsPerms::ReadOnly);
+    }
     Ok(builder.build())
+}
+
+/// The directory of wkg's `config.toml`: that of `WKG_CONFIG_FILE`, else
+/// `$XDG_CONFIG_HOME/wasm-pkg` (when absolute), else `~/.config/wasm-pkg`.
+pub fn wkg_config_dir(env: &[(OsString, OsString)]) -> Option<PathBuf> {
+    let var = |name: &str| env.iter().find(|(n, v)| n == name && !v.is_empty()).map(|(_, v)| PathBuf::from(v));
+    if let Some(file) = var("WKG_CONFIG_FILE") {
+        return file.parent().filter(|p| p.is_absolute()).map(normalize);
+    }
+    let base = var("XDG_CONFIG_HOME").filter(|p| p.is_absolute()).or_else(|| var("HOME").map(|h| h.join(".config")))?;
+    Some(normalize(&base.join("wasm-pkg")))
 }
 
 /// The environment the guest sees: the variables `PASSED_ENV` admits, minus any that are not
@@ -222,6 +239,18 @@ mod tests {
             })
             .collect();
         assert_eq!(got, [s(&cwd), s(&layout), s(&files), s(root)]);
+    }
+
+    #[test]
+    fn wkg_config_dir_follows_wkg() {
+        let env = |pairs: &[(&str, &str)]| -> Vec<(OsString, OsString)> {
+            pairs.iter().map(|(k, v)| (OsString::from(k), OsString::from(v))).collect()
+        };
+        let dir = |pairs: &[(&str, &str)]| wkg_config_dir(&env(pairs));
+        assert_eq!(dir(&[("WKG_CONFIG_FILE", "/etc/wkg/c.toml"), ("HOME", "/h")]), Some(PathBuf::from("/etc/wkg")));
+        assert_eq!(dir(&[("XDG_CONFIG_HOME", "/x"), ("HOME", "/h")]), Some(PathBuf::from("/x/wasm-pkg")));
+        assert_eq!(dir(&[("HOME", "/h")]), Some(PathBuf::from("/h/.config/wasm-pkg")));
+        assert_eq!(dir(&[("WKG_CONFIG_FILE", "relative.toml")]), None);
     }
 
     #[test]

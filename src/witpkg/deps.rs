@@ -9,7 +9,9 @@ use std::path::Path;
 use wit_parser::Resolve;
 
 use super::decode::print_package;
-use super::name::PackageSpec;
+use semver::Version;
+
+use super::name::{PackageRef, PackageSpec, dir_name};
 use crate::error::{Error, Result};
 use crate::fsutil::random_u64;
 
@@ -21,11 +23,17 @@ const SHOWN_LINES: usize = 12;
 /// Relative path (`example-types-0.1.0/package.wit`) → content.
 pub type Tree = BTreeMap<String, String>;
 
-/// Every package of `merged` printed as WIT.
-pub fn render(merged: &Resolve) -> Result<Tree> {
+/// Every package of `merged` printed as WIT; packages named without a
+/// version go to the directory of the version they resolved to
+/// (`unversioned`).
+pub fn render(merged: &Resolve, unversioned: &BTreeMap<PackageRef, Version>) -> Result<Tree> {
     let mut tree = Tree::new();
     for (id, package) in merged.packages.iter() {
-        let dir = PackageSpec::of(&package.name).dir_name();
+        let spec = PackageSpec::of(&package.name);
+        let dir = match (&spec.version, unversioned.get(&spec.package)) {
+            (None, Some(version)) => dir_name(&spec.package, Some(version)),
+            _ => spec.dir_name(),
+        };
         tree.insert(format!("{dir}/{PACKAGE_FILE}"), print_package(merged, id)?);
     }
     Ok(tree)

@@ -117,7 +117,7 @@ fn fetching_for_the_app_world_gives_the_expected_tree_and_lock() {
     assert_eq!(local.requirements.iter().map(|r| r.to_string()).collect::<Vec<_>>(), ["example:api@0.2.0"]);
 
     let resolution = resolve(&local, &LockFile::default(), &Update::Nothing, &mut memory).unwrap();
-    let tree = deps::render(&resolution.merged).unwrap();
+    let tree = deps::render(&resolution.merged, &resolution.unversioned).unwrap();
     assert_eq!(tree.keys().collect::<Vec<_>>(), ["example-api-0.2.0/package.wit", "example-types-0.1.0/package.wit"]);
     for (rel, text) in &tree {
         check_expected(&format!("app/expected/deps/{rel}"), text);
@@ -133,7 +133,7 @@ fn fetching_for_the_app_world_gives_the_expected_tree_and_lock() {
 
     // With the lock, the same content is asked for by digest.
     let again = resolve(&local, &resolution.lock, &Update::Nothing, &mut memory).unwrap();
-    assert_eq!(deps::render(&again.merged).unwrap(), tree);
+    assert_eq!(deps::render(&again.merged, &again.unversioned).unwrap(), tree);
     assert_eq!(again.lock, resolution.lock);
 }
 
@@ -146,6 +146,11 @@ fn unversioned_imports_take_the_newest_semver_version_and_update_moves_on() {
     let first = resolve(&local, &LockFile::default(), &Update::Nothing, &mut memory).unwrap();
     assert_eq!(first.packages[0].spec.to_string(), "example:types@0.1.0");
     assert_eq!(first.lock.packages[0].versions[0].requirement.to_string(), "*");
+    // The unversioned reference resolves against the package named without a version.
+    let tree = deps::render(&first.merged, &first.unversioned).unwrap();
+    assert_eq!(tree.keys().collect::<Vec<_>>(), ["example-types-0.1.0/package.wit"]);
+    assert!(tree["example-types-0.1.0/package.wit"].starts_with("package example:types;"));
+    super::resolve::check_world(&dir.join("wit"), &first.merged).unwrap();
 
     memory.publish_wit("types-0.1.1", &types_v2, &[]);
     let kept = resolve(&local, &first.lock, &Update::Nothing, &mut memory).unwrap();
@@ -188,6 +193,11 @@ fn an_unversioned_import_with_two_versions_around_is_a_conflict() {
     let err = resolve(&local, &LockFile::default(), &Update::Nothing, &mut memory).err().unwrap().to_string();
     assert!(err.contains("refers to example:types without a version (resolved to example:types@0.2.0)"), "{err}");
     assert!(err.contains("example:api@0.2.0 brings example:types@0.1.0"), "{err}");
+    // Unversioned, while a dependency uses that very version, is a conflict too.
+    let mut memory = fixtures();
+    let local = local_package(&dir.join("wit")).unwrap();
+    let err = resolve(&local, &LockFile::default(), &Update::Nothing, &mut memory).err().unwrap().to_string();
+    assert!(err.contains("but example:api@0.2.0 uses example:types@0.1.0"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -56,6 +56,11 @@ impl PackageGraph {
         self.nodes.entry(spec.clone()).or_default().deps.extend(deps);
     }
 
+    /// The packages that depend on `spec`.
+    pub fn dependents(&self, spec: &PackageSpec) -> Vec<&PackageSpec> {
+        self.nodes.iter().filter(|(_, node)| node.deps.contains(spec)).map(|(s, _)| s).collect()
+    }
+
     /// The versions of each package name present.
     pub fn versions(&self) -> BTreeMap<String, Vec<PackageSpec>> {
         let mut by_name: BTreeMap<String, Vec<PackageSpec>> = BTreeMap::new();

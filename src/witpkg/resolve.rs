@@ -6,7 +6,7 @@
 //! nothing depends on itself, and that an unversioned reference is not
 //! ambiguous. The local package must then resolve against the result.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use semver::{Version, VersionReq};
@@ -92,6 +92,10 @@ pub struct Resolution {
     pub merged: Resolve,
     /// The lock that records it.
     pub lock: LockFile,
+    /// Packages the WIT refers to without a version: `merged` names them
+    /// without one (so the references resolve), and they are written to
+    /// `wit/deps` under the version they resolved to.
+    pub unversioned: BTreeMap<PackageRef, Version>,
 }
 
 impl Resolution {
@@ -136,6 +140,24 @@ pub fn resolve(
             .map_err(|e| parse_failure(&format!("conflict: merging {} with the other dependencies", p.spec), &e))?;
     }
 
+    // An unversioned reference resolves only to an unversioned package.
+    let mut unversioned = BTreeMap::new();
+    for p in packages.iter().filter(|p| p.wanted.version.is_none()) {
+        let Some(version) = p.spec.version.clone() else { continue };
+        let name = PackageName {
+            namespace: p.spec.package.namespace.clone(),
+            name: p.spec.package.name.clone(),
+            version: Some(version.clone()),
+        };
+        if let Some(id) = merged.package_names.shift_remove(&name) {
+            let mut bare = name.clone();
+            bare.version = None;
+            merged.packages[id].name = bare.clone();
+            merged.package_names.insert(bare, id);
+            unversioned.insert(p.spec.package.clone(), version);
+        }
+    }
+
     let mut new_lock = LockFile::default();
     for p in &packages {
         if let (Home::Registry(registry), Some(digest)) = (&p.home, &p.digest) {
@@ -144,7 +166,7 @@ pub fn resolve(
             new_lock.insert(&p.spec.package, Some(registry), locked);
         }
     }
-    Ok(Resolution { packages, merged, lock: new_lock })
+    Ok(Resolution { packages, merged, lock: new_lock, unversioned })
 }
 
 fn resolve_one(
@@ -226,6 +248,17 @@ pub fn pick(package: &PackageRef, requirement: &VersionReq, versions: &[Version]
 fn check_unversioned(local: &LocalPackage, packages: &[Resolved], graph: &PackageGraph) -> Result<()> {
     let versions = graph.versions();
     for p in packages.iter().filter(|p| p.wanted.version.is_none()) {
+        if let Some(user) = graph.dependents(&p.spec).into_iter().find(|s| **s != local.spec) {
+            return Err(Error::InvalidInput(format!(
+                "conflict: {} refers to {} without a version, but {user} uses {}; write the version in the \
+                 reference (e.g. `{}/…@{}`) so both mean the same package",
+                local.spec,
+                p.spec.package,
+                p.spec,
+                p.spec.package,
+                p.spec.version.as_ref().map(|v| v.to_string()).unwrap_or_default()
+            )));
+        }
         let Some(all) = versions.get(&p.spec.package.to_string()) else { continue };
         if let Some(other) = all.iter().find(|s| **s != p.spec) {
             let brought_by = packages

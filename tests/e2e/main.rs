@@ -15,3 +15,4 @@ mod policy;
 mod push_pull;
 mod self_hosting;
 mod skopeo;
+mod wit;

@@ -31,7 +31,7 @@ pub fn check(project: &Project) -> Result<CheckOutcome> {
     if problems.is_empty() {
         let mut source = RegistrySource::new(project.locator(&config), project.cache.clone());
         let resolution = resolve(&local, &lock, &Update::Nothing, &mut source)?;
-        let expected = deps::render(&resolution.merged)?;
+        let expected = deps::render(&resolution.merged, &resolution.unversioned)?;
         checked = expected.len();
         problems.extend(deps::diff(&expected, &on_disk).into_iter().map(|line| format!("wit/deps: {line}")));
     }

@@ -48,7 +48,7 @@ pub fn fetch_deps(project: &Project, update: &Update) -> Result<FetchOutcome> {
     let mut source = RegistrySource::new(project.locator(&config), project.cache.clone());
     let resolution = resolve(&local, &lock, update, &mut source)?;
     check_world(&project.wit_dir, &resolution.merged)?;
-    let tree = deps::render(&resolution.merged)?;
+    let tree = deps::render(&resolution.merged, &resolution.unversioned)?;
     let deps_written = tree != on_disk;
     if deps_written {
         deps::write(&project.deps_dir(), &tree)?;
@@ -98,7 +98,7 @@ fn up_to_date(
     let mut cached = PinnedCache { config, project };
     match resolve(local, lock, &Update::Nothing, &mut cached) {
         Ok(resolution) => {
-            let tree = deps::render(&resolution.merged)?;
+            let tree = deps::render(&resolution.merged, &resolution.unversioned)?;
             if &tree == on_disk {
                 return Ok(Some(outcome(&resolution, &tree, false, false, false)));
             }

@@ -176,7 +176,7 @@ impl LockFile {
 
     fn normalize(&mut self) {
         for p in &mut self.packages {
-            p.versions.sort_by(|a, b| a.requirement.to_string().cmp(&b.requirement.to_string()));
+            p.versions.sort_by_key(|a| a.requirement.to_string());
         }
         self.packages.sort_by(|a, b| (&a.name, &a.registry).cmp(&(&b.name, &b.registry)));
     }

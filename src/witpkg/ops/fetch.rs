@@ -53,18 +53,15 @@ pub fn fetch_deps(project: &Project, update: &Update) -> Result<FetchOutcome> {
     if deps_written {
         deps::write(&project.deps_dir(), &tree)?;
     }
-    let new_lock = merge_lock(&lock, &resolution, update);
+    // The lock records exactly the current requirements (entries no longer
+    // needed go; with `update PKG`, the others kept their locked versions).
+    let new_lock = &resolution.lock;
     let lock_text = new_lock.to_text();
     let lock_written = std::fs::read_to_string(&lock_path).ok().as_deref() != Some(lock_text.as_str());
     if lock_written {
         new_lock.save(&lock_path)?;
     }
     Ok(outcome(&resolution, &tree, deps_written, lock_written, resolution.used_network()))
-}
-
-/// The lock after a resolution: exactly the current requirements.
-fn merge_lock(_old: &LockFile, resolution: &Resolution, _update: &Update) -> LockFile {
-    resolution.lock.clone()
 }
 
 fn outcome(

@@ -29,6 +29,7 @@ pub mod ops;
 pub mod reference;
 pub mod store;
 pub mod terminal;
+pub mod witpkg;
 
 #[cfg(target_arch = "wasm32")]
 mod component;

@@ -78,6 +78,7 @@ pub fn wasi_ctx(cwd: &Path, user_args: &[String], grants: Grants) -> Result<Wasi
     // The packager creates its cache on first use; it can only do so inside a preopen.
     let _ = std::fs::create_dir_all(&cache_dir);
     let lib_dir = temp_dir(&env).join(LIB_DIR_NAME);
+    let wkg_config = wkg_config_dir(&env);
 
     let Some(cwd_name) = cwd.to_str() else {
         bail!("the current directory's path is not valid UTF-8");
@@ -107,7 +108,10 @@ pub fn wasi_ctx(cwd: &Path, user_args: &[String], grants: Grants) -> Result<Wasi
         writable.extend(lib_dir.to_str().map(|guest| Preopen { host: lib_dir.clone(), guest: guest.to_owned() }));
     }
     writable.retain(|p| p.guest != cwd_name);
-    let readable = read_only_preopens(&grants.read_only_dirs, &writable);
+    // wkg's configuration, read-only, so `wit` commands find registries as wkg does.
+    let mut read_only_dirs = grants.read_only_dirs.clone();
+    read_only_dirs.extend(wkg_config.filter(|dir| dir.is_dir() && !dir.starts_with(cwd)));
+    let readable = read_only_preopens(&read_only_dirs, &writable);
     // Best effort: a directory that cannot be opened is reported by the guest when it tries
     // to use the path.
     for preopen in &writable {
@@ -137,6 +141,17 @@ pub fn cache_dir(cwd: &Path, args: &[String], env: &[(OsString, OsString)]) -> P
         Some(dir) => normalize(&cwd.join(dir)),
         None => temp_dir(env).join(CACHE_DIR_NAME),
     }
+}
+
+/// The directory of wkg's `config.toml`: that of `WKG_CONFIG_FILE`, else
+/// `$XDG_CONFIG_HOME/wasm-pkg` (when absolute), else `~/.config/wasm-pkg`.
+pub fn wkg_config_dir(env: &[(OsString, OsString)]) -> Option<PathBuf> {
+    let var = |name: &str| env.iter().find(|(n, v)| n == name && !v.is_empty()).map(|(_, v)| PathBuf::from(v));
+    if let Some(file) = var("WKG_CONFIG_FILE") {
+        return file.parent().filter(|p| p.is_absolute()).map(normalize);
+    }
+    let base = var("XDG_CONFIG_HOME").filter(|p| p.is_absolute()).or_else(|| var("HOME").map(|h| h.join(".config")))?;
+    Some(normalize(&base.join("wasm-pkg")))
 }
 
 /// `TMPDIR`, else `/tmp` (the packager's and the wasmCloud host's choice).
@@ -330,6 +345,18 @@ mod tests {
             PathBuf::from("/work/project/rel")
         );
         assert_eq!(cache_dir(cwd, &args(&["pull", "--cache-dir=/abs"]), &env(&[])), PathBuf::from("/abs"));
+    }
+
+    #[test]
+    fn wkg_config_dir_follows_wkg() {
+        let env = |pairs: &[(&str, &str)]| -> Vec<(OsString, OsString)> {
+            pairs.iter().map(|(k, v)| (OsString::from(k), OsString::from(v))).collect()
+        };
+        let dir = |pairs: &[(&str, &str)]| wkg_config_dir(&env(pairs));
+        assert_eq!(dir(&[("WKG_CONFIG_FILE", "/etc/wkg/c.toml"), ("HOME", "/h")]), Some(PathBuf::from("/etc/wkg")));
+        assert_eq!(dir(&[("XDG_CONFIG_HOME", "/x"), ("HOME", "/h")]), Some(PathBuf::from("/x/wasm-pkg")));
+        assert_eq!(dir(&[("HOME", "/h")]), Some(PathBuf::from("/h/.config/wasm-pkg")));
+        assert_eq!(dir(&[("WKG_CONFIG_FILE", "relative.toml")]), None);
     }
 
     #[test]

@@ -21,3 +21,4 @@ mod secrets;
 mod self_hosting;
 mod skopeo;
 mod tags;
+mod wit;

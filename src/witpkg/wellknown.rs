@@ -86,6 +86,12 @@ pub fn metadata(
     cache_dir: Option<&Path>,
     lookup: Lookup,
 ) -> Result<RegistryMetadata> {
+    if name.is_empty() || name.contains(['/', '?', '#', '@']) || name.contains("://") {
+        return Err(Error::InvalidInput(format!(
+            "{name:?} is not a registry name (a host such as wasi.dev or 127.0.0.1:5000); \
+             for an OCI registry with a path prefix use oci://host/prefix"
+        )));
+    }
     let cached = cache_dir.map(|dir| cache_file(dir, name));
     if let Some(path) = &cached
         && let Ok(bytes) = std::fs::read(path)

@@ -42,6 +42,8 @@ pub struct Fetched {
     pub from_network: bool,
     /// The cache directory used, if any.
     pub cache_dir: Option<PathBuf>,
+    /// Blobs this call brought into the cache (verified on the way in).
+    pub ingested: Vec<Digest>,
 }
 
 /// Resolve `reference` (checking `expected`) and make the blobs in `needs`
@@ -89,7 +91,13 @@ pub fn fetch(
         if complete(&mut cache, &needs(&resolved.manifest)?) {
             cache.touch(&entry.digest);
             let cache_dir = Some(cache.root().to_path_buf());
-            return Ok(Fetched { store: Box::new(cache.into_store()), resolved, from_network: false, cache_dir });
+            return Ok(Fetched {
+                store: Box::new(cache.into_store()),
+                resolved,
+                from_network: false,
+                cache_dir,
+                ingested: Vec::new(),
+            });
         }
     }
     if cache_options.policy == PullPolicy::Never {
@@ -98,7 +106,7 @@ pub fn fetch(
             location: cache.root().display().to_string(),
         });
     }
-    refresh(&mut cache, reference, options, expected, needs, &key)?;
+    let ingested = refresh(&mut cache, reference, options, expected, needs, &key)?;
     let what = reference.to_string();
     let entry = cache.lookup(&key)?.ok_or_else(|| Error::NotFound {
         what: format!("cache entry {key} (removed while pulling?)"),
@@ -106,7 +114,7 @@ pub fn fetch(
     })?;
     let resolved = resolve_selector(cache.store(), &Selector::Digest(entry.digest), &what, expected)?;
     let cache_dir = Some(cache.root().to_path_buf());
-    Ok(Fetched { store: Box::new(cache.into_store()), resolved, from_network: true, cache_dir })
+    Ok(Fetched { store: Box::new(cache.into_store()), resolved, from_network: true, cache_dir, ingested })
 }
 
 fn direct(
@@ -118,7 +126,7 @@ fn direct(
     let mut store = open_store(reference, options, Access::Pull)?;
     let resolved = resolve(store.as_mut(), reference, expected)?;
     needs(&resolved.manifest)?;
-    Ok(Fetched { store, resolved, from_network: true, cache_dir: None })
+    Ok(Fetched { store, resolved, from_network: true, cache_dir: None, ingested: Vec::new() })
 }
 
 fn complete(cache: &mut Cache, blobs: &[Descriptor]) -> bool {
@@ -134,7 +142,8 @@ fn refresh(
     expected: Option<&Digest>,
     needs: Needs<'_>,
     key: &str,
-) -> Result<()> {
+) -> Result<Vec<Digest>> {
+    let mut ingested = Vec::new();
     let mut registry = open_store(reference, options, Access::Pull)?;
     let resolved = resolve(registry.as_mut(), reference, expected)?;
     let registry = RefCell::new(registry);
@@ -152,11 +161,13 @@ fn refresh(
                 result => break result?,
             }
         }
+        ingested.push(descriptor.digest.clone());
     }
     if resolved.image.digest != resolved.top.digest {
         cache.store_manifest(&resolved.image)?;
     }
-    cache.record(key, &resolved.top)
+    cache.record(key, &resolved.top)?;
+    Ok(ingested)
 }
 
 /// A registry blob as a source for the cache's ingest: each attempt fetches

@@ -68,7 +68,13 @@ pub fn pull(request: &PullRequest) -> Result<PullOutcome> {
         let result = {
             let label = format!("downloading {}", reference.short_name());
             let mut progress = Progress::new(tmp.file(), label, layer.size);
-            fetched.store.blob_get(&layer, &mut progress)
+            // Content this process just verified on its way into the cache is
+            // not hashed a second time; anything else is.
+            if fetched.ingested.contains(&layer.digest) {
+                fetched.store.blob_get_ingested(&layer, &mut progress)
+            } else {
+                fetched.store.blob_get(&layer, &mut progress)
+            }
         };
         match result {
             Ok(()) => {

@@ -43,6 +43,22 @@ pub(super) fn open(store: &LayoutStore, descriptor: &Descriptor) -> Result<Box<d
     )))
 }
 
+/// Copy a blob verified on ingest by this process, checking only its size.
+pub(super) fn copy_ingested(store: &LayoutStore, descriptor: &Descriptor, sink: &mut dyn io::Write) -> Result<()> {
+    let path = store.blob_path(&descriptor.digest);
+    let file = File::open(&path).map_err(|e| Error::io(path.display(), "open blob", e))?;
+    let mut reader = io::BufReader::with_capacity(256 * 1024, file).take(descriptor.size + 1);
+    let copied = crate::store::verify::copy_verified(&mut reader, sink, "destination")?;
+    if copied != descriptor.size {
+        return Err(Error::SizeMismatch {
+            what: format!("blob {} in {}", descriptor.digest, store.location_string()),
+            expected: descriptor.size,
+            actual: copied,
+        });
+    }
+    Ok(())
+}
+
 impl LayoutStore {
     fn location_string(&self) -> String {
         crate::store::Store::location(self)

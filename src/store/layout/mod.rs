@@ -87,6 +87,10 @@ impl Store for LayoutStore {
         blob::open(self, descriptor)
     }
 
+    fn blob_get_ingested(&mut self, descriptor: &Descriptor, sink: &mut dyn std::io::Write) -> Result<()> {
+        blob::copy_ingested(self, descriptor, sink)
+    }
+
     fn manifest_head(&mut self, selector: &Selector) -> Result<Option<Descriptor>> {
         manifest::head(self, selector)
     }

@@ -68,15 +68,11 @@ pub fn valid_target(target: &str) -> bool {
         && !target.starts_with('.')
 }
 
-/// Whether `bytes` (the start of a file) look like a provider archive's
-/// container: gzip, or a tar whose first entry is `claims.jwt`.
+/// Whether `bytes` (the start of a file, 512 bytes or more when there are)
+/// look like a provider archive's container: gzip, or a tar (`ustar` magic).
+/// Whether it really is one only a full read tells.
 pub fn looks_like_archive(bytes: &[u8]) -> bool {
-    if bytes.starts_with(&GZIP_MAGIC) {
-        return true;
-    }
-    let is_tar = bytes.len() >= 512 && &bytes[257..262] == b"ustar";
-    let first_name = bytes.get(..100).map(|n| n.split(|b| *b == 0).next().unwrap_or_default());
-    is_tar && matches!(first_name, Some(n) if n == CLAIMS_FILE.as_bytes() || n == b"./claims.jwt")
+    bytes.starts_with(&GZIP_MAGIC) || (bytes.len() >= 512 && &bytes[257..262] == b"ustar")
 }
 
 /// Read every entry of an archive (gzipped or not) from `source`, keeping

@@ -3,7 +3,8 @@
 //!
 //! The runner holds no packaging logic. It reads its own flags (`--component FILE`,
 //! `self path`, `self version`; see `cli`), grants the guest its arguments, a filtered
-//! environment, stdio, preopened directories (`sandbox`) and outgoing HTTP (`outbound`),
+//! environment, stdio, preopened directories (`sandbox`, and the signing-key directory of
+//! `par` commands: `keydir`) and outgoing HTTP (`outbound`),
 //! loads the component precompiled (`precompiled`) and calls `wasi:cli/run` (`run`).
 //!
 //! Exit status:
@@ -18,6 +19,7 @@ mod cli;
 mod engine;
 mod files;
 mod guest;
+mod keydir;
 mod outbound;
 mod precompiled;
 mod run;
@@ -67,7 +69,10 @@ fn real_main() -> Result<i32> {
     };
     let engine = engine::new()?;
     let component = precompiled::load(&engine, &guest)?;
-    let wasi = sandbox::wasi_ctx(&args)?;
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    let key_dir = keydir::prepare(&args, &cwd, |name| std::env::var(name).ok())?;
+    let extra: Vec<&std::path::Path> = key_dir.iter().map(|k| k.path()).collect();
+    let wasi = sandbox::wasi_ctx(&args, &extra)?;
 
     let runtime =
         tokio::runtime::Builder::new_current_thread().enable_all().build().context("cannot start the async runtime")?;
@@ -75,6 +80,9 @@ fn real_main() -> Result<i32> {
     // Do not wait for leftover work (an idle connection, a pending stdin read): the guest is
     // done and the process exits next.
     runtime.shutdown_background();
+    if let Some(key_dir) = key_dir {
+        key_dir.finish()?;
+    }
     match exit? {
         Exit::Code(code) => Ok(code),
         Exit::Trap(error) => {

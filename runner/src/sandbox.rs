@@ -1,7 +1,8 @@
 //! The capabilities the packager guest is given, and nothing more: its arguments, a filtered
 //! environment, the inherited stdio, and preopened directories — the current directory, the
 //! directories that absolute-path arguments name, and the packager cache. Network sockets
-//! stay closed; outgoing HTTP is granted through `wasi:http` (see `outbound`).
+//! stay closed; outgoing HTTP is granted through `wasi:http` (see `outbound`). The caller may
+//! add directories (the signing-key directory of `par` commands).
 //!
 //! The path logic is pure apart from `is_dir` checks, so it is unit-tested here.
 
@@ -24,6 +25,7 @@ pub const PASSED_ENV: &[&str] = &[
     "NO_COLOR",
     "DOCKER_CONFIG",
     "HOME",
+    "USER",
     "TMPDIR",
     "XDG_CONFIG_HOME",
     "XDG_CACHE_HOME",
@@ -31,6 +33,15 @@ pub const PASSED_ENV: &[&str] = &[
 
 /// Set for the guest so it knows it runs under this runner (and not, say, `wasmtime run`).
 pub const RUNNER_MARKER: (&str, &str) = ("WASMSHIP_RUNNER", "1");
+
+/// Names the host platform (`x86_64-linux`) for the guest, whose own is wasm32: the
+/// default target of `par create`.
+pub const HOST_TARGET_VAR: &str = "WASMSHIP_HOST_TARGET";
+
+/// The host platform as wash names provider targets: `<arch>-<os>`.
+pub fn host_target() -> String {
+    format!("{}-{}", std::env::consts::ARCH, std::env::consts::OS)
+}
 
 /// The guest's (future) cache directory, preopened when it exists.
 const CACHE_DIR_VAR: &str = "WASMSHIP_CACHE_DIR";
@@ -46,8 +57,8 @@ pub struct Preopen {
 }
 
 /// Builds the guest's WASI context from the user's arguments and this process's environment
-/// and current directory.
-pub fn wasi_ctx(user_args: &[String]) -> Result<WasiCtx> {
+/// and current directory; `extra_dirs` are granted too (under their absolute paths).
+pub fn wasi_ctx(user_args: &[String], extra_dirs: &[&Path]) -> Result<WasiCtx> {
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
     let env: Vec<(OsString, OsString)> = std::env::vars_os().collect();
     let cache_dir = env.iter().find(|(name, _)| name == CACHE_DIR_VAR).map(|(_, value)| cwd.join(value));
@@ -65,13 +76,19 @@ pub fn wasi_ctx(user_args: &[String]) -> Result<WasiCtx> {
         .args(user_args)
         .envs(&guest_env(env))
         .env(RUNNER_MARKER.0, RUNNER_MARKER.1)
+        .env(HOST_TARGET_VAR, host_target())
         .initial_cwd(cwd_name);
 
     builder
         .preopened_dir(&cwd, ".", FsPerms::ReadWrite)
         .map_err(anyhow::Error::from)
         .with_context(|| format!("cannot open the current directory {}", cwd.display()))?;
-    for preopen in preopens(&cwd, user_args, cache_dir.as_deref()) {
+    let extra = extra_dirs.iter().filter_map(|dir| {
+        let host = normalize(dir);
+        let guest = host.to_str()?.to_owned();
+        Some(Preopen { host, guest })
+    });
+    for preopen in preopens(&cwd, user_args, cache_dir.as_deref()).into_iter().chain(extra) {
         // Best effort: a directory that cannot be opened is reported by the guest when it
         // tries to use the path.
         let _ = builder.preopened_dir(&preopen.host, &preopen.guest, FsPerms::ReadWrite);

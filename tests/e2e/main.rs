@@ -11,6 +11,7 @@ mod copy;
 mod inspect;
 mod layout;
 mod manifest;
+mod par;
 mod policy;
 mod push_pull;
 mod self_hosting;

@@ -32,6 +32,7 @@ pub mod provider;
 pub mod reference;
 pub mod store;
 pub mod terminal;
+pub mod witpkg;
 
 #[cfg(target_arch = "wasm32")]
 mod component;

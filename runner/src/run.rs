@@ -7,6 +7,7 @@ use wasmtime::{Engine, Store};
 use wasmtime_wasi::p2::bindings::Command;
 use wasmtime_wasi::{I32Exit, WasiCtx};
 
+use crate::outbound::OutboundPolicy;
 use crate::state::Host;
 
 /// How a run ended.
@@ -18,13 +19,14 @@ pub enum Exit {
     Trap(anyhow::Error),
 }
 
-/// Instantiates `component` with the capabilities in `wasi` and runs it to completion.
-pub async fn run(engine: &Engine, component: &Component, wasi: WasiCtx) -> Result<Exit> {
+/// Instantiates `component` with the capabilities in `wasi` and the outgoing-request policy
+/// `outbound`, and runs it to completion.
+pub async fn run(engine: &Engine, component: &Component, wasi: WasiCtx, outbound: OutboundPolicy) -> Result<Exit> {
     let mut linker = Linker::<Host>::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
     wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
 
-    let mut store = Store::new(engine, Host::new(wasi));
+    let mut store = Store::new(engine, Host::new(wasi, outbound));
     let command = Command::instantiate_async(&mut store, component, &linker)
         .await
         .map_err(anyhow::Error::from)

@@ -17,9 +17,10 @@ pub struct Host {
 }
 
 impl Host {
-    /// State for a guest granted the capabilities in `wasi`.
-    pub fn new(wasi: WasiCtx) -> Self {
-        Self { wasi, http: WasiHttpCtx::new(), outbound: OutboundPolicy, table: ResourceTable::new() }
+    /// State for a guest granted the capabilities in `wasi`, its requests governed by
+    /// `outbound`.
+    pub fn new(wasi: WasiCtx, outbound: OutboundPolicy) -> Self {
+        Self { wasi, http: WasiHttpCtx::new(), outbound, table: ResourceTable::new() }
     }
 }
 

@@ -48,6 +48,8 @@ enum Mode {
 struct CachedToken {
     value: Secret,
     expires_at: Instant,
+    /// Renew this long before expiry: a fraction of a short lifetime.
+    margin: Duration,
 }
 
 /// Authentication for one repository of one registry.
@@ -106,7 +108,7 @@ impl Session {
                 let scope = self.scope();
                 let cached = self.tokens.borrow().get(&scope).cloned();
                 match cached {
-                    Some(t) if Instant::now() + EXPIRY_MARGIN < t.expires_at => {
+                    Some(t) if Instant::now() + t.margin < t.expires_at => {
                         Ok(Some(format!("Bearer {}", t.value.expose())))
                     }
                     _ => {
@@ -162,11 +164,55 @@ impl Session {
         }
     }
 
+    /// The error for a 401 that came back although fresh authorization was
+    /// presented: the registry does not accept these credentials here.
+    pub fn refused_again(&self, subject: &str) -> Error {
+        let mode = self.mode.borrow().clone();
+        let detail = match (&self.credential, mode) {
+            (Some(Credential::Basic { username, .. }), Mode::Basic) => {
+                format!("{subject}: the registry refused user {username:?}: wrong user name or password")
+            }
+            (Some(Credential::Basic { username, .. }), _) => format!(
+                "{subject}: the registry refused the token issued for user {username:?} (401): no access to {} with these credentials",
+                self.repository
+            ),
+            (Some(Credential::Bearer(_)), _) => format!("{subject}: the registry refused the bearer token (401)"),
+            (None, _) => format!(
+                "{subject}: the registry requires a login (401): pass -u/--user and -p/--password (or WASH_REG_USER/WASH_REG_PASSWORD), or add credentials to wasmcloud.toml or Docker's config.json"
+            ),
+        };
+        self.refused(&detail)
+    }
+
+    /// Every secret this session could have sent, so text from a registry
+    /// can be scrubbed of echoes before it is shown.
+    pub fn secrets(&self) -> Vec<String> {
+        let mut secrets = Vec::new();
+        match &self.credential {
+            Some(credential @ Credential::Basic { password, .. }) => {
+                secrets.push(password.expose().to_string());
+                if let Some(header) = credential.basic_header() {
+                    secrets.push(header.trim_start_matches("Basic ").to_string());
+                }
+            }
+            Some(Credential::Bearer(token)) => secrets.push(token.expose().to_string()),
+            None => {}
+        }
+        secrets.extend(self.tokens.borrow().values().map(|t| t.value.expose().to_string()));
+        secrets.retain(|s| !s.is_empty());
+        secrets
+    }
+
     fn remember(&self, scope: String, token: Token) -> String {
         let header = format!("Bearer {}", token.value.expose());
-        self.tokens
-            .borrow_mut()
-            .insert(scope, CachedToken { value: token.value, expires_at: Instant::now() + token.lifetime });
+        self.tokens.borrow_mut().insert(
+            scope,
+            CachedToken {
+                margin: EXPIRY_MARGIN.min(token.lifetime / 4),
+                value: token.value,
+                expires_at: Instant::now() + token.lifetime,
+            },
+        );
         header
     }
 

@@ -13,6 +13,7 @@ mod provider_report;
 mod pull;
 mod push;
 mod tags;
+mod wit;
 
 use clap::{Parser, Subcommand};
 
@@ -55,6 +56,9 @@ enum Command {
     Cache(cache::CacheCommand),
     /// Empty caches: oci (the OCI cache), lib (provider binaries) or all; or one entry.
     Drain(drain::DrainArgs),
+    /// WIT packages: build, publish, get; fetch, update and check a world's dependencies.
+    #[command(subcommand)]
+    Wit(wit::WitCommand),
 }
 
 /// Flags of commands that read through the cache.
@@ -144,6 +148,7 @@ pub fn run(args: impl IntoIterator<Item = String>) -> i32 {
         Command::Copy(args) => (args.output, copy::run(args)),
         Command::Cache(command) => (command.output(), cache::run(command)),
         Command::Drain(args) => (args.output, drain::run(args)),
+        Command::Wit(command) => (command.output(), wit::run(command)),
     };
     match result {
         Ok(()) => 0,

@@ -56,7 +56,7 @@ impl ProjectConfig {
         let section = file.registry.unwrap_or_default();
         let credentials = section
             .credentials
-            .map(|p| if p.is_absolute() { p } else { dir.join(p) })
+            .map(|p| resolve_path(dir, &p))
             .and_then(|p| std::fs::read(p).ok())
             .and_then(|bytes| serde_json::from_slice::<BTreeMap<String, CredsEntry>>(&bytes).ok())
             .unwrap_or_default()
@@ -86,6 +86,29 @@ impl CredsEntry {
             _ => None,
         }
     }
+}
+
+/// `path` relative to the project directory `dir`, made absolute against
+/// the working directory with `.` and `..` collapsed, so a credentials file
+/// outside the project (`../secrets/creds.json`) is found under the
+/// directory the host granted for it.
+fn resolve_path(dir: &Path, path: &Path) -> PathBuf {
+    let joined = if path.is_absolute() { path.to_path_buf() } else { dir.join(path) };
+    let absolute = match std::env::current_dir() {
+        Ok(cwd) if !joined.is_absolute() => cwd.join(joined),
+        _ => joined,
+    };
+    let mut out = PathBuf::new();
+    for component in absolute.components() {
+        match component {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// `https://host:port/path` → `host:port`, lowercased.

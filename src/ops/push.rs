@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use super::{RegistryOptions, open_store};
 use crate::artifact::build::rfc3339_utc;
 use crate::artifact::provider::{ProviderArtifact, build_provider_artifact};
-use crate::artifact::{ArtifactPlan, BuildOptions, analyze, build_artifact};
+use crate::artifact::{ArtifactPlan, BuildOptions, WasmFile, analyze, build_artifact};
 use crate::auth::Access;
 use crate::error::{Error, Result};
 use crate::oci::{Descriptor, Digest};
@@ -49,8 +49,16 @@ pub struct PushOutcome {
     pub skipped_blobs: u32,
 }
 
-/// Push one Wasm file as a CNCF Wasm OCI artifact.
+/// Push one Wasm file as a CNCF Wasm OCI artifact, or a provider archive as
+/// wasmCloud's provider artifact.
 pub fn push(request: &PushRequest) -> Result<PushOutcome> {
+    push_with(request, |_| {})
+}
+
+/// [`push`], with `adjust` correcting what the analysis found before the
+/// artifact is built (a binary WIT package lists its worlds and interfaces
+/// as exports).
+pub fn push_with(request: &PushRequest, adjust: impl FnOnce(&mut WasmFile)) -> Result<PushOutcome> {
     let reference = super::parse_reference(&request.reference)?;
     reference.check_latest_policy("pushing", request.options.allow_latest)?;
     for (key, _) in &request.annotations {
@@ -69,7 +77,8 @@ pub fn push(request: &PushRequest) -> Result<PushOutcome> {
                     path.display()
                 )));
             }
-            let file = analyze(&path.display().to_string(), &mut BufReader::new(open(path)?))?;
+            let mut file = analyze(&path.display().to_string(), &mut BufReader::new(open(path)?))?;
+            adjust(&mut file);
             build_artifact(
                 &file,
                 &BuildOptions {

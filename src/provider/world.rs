@@ -1,19 +1,18 @@
 //! The provider's WIT world for `world.wasm`: the WIT package in a directory
 //! (with its `deps/`), encoded as binary WIT — a type-only component, as
-//! `wash par create --wit-directory` embeds it.
+//! `wash par create --wit-directory` embeds it (without the wasm-metadata
+//! `wit build` stamps on published packages).
 
 use std::path::Path;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::witpkg::{parse_failure, resolve_dir};
 
 /// Parse the WIT package in `dir` and encode it as binary WIT.
 pub fn encode_dir(dir: &Path) -> Result<Vec<u8>> {
-    let mut resolve = wit_parser::Resolve::default();
-    let (package, _) = resolve
-        .push_dir(dir)
-        .map_err(|e| Error::InvalidInput(format!("{}: cannot read the WIT package: {e:#}", dir.display())))?;
+    let (resolve, package) = resolve_dir(dir)?;
     wit_component::encode(&resolve, package, false)
-        .map_err(|e| Error::InvalidInput(format!("{}: cannot encode the WIT package: {e:#}", dir.display())))
+        .map_err(|e| parse_failure(&format!("encoding the WIT package in {}", dir.display()), &e))
 }
 
 #[cfg(test)]
@@ -39,7 +38,7 @@ mod tests {
         assert!(package.worlds.contains_key("provider"));
 
         std::fs::write(dir.join("provider.wit"), "package broken").unwrap();
-        assert!(encode_dir(&dir).unwrap_err().to_string().contains("cannot read the WIT"));
+        assert!(encode_dir(&dir).unwrap_err().to_string().contains("WIT in"));
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

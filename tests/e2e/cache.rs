@@ -239,3 +239,134 @@ fn the_wasmcloud_host_cache_entry_is_written_on_request() {
     let digest = std::fs::read_to_string(cache.join(format!("{name}.digest"))).expect("host digest file");
     assert_eq!(digest, reg.manifest("demo/host", "0.1.0").expect("pushed").digest);
 }
+
+#[test]
+fn concurrent_pulls_of_different_references_keep_every_entry() {
+    let dir = TestDir::new();
+    let reg = Registry::start(&dir);
+    let cache = cache_dir(&dir);
+    let references: Vec<String> = (0..8)
+        .map(|i| {
+            let wasm = big_component(1024 + i);
+            dir.write(&format!("c{i}.wasm"), &wasm);
+            let reference = reg.reference(&format!("demo/r{i}:1.0.0"));
+            dir.run(&["push", &reference, &format!("c{i}.wasm")]).success();
+            reference
+        })
+        .collect();
+
+    let handles: Vec<_> = references
+        .iter()
+        .enumerate()
+        .map(|(i, reference)| {
+            let mut cmd = Command::new(env!("CARGO_BIN_EXE_wasmship"));
+            cmd.args(["pull", reference, "-d", &format!("out-{i}.wasm")])
+                .current_dir(dir.work())
+                .env_clear()
+                .env("HOME", dir.root().join("home"))
+                .env("WASMSHIP_CACHE_DIR", &cache)
+                .env("WASMSHIP_PRECOMPILED_DIR", std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("precompiled"));
+            std::thread::spawn(move || run_to_end(cmd, format!("concurrent pull {i}")))
+        })
+        .collect();
+    for handle in handles {
+        handle.join().expect("pull thread").success();
+    }
+    let listed = run_cached(&dir, &cache, &["cache", "ls", "-o", "json"]).success().stdout_json();
+    let mut cached: Vec<String> =
+        listed["entries"].as_array().expect("entries").iter().map(|e| str_field(e, "reference").to_string()).collect();
+    cached.sort();
+    let mut expected = references.clone();
+    expected.sort();
+    assert_eq!(cached, expected, "every concurrent pull left its entry");
+    assert!(!cache.join("index.json.lock").exists(), "the index lock was released");
+    for i in 0..8 {
+        assert!(dir.read(&format!("out-{i}.wasm")) == big_component(1024 + i), "out-{i}.wasm differs");
+    }
+}
+
+#[test]
+fn a_pull_killed_mid_blob_leaves_no_visible_blob_and_the_next_pull_succeeds() {
+    use crate::util::{Fault, FaultProxy};
+
+    let dir = TestDir::new();
+    let reg = Registry::start(&dir);
+    let proxy = FaultProxy::start(reg.port());
+    let cache = cache_dir(&dir);
+    let wasm = big_component(2 * 1024 * 1024);
+    let layer_digest = sha256_digest(&wasm);
+    dir.write("big.wasm", &wasm);
+    let reference = proxy.reference("demo/killed:1.0.0");
+    dir.run(&["push", &reference, "big.wasm"]).success();
+
+    // The layer trickles out at 128 KiB/s: the pull is killed long before it ends.
+    let layer_path = format!("/blobs/{layer_digest}");
+    proxy.inject(
+        1,
+        move |r| r.method == "GET" && r.path().ends_with(&layer_path),
+        Fault::SlowResponseBody { bytes_per_sec: 128 * 1024 },
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wasmship"))
+        .args(["pull", &reference, "-d", "killed.wasm"])
+        .current_dir(dir.work())
+        .env_clear()
+        .env("HOME", dir.root().join("home"))
+        .env("WASMSHIP_CACHE_DIR", &cache)
+        .env("WASMSHIP_PRECOMPILED_DIR", std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("precompiled"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start the pull");
+    // Wait until the layer is being ingested (a temporary file under .ingest grows).
+    let ingest = cache.join(".ingest");
+    let started = std::time::Instant::now();
+    loop {
+        let growing = std::fs::read_dir(&ingest)
+            .map(|d| d.flatten().any(|e| e.metadata().map(|m| m.len() > 64 * 1024).unwrap_or(false)))
+            .unwrap_or(false);
+        if growing {
+            break;
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(60), "the ingest never started");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().expect("SIGKILL the pull");
+    child.wait().expect("reap the pull");
+
+    let blob = cache.join("blobs/sha256").join(digest_hex(&layer_digest));
+    assert!(!blob.exists(), "a half-downloaded blob became visible");
+    assert!(!dir.path("killed.wasm").exists(), "a killed pull left a destination file");
+    let listed = run_cached(&dir, &cache, &["cache", "ls", "-o", "json"]).success().stdout_json();
+    assert_eq!(listed["entries"], serde_json::json!([]), "no entry names missing content");
+
+    run_cached(&dir, &cache, &["pull", &reference, "-d", "after.wasm"]).success();
+    assert!(dir.read("after.wasm") == wasm, "the next pull gives the right bytes");
+    assert!(std::fs::read(&blob).expect("layer cached now") == wasm);
+    run_cached(&dir, &cache, &["cache", "verify"]).success();
+}
+
+#[test]
+fn prune_evicts_least_recently_used_entries() {
+    let dir = TestDir::new();
+    let reg = Registry::start(&dir);
+    let cache = cache_dir(&dir);
+    let old = big_component(300 * 1024);
+    let new = big_component(300 * 1024 + 1);
+    dir.write("old.wasm", &old);
+    dir.write("new.wasm", &new);
+    let old_ref = reg.reference("demo/old:1.0.0");
+    let new_ref = reg.reference("demo/new:1.0.0");
+    dir.run(&["push", &old_ref, "old.wasm"]).success();
+    dir.run(&["push", &new_ref, "new.wasm"]).success();
+    run_cached(&dir, &cache, &["pull", &old_ref, "-d", "x.wasm"]).success();
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    run_cached(&dir, &cache, &["pull", &new_ref, "-d", "y.wasm"]).success();
+
+    // Room for one entry only: the least recently used one goes.
+    let out = run_cached(&dir, &cache, &["cache", "prune", "--max-size", "400K", "-o", "json"]).success().stdout_json();
+    assert_eq!(out["evicted"], serde_json::json!([old_ref]), "{out:#}");
+    assert!(!cache.join("blobs/sha256").join(digest_hex(&sha256_digest(&old))).exists());
+    assert!(cache.join("blobs/sha256").join(digest_hex(&sha256_digest(&new))).exists());
+    run_cached(&dir, &cache, &["pull", &new_ref, "--offline", "-d", "z.wasm"]).success();
+    assert!(dir.read("z.wasm") == new);
+}

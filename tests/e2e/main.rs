@@ -6,13 +6,20 @@
 
 mod util;
 
+mod allow_host;
+mod auth_basic;
+mod auth_token;
 mod cache;
 mod copy;
+mod faults;
 mod inspect;
 mod layout;
 mod manifest;
 mod par;
 mod policy;
 mod push_pull;
+mod secrets;
 mod self_hosting;
 mod skopeo;
+mod tags;
+mod wit;

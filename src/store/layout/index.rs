@@ -1,7 +1,8 @@
 //! The layout's `index.json`: which manifests it holds and their tags.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
@@ -10,8 +11,55 @@ use crate::oci::annotations::REF_NAME;
 use crate::oci::media_type::OCI_INDEX;
 use crate::oci::{Descriptor, Digest};
 
-/// Read-modify-write rounds before giving up on a contended `index.json`.
-const UPDATE_ATTEMPTS: usize = 20;
+/// How long to wait for `index.json.lock` before giving up.
+const LOCK_WAIT: Duration = Duration::from_secs(60);
+/// A lock older than this was left by a process that died; it is broken.
+const LOCK_STALE_AFTER: Duration = Duration::from_secs(30);
+
+/// The exclusive lock on a layout's `index.json`, released on drop.
+struct IndexLock {
+    path: PathBuf,
+}
+
+impl IndexLock {
+    fn acquire(root: &Path) -> Result<IndexLock> {
+        let path = root.join("index.json.lock");
+        let started = Instant::now();
+        let mut pause = 1u64;
+        loop {
+            match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
+                Ok(_) => return Ok(IndexLock { path }),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    let stale = std::fs::metadata(&path)
+                        .and_then(|m| m.modified())
+                        .ok()
+                        .and_then(|t| t.elapsed().ok())
+                        .is_some_and(|age| age > LOCK_STALE_AFTER);
+                    if stale {
+                        let _ = std::fs::remove_file(&path);
+                        continue;
+                    }
+                    if started.elapsed() > LOCK_WAIT {
+                        return Err(Error::InvalidInput(format!(
+                            "{} is held by another process for over {}s; if none is running, remove it",
+                            path.display(),
+                            LOCK_WAIT.as_secs()
+                        )));
+                    }
+                    std::thread::sleep(Duration::from_millis(pause + crate::fsutil::random_u64() % (pause + 1)));
+                    pause = (pause * 2).min(50);
+                }
+                Err(e) => return Err(Error::io(path.display(), "create lock", e)),
+            }
+        }
+    }
+}
+
+impl Drop for IndexLock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
 
 /// `index.json` of an OCI image layout.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -54,24 +102,23 @@ impl LayoutIndex {
     }
 
     /// Change `index.json` with `change`, safely against other processes
-    /// doing the same: write atomically, read back, and redo the change if
-    /// another writer's replacement lost it (`holds` says whether it is there).
+    /// doing the same: the read-modify-write happens under `index.json.lock`
+    /// (an exclusively created file, as wasi:filesystem has no `flock`), and
+    /// the new index replaces the old one atomically. `holds` checks the
+    /// result after the write.
     pub fn update(root: &Path, change: impl Fn(&mut LayoutIndex), holds: impl Fn(&LayoutIndex) -> bool) -> Result<()> {
-        for attempt in 0..UPDATE_ATTEMPTS {
-            let mut index = LayoutIndex::load(root)?;
-            change(&mut index);
-            index.save(root)?;
-            if holds(&LayoutIndex::load(root)?) {
-                return Ok(());
-            }
-            // Another process replaced the file between our read and write.
-            let pause = 1 + crate::fsutil::random_u64() % (5 * (attempt as u64 + 1));
-            std::thread::sleep(std::time::Duration::from_millis(pause));
+        let _lock = IndexLock::acquire(root)?;
+        let mut index = LayoutIndex::load(root)?;
+        change(&mut index);
+        index.save(root)?;
+        if holds(&LayoutIndex::load(root)?) {
+            Ok(())
+        } else {
+            Err(Error::InvalidInput(format!(
+                "{}: index.json changed under its lock; is another tool writing it?",
+                root.display()
+            )))
         }
-        Err(Error::InvalidInput(format!(
-            "{}: index.json kept changing under concurrent writers; try again",
-            root.display()
-        )))
     }
 
     /// Remove the entry tagged `tag`; whether there was one.

@@ -96,6 +96,11 @@ impl RegistryClient {
                     self.session.on_unauthorized(self.transport.as_ref(), response.header("www-authenticate"))?;
                     reauthenticated = true;
                 }
+                Ok(response) if response.status == 401 => {
+                    let target = make();
+                    let subject = format!("{} {}", target.method.as_str(), redact_query(&target.url));
+                    return Err(self.session.refused_again(&subject));
+                }
                 Ok(response) if is_retryable_status(response.status) => {
                     let retry_after = response.header("retry-after").map(str::to_string);
                     if !attempts.wait_for_retry(retry_after.as_deref()) {
@@ -200,7 +205,18 @@ impl RegistryClient {
     /// Turn an unexpected response into an error naming the action and subject.
     pub fn unexpected(&self, mut response: Response, action: &str, subject: &str) -> Error {
         let body = response.read_body(ERROR_BODY_MAX).unwrap_or_default();
+        let body = self.scrub(&body);
         errors::from_response(&self.registry, response.status, &body, action, subject)
+    }
+
+    /// Registry text with every secret we could have sent replaced by `***`
+    /// (some registries echo the `Authorization` header in errors).
+    fn scrub(&self, body: &[u8]) -> Vec<u8> {
+        let mut text = String::from_utf8_lossy(body).into_owned();
+        for secret in self.session.secrets() {
+            text = text.replace(&secret, "***");
+        }
+        text.into_bytes()
     }
 
     /// The retry policy (uploads retry whole sessions with it).

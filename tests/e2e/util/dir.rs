@@ -50,6 +50,14 @@ impl TestDir {
         &self.root
     }
 
+    /// The binary's temporary directory (`TMPDIR`), where its default cache lives, so no
+    /// test is answered from another test's cache.
+    pub fn tmp(&self) -> PathBuf {
+        let tmp = self.root.join("tmp");
+        fs::create_dir_all(&tmp).expect("create tmp/");
+        tmp
+    }
+
     /// The binary's working directory.
     pub fn work(&self) -> &Path {
         &self.work
@@ -115,6 +123,7 @@ impl TestDir {
             .current_dir(&self.work)
             .env_clear()
             .env("HOME", &self.home)
+            .env("TMPDIR", self.tmp())
             .env("WASMSHIP_PRECOMPILED_DIR", precompiled_dir())
             .stdin(Stdio::null());
         if let Some(path) = std::env::var_os("PATH") {

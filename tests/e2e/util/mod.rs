@@ -1,17 +1,25 @@
 //! Fixtures shared by the end-to-end tests: a directory per test with a hermetic runner for
-//! the binary (`dir`), a throwaway `docker-registry` with its access log (`registry`), the Wasm
-//! inputs (`fixtures`) and small helpers for digests and JSON.
+//! the binary (`dir`), a throwaway `docker-registry` with its access log, open or behind Basic
+//! or token auth (`registry`), a token server for the latter (`token_server`), a
+//! fault-injecting proxy and a redirect target (`fault_proxy`, on the small HTTP/1.1 of
+//! `http_wire`), the Wasm inputs (`fixtures`) and small helpers for digests, JSON and secrets.
 
 mod dir;
+mod fault_proxy;
 mod fixtures;
+mod http_wire;
 mod registry;
+mod token_server;
 
 pub use dir::{Run, TestDir, run_to_end};
+pub use fault_proxy::{Fault, FaultProxy, ObjectStore};
 pub use fixtures::{
     COMPONENT_HEADER, DEMO_EXPORT, DEMO_IMPORT, DEMO_METADATA, NOT_WASM, big_component, core_module, demo_component,
     packager_component,
 };
+pub use http_wire::RequestHead;
 pub use registry::{Registry, blob_uploads, manifest_puts};
+pub use token_server::{TokenField, TokenServer};
 
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -89,4 +97,30 @@ pub fn is_rfc3339(s: &str) -> bool {
         rest = &frac[n..];
     }
     shape && matches!(rest, "Z" | "z" | "+00:00")
+}
+
+/// A cache directory no run has used yet (under the test's root), for `--cache-dir`: a pull
+/// given it downloads from the registry instead of reusing blobs that an earlier command, or
+/// another test with the same bytes, left in the shared default cache.
+pub fn fresh_cache(dir: &TestDir) -> String {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    dir.root().join(format!("cache-{n}")).to_str().expect("UTF-8 test path").to_owned()
+}
+
+/// `Authorization: Basic` value for `user`/`password`.
+pub fn basic_authorization(user: &str, password: &str) -> String {
+    use base64::Engine as _;
+    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}")))
+}
+
+/// Asserts that none of `secrets` (passwords, tokens, `Authorization` values) appears in what
+/// `run` printed, on either stream; empty strings are ignored.
+#[track_caller]
+pub fn assert_conceals(run: &Run, secrets: &[&str]) {
+    for secret in secrets.iter().filter(|s| !s.is_empty()) {
+        for (stream, text) in [("stdout", &run.stdout), ("stderr", &run.stderr)] {
+            assert!(!text.contains(secret), "{stream} of `{}` shows the secret {secret:?}:\n{text}", run.shown);
+        }
+    }
 }

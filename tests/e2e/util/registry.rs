@@ -2,6 +2,10 @@
 //! storage in the test's directory, deletes on, redirects off and its access log captured to a
 //! file, so tests can read what was stored and count the requests that reached it. Killed on
 //! drop. Reads go over plain HTTP with a user agent of their own, which `requests` leaves out.
+//!
+//! Open by default; `with_htpasswd` puts it behind Basic auth (a bcrypt htpasswd file made by
+//! `htpasswd -Bbn`) and `with_token_auth` behind a [`TokenServer`]. The tests' own reads then
+//! authenticate too (Basic, or a token minted with the token server's key).
 
 use std::fs::{self, OpenOptions};
 use std::net::TcpListener;
@@ -11,9 +15,13 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use base64::Engine as _;
+
+use super::token_server::{self, Minter, TokenServer};
 use super::{OCI_MANIFEST, TestDir, digest_hex, parse_json};
 
 const REGISTRY_BIN: &str = "/usr/bin/docker-registry";
+const HTPASSWD_BIN: &str = "/usr/bin/htpasswd";
 
 /// The user agent of the tests' own reads, told apart from the binary's in the access log.
 const HELPER_AGENT: &str = "wasmship-e2e-helper";
@@ -28,6 +36,29 @@ pub struct Registry {
     log: PathBuf,
     agent: ureq::Agent,
     syncs: AtomicU32,
+    /// How the tests' own reads authenticate.
+    helper_auth: HelperAuth,
+}
+
+/// How the registry authenticates clients.
+enum Auth {
+    Open,
+    /// `auth.htpasswd` with this file.
+    Htpasswd(PathBuf),
+    /// `auth.token` pointing at a token server.
+    Token {
+        realm: String,
+        bundle: PathBuf,
+    },
+}
+
+/// The credentials of the tests' own reads.
+enum HelperAuth {
+    None,
+    /// A ready `Authorization: Basic …` value.
+    Basic(String),
+    /// Tokens minted per repository.
+    Token(Minter),
 }
 
 /// One line of the access log: a request that reached the registry.
@@ -47,8 +78,35 @@ pub struct Served {
 }
 
 impl Registry {
-    /// Starts a registry storing under `dir`'s root; retries on another port if one was taken.
+    /// Starts an open registry storing under `dir`'s root; retries on another port if one was
+    /// taken.
     pub fn start(dir: &TestDir) -> Registry {
+        Registry::launch(dir, Auth::Open, HelperAuth::None)
+    }
+
+    /// Starts a registry that takes Basic auth for `user`/`password` only (a bcrypt htpasswd
+    /// file, the only kind docker-registry accepts).
+    pub fn with_htpasswd(dir: &TestDir, user: &str, password: &str) -> Registry {
+        let out = Command::new(HTPASSWD_BIN)
+            .args(["-Bbn", user, password])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap_or_else(|e| panic!("run {HTPASSWD_BIN} (apache2-utils; run .ci/run to install): {e}"));
+        assert!(out.status.success(), "htpasswd failed: {}", String::from_utf8_lossy(&out.stderr));
+        let file = dir.root().join("htpasswd");
+        fs::write(&file, &out.stdout).expect("write the htpasswd file");
+        let basic = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}")));
+        Registry::launch(dir, Auth::Htpasswd(file), HelperAuth::Basic(basic))
+    }
+
+    /// Starts a registry that wants bearer tokens from `tokens` (service
+    /// [`token_server::SERVICE`], issuer [`token_server::ISSUER`]).
+    pub fn with_token_auth(dir: &TestDir, tokens: &TokenServer) -> Registry {
+        let auth = Auth::Token { realm: tokens.realm(), bundle: tokens.cert_bundle().to_path_buf() };
+        Registry::launch(dir, auth, HelperAuth::Token(tokens.minter()))
+    }
+
+    fn launch(dir: &TestDir, auth: Auth, helper_auth: HelperAuth) -> Registry {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
@@ -57,13 +115,14 @@ impl Registry {
             .build()
             .into();
         let mut failures = Vec::new();
+        let mut helper_auth = Some(helper_auth);
         for attempt in 0..5 {
             let base = dir.root().join(format!("registry-{attempt}"));
             let storage = base.join("storage");
             fs::create_dir_all(&storage).expect("create registry storage");
             let port = free_port();
             let config = base.join("config.yml");
-            fs::write(&config, config_yaml(port, &storage)).expect("write registry config");
+            fs::write(&config, config_yaml(port, &storage, &auth)).expect("write registry config");
             let log = base.join("registry.log");
             let out = OpenOptions::new().create(true).append(true).open(&log).expect("open registry log");
             let err = out.try_clone().expect("clone log handle");
@@ -75,10 +134,21 @@ impl Registry {
                 .stderr(err)
                 .spawn()
                 .unwrap_or_else(|e| panic!("start {REGISTRY_BIN} (run .ci/run to install): {e}"));
-            let mut registry = Registry { child, port, storage, log, agent: agent.clone(), syncs: AtomicU32::new(0) };
+            let mut registry = Registry {
+                child,
+                port,
+                storage,
+                log,
+                agent: agent.clone(),
+                syncs: AtomicU32::new(0),
+                helper_auth: helper_auth.take().expect("helper credentials"),
+            };
             match registry.wait_ready() {
                 Ok(()) => return registry,
-                Err(why) => failures.push(why),
+                Err(why) => {
+                    failures.push(why);
+                    helper_auth = Some(std::mem::replace(&mut registry.helper_auth, HelperAuth::None));
+                }
             }
         }
         panic!("docker-registry did not start: {failures:#?}");
@@ -90,8 +160,9 @@ impl Registry {
             if let Some(status) = self.child.try_wait().expect("poll registry") {
                 return Err(format!("exited with {status}: {}", self.log_text()));
             }
+            // 401 is ready too: the registry wants credentials.
             if let Ok(resp) = self.agent.get(self.url("/v2/")).call()
-                && resp.status().as_u16() == 200
+                && matches!(resp.status().as_u16(), 200 | 401)
             {
                 return Ok(());
             }
@@ -100,6 +171,11 @@ impl Registry {
             }
             thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// The registry's port (for a proxy in front of it).
+    pub fn port(&self) -> u16 {
+        self.port
     }
 
     /// `127.0.0.1:PORT`.
@@ -116,11 +192,27 @@ impl Registry {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
 
+    /// A GET of `path` with the tests' credentials for `repo` (when the registry wants some).
+    fn get(&self, path: &str, repo: &str) -> ureq::RequestBuilder<ureq::typestate::WithoutBody> {
+        let request = self.agent.get(self.url(path));
+        match &self.helper_auth {
+            HelperAuth::None => request,
+            HelperAuth::Basic(value) => request.header("Authorization", value),
+            HelperAuth::Token(minter) => {
+                request.header("Authorization", format!("Bearer {}", minter.mint(repo, &["pull"])))
+            }
+        }
+    }
+
+    /// The status of a GET of `path` sent without any credentials.
+    pub fn anonymous_status(&self, path: &str) -> u16 {
+        self.agent.get(self.url(path)).call().expect("anonymous GET").status().as_u16()
+    }
+
     /// The manifest `reference` (tag or digest) of `repo`, asking for the OCI type; `None` on 404.
     pub fn manifest(&self, repo: &str, reference: &str) -> Option<Served> {
         let mut resp = self
-            .agent
-            .get(self.url(&format!("/v2/{repo}/manifests/{reference}")))
+            .get(&format!("/v2/{repo}/manifests/{reference}"), repo)
             .header("Accept", OCI_MANIFEST)
             .call()
             .expect("GET manifest");
@@ -149,7 +241,7 @@ impl Registry {
 
     /// The blob `digest` of `repo`; `None` on 404.
     pub fn blob(&self, repo: &str, digest: &str) -> Option<Vec<u8>> {
-        let mut resp = self.agent.get(self.url(&format!("/v2/{repo}/blobs/{digest}"))).call().expect("GET blob");
+        let mut resp = self.get(&format!("/v2/{repo}/blobs/{digest}"), repo).call().expect("GET blob");
         match resp.status().as_u16() {
             404 => None,
             200 => Some(read_body(&mut resp)),
@@ -159,7 +251,7 @@ impl Registry {
 
     /// The tags of `repo`; `None` when the registry does not know the repository.
     pub fn tags(&self, repo: &str) -> Option<Vec<String>> {
-        let mut resp = self.agent.get(self.url(&format!("/v2/{repo}/tags/list"))).call().expect("GET tags");
+        let mut resp = self.get(&format!("/v2/{repo}/tags/list"), repo).call().expect("GET tags");
         match resp.status().as_u16() {
             404 => None,
             200 => {
@@ -268,7 +360,19 @@ fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("bind an ephemeral port").port()
 }
 
-fn config_yaml(port: u16, storage: &Path) -> String {
+fn config_yaml(port: u16, storage: &Path, auth: &Auth) -> String {
+    let auth = match auth {
+        Auth::Open => String::new(),
+        Auth::Htpasswd(file) => {
+            format!("auth:\n  htpasswd:\n    realm: wasmship-e2e\n    path: {}\n", file.display())
+        }
+        Auth::Token { realm, bundle } => format!(
+            "auth:\n  token:\n    realm: {realm}\n    service: {}\n    issuer: {}\n    rootcertbundle: {}\n",
+            token_server::SERVICE,
+            token_server::ISSUER,
+            bundle.display()
+        ),
+    };
     format!(
         "version: 0.1
 log:
@@ -286,7 +390,7 @@ storage:
 http:
   addr: 127.0.0.1:{port}
   secret: wasmship-e2e-not-a-secret
-",
+{auth}",
         storage = storage.display()
     )
 }

@@ -1,0 +1,259 @@
+//! `wasmship wit build|publish|get|fetch|update|check`: WIT packages and a
+//! world's dependencies (see `crate::witpkg`).
+
+use std::path::PathBuf;
+
+use super::{CacheArgs, OutputFormat, output};
+use crate::auth::Secret;
+use crate::config::ExplicitCredentials;
+use crate::error::{Error, Result};
+use crate::ops::RegistryOptions;
+use crate::witpkg::name::{PackageRef, PackageSpec};
+use crate::witpkg::ops::{self, GetFormat, GetRequest, Project, PublishRequest};
+use crate::witpkg::resolve::Update;
+
+#[derive(Debug, clap::Subcommand)]
+pub enum WitCommand {
+    /// Encode the local WIT package (deps resolved) as a binary WIT package.
+    Build {
+        /// File to write (default: <ns>-<name>-<version>.wasm).
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        file: Option<PathBuf>,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Publish a WIT package (a .wasm, or a WIT directory built on the fly) to its registry.
+    Publish {
+        /// A binary WIT package or a WIT directory (default: the --wit-dir).
+        input: Option<PathBuf>,
+        /// Explicit reference (host/repository[:tag]) instead of the package's registry location.
+        reference: Option<String>,
+        /// Registry to publish to: a wkg registry name or oci://host/prefix.
+        #[arg(long, value_name = "REGISTRY")]
+        registry: Option<String>,
+        /// Overwrite an existing version.
+        #[arg(long)]
+        force: bool,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Fetch one package and write it as WIT or as a binary package.
+    Get {
+        /// ns:name or ns:name@version (default: the newest version).
+        package: String,
+        /// wit (the package with its dependencies nested) or wasm.
+        #[arg(long, value_name = "FORMAT", default_value = "wit")]
+        format: String,
+        /// File or directory to write; `-` for standard output.
+        #[arg(short = 'o', long = "output", value_name = "PATH")]
+        path: Option<PathBuf>,
+        #[command(flatten)]
+        common: Common,
+        #[command(flatten)]
+        cache: CacheArgs,
+    },
+    /// Fetch the world's dependencies into wit/deps and write wkg.lock.
+    Fetch {
+        #[command(flatten)]
+        common: Common,
+        #[command(flatten)]
+        cache: CacheArgs,
+    },
+    /// Resolve dependencies anew (all, or the packages named) and rewrite wkg.lock and wit/deps.
+    Update {
+        /// Packages (ns:name) to update; all when none.
+        packages: Vec<String>,
+        #[command(flatten)]
+        common: Common,
+        #[command(flatten)]
+        cache: CacheArgs,
+    },
+    /// Exit 0 when wit/deps matches wkg.lock and the world resolves; report what differs otherwise.
+    Check {
+        #[command(flatten)]
+        common: Common,
+        #[command(flatten)]
+        cache: CacheArgs,
+    },
+}
+
+/// Flags of every `wit` command.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Common {
+    /// The WIT directory.
+    #[arg(long, value_name = "DIR", default_value = crate::witpkg::WIT_DIR)]
+    wit_dir: PathBuf,
+    /// Reach this registry host over plain HTTP (repeatable; loopback always is).
+    #[arg(long, value_name = "HOST")]
+    insecure: Vec<String>,
+    /// Registry user name (else WKG config, WASH_REG_USER, …).
+    #[arg(short = 'u', long = "user", value_name = "USER", requires = "password")]
+    user: Option<String>,
+    /// Registry password or token.
+    #[arg(short = 'p', long = "password", value_name = "PASSWORD", requires = "user")]
+    password: Option<String>,
+    /// Print the outcome as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+impl WitCommand {
+    /// The output format asked for.
+    pub fn output(&self) -> OutputFormat {
+        if self.common().json { OutputFormat::Json } else { OutputFormat::Text }
+    }
+
+    fn common(&self) -> &Common {
+        match self {
+            WitCommand::Build { common, .. }
+            | WitCommand::Publish { common, .. }
+            | WitCommand::Get { common, .. }
+            | WitCommand::Fetch { common, .. }
+            | WitCommand::Update { common, .. }
+            | WitCommand::Check { common, .. } => common,
+        }
+    }
+
+    fn project(&self) -> Result<Project> {
+        let common = self.common();
+        let cache = match self {
+            WitCommand::Get { cache, .. }
+            | WitCommand::Fetch { cache, .. }
+            | WitCommand::Update { cache, .. }
+            | WitCommand::Check { cache, .. } => cache.options()?,
+            _ => Default::default(),
+        };
+        Ok(Project {
+            dir: PathBuf::from("."),
+            wit_dir: common.wit_dir.clone(),
+            options: RegistryOptions {
+                insecure: common.insecure.iter().map(|h| h.to_ascii_lowercase()).collect(),
+                allow_latest: false,
+                credentials: ExplicitCredentials {
+                    user: common.user.clone(),
+                    password: common.password.clone().map(Secret::new),
+                },
+            },
+            cache,
+        })
+    }
+}
+
+pub fn run(command: &WitCommand) -> Result<()> {
+    let project = command.project()?;
+    let json = command.output() == OutputFormat::Json;
+    match command {
+        WitCommand::Build { file, .. } => {
+            let built = ops::build(&project.dir, &project.wit_dir, file.as_deref())?;
+            let path = built.path.display().to_string();
+            if json {
+                output::print_json(
+                    &serde_json::json!({"package": built.spec.to_string(), "file": path, "size": built.size}),
+                );
+            } else {
+                output::print_text(&format!("Built {} ({} bytes) to {path}\n", built.spec, built.size));
+            }
+        }
+        WitCommand::Publish { input, reference, registry, force, .. } => {
+            let request = PublishRequest {
+                input: input.clone(),
+                registry: registry.clone(),
+                reference: reference.clone(),
+                force: *force,
+            };
+            let published = ops::publish(&project, &request)?;
+            if json {
+                output::print_json(&serde_json::json!({
+                    "package": published.spec.to_string(),
+                    "reference": published.reference,
+                    "digest": published.digest.to_string(),
+                }));
+            } else {
+                output::print_text(&format!(
+                    "Published {} to {} ({})\n",
+                    published.spec, published.reference, published.digest
+                ));
+            }
+        }
+        WitCommand::Get { package, format, path, .. } => {
+            let format = match format.as_str() {
+                "wit" => GetFormat::Wit,
+                "wasm" => GetFormat::Wasm,
+                other => return Err(Error::InvalidInput(format!("unknown format {other:?}: use wit or wasm"))),
+            };
+            let request = GetRequest { spec: PackageSpec::parse(package)?, format, output: path.clone() };
+            let got = ops::get(&project, &request)?;
+            match (&got.text, json) {
+                (Some(text), _) => output::print_text(&String::from_utf8_lossy(text)),
+                (None, true) => output::print_json(&serde_json::json!({
+                    "package": got.spec.to_string(),
+                    "reference": got.reference,
+                    "digest": got.digest.to_string(),
+                    "file": got.path.as_ref().map(|p| p.display().to_string()),
+                })),
+                (None, false) => output::print_text(&format!(
+                    "Got {} from {} to {}\n",
+                    got.spec,
+                    got.reference,
+                    got.path.as_ref().map(|p| p.display().to_string()).unwrap_or_default()
+                )),
+            }
+        }
+        WitCommand::Fetch { .. } | WitCommand::Update { .. } => {
+            let update = match command {
+                WitCommand::Update { packages, .. } if packages.is_empty() => Update::All,
+                WitCommand::Update { packages, .. } => {
+                    Update::Packages(packages.iter().map(|p| PackageRef::parse(p)).collect::<Result<_>>()?)
+                }
+                _ => Update::Nothing,
+            };
+            let fetched = ops::fetch_deps(&project, &update)?;
+            if json {
+                output::print_json(&serde_json::json!({
+                    "packages": fetched.packages.iter().map(|(wanted, got)| serde_json::json!({
+                        "requirement": wanted.to_string(), "resolved": got.to_string()
+                    })).collect::<Vec<_>>(),
+                    "deps": fetched.tree,
+                    "depsWritten": fetched.deps_written,
+                    "lockWritten": fetched.lock_written,
+                    "network": fetched.network,
+                }));
+            } else {
+                let mut text = String::new();
+                for (wanted, got) in &fetched.packages {
+                    text.push_str(&format!("{wanted} → {got}\n"));
+                }
+                let state = match (fetched.deps_written, fetched.lock_written) {
+                    (false, false) => "up to date",
+                    (true, false) => "wit/deps written",
+                    (false, true) => "wkg.lock written",
+                    (true, true) => "wit/deps and wkg.lock written",
+                };
+                text.push_str(&format!("{} packages in wit/deps: {state}\n", fetched.tree.len()));
+                output::print_text(&text);
+            }
+        }
+        WitCommand::Check { .. } => {
+            let checked = ops::check(&project)?;
+            if json {
+                output::print_json(
+                    &serde_json::json!({"ok": checked.problems.is_empty(), "problems": checked.problems}),
+                );
+            } else if checked.problems.is_empty() {
+                output::print_text(&format!(
+                    "wit/deps matches wkg.lock ({} packages); the world resolves\n",
+                    checked.checked
+                ));
+            } else {
+                output::print_text(&format!("{}\n", checked.problems.join("\n")));
+            }
+            if !checked.problems.is_empty() {
+                return Err(Error::Policy(format!(
+                    "wit/deps or wkg.lock is out of date ({} problems); run `wasmship wit fetch`",
+                    checked.problems.len()
+                )));
+            }
+        }
+    }
+    Ok(())
+}

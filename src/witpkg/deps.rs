@@ -1,0 +1,192 @@
+//! The `wit/deps` tree: every dependency package printed as WIT into
+//! `<ns>-<name>-<version>/package.wit`; read back from disk; compared with a
+//! diff-like report; and replaced as a whole (the new tree is written beside
+//! the old one and renamed into place).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use wit_parser::Resolve;
+
+use super::decode::print_package;
+use semver::Version;
+
+use super::name::{PackageRef, PackageSpec, dir_name};
+use crate::error::{Error, Result};
+use crate::fsutil::random_u64;
+
+/// The file each package directory holds.
+pub const PACKAGE_FILE: &str = "package.wit";
+/// Lines of a changed file shown in a report.
+const SHOWN_LINES: usize = 12;
+
+/// Relative path (`example-types-0.1.0/package.wit`) → content.
+pub type Tree = BTreeMap<String, String>;
+
+/// Every package of `merged` printed as WIT; packages named without a
+/// version go to the directory of the version they resolved to
+/// (`unversioned`).
+pub fn render(merged: &Resolve, unversioned: &BTreeMap<PackageRef, Version>) -> Result<Tree> {
+    let mut tree = Tree::new();
+    for (id, package) in merged.packages.iter() {
+        let spec = PackageSpec::of(&package.name);
+        let dir = match (&spec.version, unversioned.get(&spec.package)) {
+            (None, Some(version)) => dir_name(&spec.package, Some(version)),
+            _ => spec.dir_name(),
+        };
+        tree.insert(format!("{dir}/{PACKAGE_FILE}"), print_package(merged, id)?);
+    }
+    Ok(tree)
+}
+
+/// The files under `deps_dir` (one level of directories); empty when absent.
+pub fn read(deps_dir: &Path) -> Result<Tree> {
+    let mut tree = Tree::new();
+    let entries = match std::fs::read_dir(deps_dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(tree),
+        Err(e) => return Err(Error::io(deps_dir.display(), "read directory", e)),
+    };
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io(deps_dir.display(), "read directory", e))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let path = entry.path();
+        if path.is_dir() {
+            let files = std::fs::read_dir(&path).map_err(|e| Error::io(path.display(), "read directory", e))?;
+            let mut any = false;
+            for file in files {
+                let file = file.map_err(|e| Error::io(path.display(), "read directory", e))?;
+                let file_name = file.file_name().to_string_lossy().into_owned();
+                tree.insert(format!("{name}/{file_name}"), read_text(&file.path())?);
+                any = true;
+            }
+            if !any {
+                tree.insert(format!("{name}/"), String::new());
+            }
+        } else {
+            tree.insert(name, read_text(&path)?);
+        }
+    }
+    Ok(tree)
+}
+
+fn read_text(path: &Path) -> Result<String> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path.display(), "read", e))?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// Replace `deps_dir` with `tree`.
+pub fn write(deps_dir: &Path, tree: &Tree) -> Result<()> {
+    let parent = crate::fsutil::parent_dir(deps_dir);
+    let fresh = parent.join(format!(".deps-new-{:016x}", random_u64()));
+    let result = write_into(&fresh, tree).and_then(|()| swap(deps_dir, &fresh));
+    if result.is_err() {
+        let _ = std::fs::remove_dir_all(&fresh);
+    }
+    result
+}
+
+fn write_into(dir: &Path, tree: &Tree) -> Result<()> {
+    for (rel, content) in tree {
+        let path = dir.join(rel);
+        let parent = crate::fsutil::parent_dir(&path);
+        std::fs::create_dir_all(parent).map_err(|e| Error::io(parent.display(), "create directory", e))?;
+        std::fs::write(&path, content).map_err(|e| Error::io(path.display(), "write", e))?;
+    }
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir.display(), "create directory", e))
+}
+
+fn swap(deps_dir: &Path, fresh: &Path) -> Result<()> {
+    let old = crate::fsutil::parent_dir(deps_dir).join(format!(".deps-old-{:016x}", random_u64()));
+    let had_old = match std::fs::rename(deps_dir, &old) {
+        Ok(()) => true,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
+        Err(e) => return Err(Error::io(deps_dir.display(), "move the old dependencies aside", e)),
+    };
+    if let Err(e) = std::fs::rename(fresh, deps_dir) {
+        if had_old {
+            let _ = std::fs::rename(&old, deps_dir);
+        }
+        return Err(Error::io(deps_dir.display(), "move the new dependencies into place", e));
+    }
+    if had_old {
+        std::fs::remove_dir_all(&old).map_err(|e| Error::io(old.display(), "remove the old dependencies", e))?;
+    }
+    Ok(())
+}
+
+/// What differs between the `expected` and the `actual` tree, as report
+/// lines (empty when they are equal).
+pub fn diff(expected: &Tree, actual: &Tree) -> Vec<String> {
+    let mut lines = Vec::new();
+    for (path, want) in expected {
+        match actual.get(path) {
+            None => lines.push(format!("missing   {path}")),
+            Some(have) if have != want => {
+                lines.push(format!("modified  {path}"));
+                lines.extend(changed_lines(want, have));
+            }
+            Some(_) => {}
+        }
+    }
+    for path in actual.keys().filter(|p| !expected.contains_key(*p)) {
+        lines.push(format!("unexpected {path}"));
+    }
+    lines
+}
+
+/// Lines only in `want` (`-`) and only in `have` (`+`), a few of each.
+fn changed_lines(want: &str, have: &str) -> Vec<String> {
+    let want_lines: Vec<&str> = want.lines().collect();
+    let have_lines: Vec<&str> = have.lines().collect();
+    let removed = want_lines.iter().filter(|l| !have_lines.contains(l)).map(|l| format!("    - {l}"));
+    let added = have_lines.iter().filter(|l| !want_lines.contains(l)).map(|l| format!("    + {l}"));
+    let mut out: Vec<String> = removed.chain(added).collect();
+    if out.len() > SHOWN_LINES {
+        let more = out.len() - SHOWN_LINES;
+        out.truncate(SHOWN_LINES);
+        out.push(format!("    … {more} more changed lines"));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reports_missing_modified_and_unexpected_files() {
+        let expected = Tree::from([
+            ("a-b-1.0.0/package.wit".to_string(), "package a:b@1.0.0;\n\ninterface t {\n}\n".to_string()),
+            ("a-c-1.0.0/package.wit".to_string(), "package a:c@1.0.0;\n".to_string()),
+        ]);
+        let actual = Tree::from([
+            ("a-b-1.0.0/package.wit".to_string(), "package a:b@1.0.0;\n\ninterface u {\n}\n".to_string()),
+            ("x-y-2.0.0/package.wit".to_string(), "package x:y@2.0.0;\n".to_string()),
+        ]);
+        assert_eq!(
+            diff(&expected, &actual),
+            [
+                "modified  a-b-1.0.0/package.wit",
+                "    - interface t {",
+                "    + interface u {",
+                "missing   a-c-1.0.0/package.wit",
+                "unexpected x-y-2.0.0/package.wit",
+            ]
+        );
+        assert!(diff(&expected, &expected).is_empty());
+    }
+
+    #[test]
+    fn writes_replace_the_whole_tree() {
+        let dir = std::env::temp_dir().join(format!("wasmship-deps-{:x}", random_u64()));
+        let deps = dir.join("deps");
+        write(&deps, &Tree::from([("old-pkg-1.0.0/package.wit".into(), "old".into())])).unwrap();
+        let tree = Tree::from([("new-pkg-1.0.0/package.wit".to_string(), "new".to_string())]);
+        write(&deps, &tree).unwrap();
+        assert_eq!(read(&deps).unwrap(), tree);
+        let names: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names, [std::ffi::OsString::from("deps")], "no temporary directories left");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,63 @@
+//! The `wit` commands as operations: build and publish a package, get one,
+//! and fetch, update or check a world's dependencies. Each takes a request
+//! and returns an outcome; the CLI only parses and prints.
+
+mod build;
+mod check;
+mod fetch;
+mod get;
+mod publish;
+
+pub use build::{BuildOutcome, build};
+pub use check::{CheckOutcome, check};
+pub use fetch::{FetchOutcome, fetch_deps};
+pub use get::{GetFormat, GetOutcome, GetRequest, get};
+pub use publish::{PublishOutcome, PublishRequest, publish};
+
+use std::path::{Path, PathBuf};
+
+use super::config::WitConfig;
+use super::locate::Locator;
+use super::wellknown::Lookup;
+use crate::cache::PullPolicy;
+use crate::http::default_transport;
+use crate::ops::RegistryOptions;
+use crate::ops::fetch::CacheOptions;
+
+/// What every dependency command needs.
+#[derive(Debug, Clone)]
+pub struct Project {
+    /// The project directory (configuration files, `wkg.lock`).
+    pub dir: PathBuf,
+    /// The WIT directory (`wit`).
+    pub wit_dir: PathBuf,
+    pub options: RegistryOptions,
+    pub cache: CacheOptions,
+}
+
+impl Project {
+    /// `wkg.lock`'s path.
+    pub fn lock_path(&self) -> PathBuf {
+        self.dir.join(super::lock::FILE_NAME)
+    }
+
+    /// `wit/deps`.
+    pub fn deps_dir(&self) -> PathBuf {
+        self.wit_dir.join(super::DEPS_DIR)
+    }
+
+    fn offline(&self) -> bool {
+        self.cache.policy == PullPolicy::Never
+    }
+
+    fn locator<'c>(&self, config: &'c WitConfig) -> Locator<'c> {
+        let cache_dir = (!self.cache.disabled).then(|| crate::cache::cache_dir(self.cache.dir.as_deref()));
+        let lookup = if self.offline() { Lookup::Offline } else { Lookup::Normal };
+        Locator::new(config, default_transport(), cache_dir, lookup, self.options.clone())
+    }
+}
+
+/// `path` relative to the project directory unless absolute.
+fn in_project(project_dir: &Path, path: &Path) -> PathBuf {
+    if path.is_absolute() { path.to_path_buf() } else { project_dir.join(path) }
+}

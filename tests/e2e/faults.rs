@@ -1,0 +1,333 @@
+//! Transfers through a fault-injecting proxy in front of a real registry: 503s and connection
+//! cuts during uploads (the upload restarts from a fresh read of the file), 503s on manifest
+//! reads, a 429 rate limit with `Retry-After`, a 416 on a chunk (resumed from the registry's
+//! `Range`), a connection cut in the middle of a layer download (no partial file), redirects
+//! of layer and manifest downloads to another host (followed, without `Authorization`), and a registry
+//! that keeps failing (bounded retries, a clear error). Each run ends in success or a clear
+//! error, with nothing partial left behind.
+
+use crate::util::{
+    Fault, FaultProxy, ObjectStore, Registry, Run, TestDir, assert_conceals, basic_authorization, big_component,
+    blob_uploads, demo_component, digest_hex, fresh_cache, sha256_digest,
+};
+
+/// Whether `r` is the request that completes the upload of the blob with hex digest `hex`.
+fn is_upload_put(r: &crate::util::RequestHead, hex: &str) -> bool {
+    r.method == "PUT" && r.target.contains("/blobs/uploads/") && r.target.contains(hex)
+}
+
+/// Whether `r` downloads the blob with hex digest `hex`.
+fn is_blob_get(r: &crate::util::RequestHead, hex: &str) -> bool {
+    r.method == "GET" && r.path().ends_with(&format!("/blobs/sha256:{hex}"))
+}
+
+/// What a broken transfer may have left anywhere under the working directory: temporary
+/// files (`*.tmp`) and files in a cache's ingest area (`.ingest/`).
+fn partial_files(dir: &TestDir) -> Vec<String> {
+    dir.listing()
+        .into_iter()
+        .filter(|p| dir.path(p).is_file() && (p.ends_with(".tmp") || p.split('/').any(|part| part == ".ingest")))
+        .collect()
+}
+
+#[test]
+fn a_503_on_the_layer_upload_restarts_it_from_a_fresh_read() {
+    let dir = TestDir::new();
+    let reg = Registry::start(&dir);
+    let proxy = FaultProxy::start(reg.port());
+    let wasm = big_component(2 * 1024 * 1024);
+    let hex = digest_hex(&sha256_digest(&wasm)).to_owned();
+    let matched = hex.clone();
+    proxy.inject(1, move |r| is_upload_put(r, &matched), Fault::Status { status: 503, headers: vec![] });
+    dir.write("big.wasm", &wasm);
+
+    dir.run(&["push", &proxy.reference("demo/retry-put:1.0.0"), "big.wasm"]).success();
+    let faulted = proxy.faulted();
+    assert_eq!(faulted.len(), 1, "{faulted:#?}");
+    let puts: Vec<_> = proxy
+        .exchanges()
+        .into_iter()
+        .filter(|e| e.method == "PUT" && e.target.contains("/blobs/uploads/") && e.target.contains(&hex))
+        .map(|e| e.status)
+        .collect();
+    assert_eq!(puts, [Some(503), Some(201)], "the layer PUT is refused once, then sent again");
+    let requests = reg.requests();
+    let uploads = blob_uploads(&requests);
+    let layer_puts: Vec<_> = uploads.iter().filter(|r| r.method == "PUT" && r.path.contains(&hex)).collect();
+    assert_eq!(layer_puts.len(), 1, "only the retried PUT reached the registry: {requests:#?}");
+    assert_eq!(layer_puts[0].status, 201);
+    assert_eq!(
+        uploads.iter().filter(|r| r.method == "POST").count(),
+        3,
+        "two blobs, plus a fresh upload session for the retry: {requests:#?}"
+    );
+    assert_eq!(reg.blob("demo/retry-put", &sha256_digest(&wasm)), Some(wasm));
+    assert!(reg.manifest("demo/retry-put", "1.0.0").is_some());
+}
+
+#[test]
+fn a_connection_cut_during_the_layer_upload_restarts_it() {
+    let dir = TestDir::new();
+    let reg = Registry::start(&dir);
+    let proxy = FaultProxy::start(reg.port());
+    let wasm = big_component(2 * 1024 * 1024);
+    let hex = digest_hex(&sha256_digest(&wasm)).to_owned();
+    let matched = hex.clone();
+    proxy.inject(1, move |r| is_upload_put(r, &matched), Fault::CutRequestBody { after: 300 * 1024 });
+    dir.write("big.wasm", &wasm);
+
+    let push = dir.run(&["push", &proxy.reference("demo/cut-put:1.0.0"), "big.wasm"]);
+    let faulted = proxy.faulted();
+    push.success();
+    assert_eq!(faulted.len(), 1, "{faulted:#?}");
+    assert_eq!(faulted[0].status, None, "the cut request got no answer: {faulted:#?}");
+    let requests = reg.requests();
+    let layer_puts: Vec<_> =
+        blob_uploads(&requests).into_iter().filter(|r| r.method == "PUT" && r.path.contains(&hex)).collect();
+    assert_eq!(layer_puts.len(), 1, "{requests:#?}");
+    assert_eq!(reg.blob("demo/cut-put", &sha256_digest(&wasm)), Some(wasm.clone()));
+
+    let cache = fresh_cache(&dir);
+    dir.run(&["pull", &reg.reference("demo/cut-put:1.0.0"), "--destination", "back.wasm", "--cache-dir", &cache])
+        .success();
+    assert_eq!(dir.read("back.wasm"), wasm);
+}
+
+#[test]
+fn a_503_on_the_manifest_read_is_retried() {
+    let dir = TestDir::new();
+    let reg = Registry::start(&dir);
+    let wasm = demo_component();
+    dir.write("demo.wasm", &wasm);
+    dir.run(&["push", &reg.reference("demo/retry-get:1.0.0"), "demo.wasm"]).success();
+    let before = reg.requests().len();
+    let proxy = FaultProxy::start(reg.port());
+    proxy.inject(
+        2,
+        |r| r.method == "GET" && r.path().contains("/manifests/"),
+        Fault::Status { status: 503, headers: vec![("Retry-After".into(), "0".into())] },
+    );
+
+    let cache = fresh_cache(&dir);
+    dir.run(&["pull", &proxy.reference("demo/retry-get:1.0.0"), "--destination", "back.wasm", "--cache-dir", &cache])
+        .success();
+    assert_eq!(dir.read("back.wasm"), wasm);
+    let manifest_gets: Vec<_> = proxy
+        .exchanges()
+        .into_iter()
+        .filter(|e| e.method == "GET" && e.path().contains("/manifests/"))
+        .map(|e| e.status)
+        .collect();
+    assert_eq!(manifest_gets, [Some(503), Some(503), Some(200)]);
+    let requests = reg.requests();
+    let reached: Vec<_> =
+        requests[before..].iter().filter(|r| r.method == "GET" && r.path.contains("/manifests/")).collect();
+    assert_eq!(reached.len(), 1, "the refused reads never reached the registry: {reached:#?}");
+}
+
+#[test]
+fn a_429_with_retry_after_is_waited_out() {
+    let dir = TestDir::new();
+    let reg = Registry::start(&dir);
+    let proxy = FaultProxy::start(reg.port());
+    // A rate limiter: 429 with `Retry-After: 1`, and 429 again to any manifest PUT that comes
+    // back before that second is over. A client that waits as told meets exactly one.
+    proxy.inject(
+        1,
+        |r| r.method == "PUT" && r.path().contains("/manifests/"),
+        Fault::RateLimit { retry_after_secs: 1 },
+    );
+    let wasm = demo_component();
+    dir.write("demo.wasm", &wasm);
+
+    dir.run(&["push", &proxy.reference("demo/limited:1.0.0"), "demo.wasm"]).success();
+    let puts: Vec<_> = proxy
+        .exchanges()
+        .into_iter()
+        .filter(|e| e.method == "PUT" && e.path().contains("/manifests/"))
+        .map(|e| e.status)
+        .collect();
+    assert_eq!(puts, [Some(429), Some(201)], "one 429, then the manifest after the wait");
+    assert!(reg.manifest("demo/limited", "1.0.0").is_some());
+}
+
+#[test]
+fn a_416_on_a_chunk_resumes_from_the_registry_range() {
+    let dir = TestDir::new();
+    let reg = Registry::start(&dir);
+    let proxy = FaultProxy::start(reg.port());
+    // The third chunk is "lost": the proxy answers 416 with the Range the registry really holds.
+    proxy.inject(
+        1,
+        |r| r.method == "PATCH" && r.header("content-range").is_some_and(|c| !c.starts_with("0-")),
+        Fault::RangeNotSatisfiable,
+    );
+    let wasm = big_component(300 * 1024);
+    dir.write("big.wasm", &wasm);
+
+    let push =
+        dir.run(&["push", &proxy.reference("demo/resume:1.0.0"), "big.wasm", "--chunked", "--chunk-size", "65536"]);
+    let faulted = proxy.faulted();
+    push.success();
+    assert_eq!(faulted.len(), 1, "{faulted:#?}");
+    assert!(faulted[0].fault.as_deref().is_some_and(|f| f.contains("Some")), "416 without a Range: {faulted:#?}");
+    assert_eq!(reg.blob("demo/resume", &sha256_digest(&wasm)), Some(wasm.clone()));
+    let cache = fresh_cache(&dir);
+    dir.run(&["pull", &reg.reference("demo/resume:1.0.0"), "--destination", "back.wasm", "--cache-dir", &cache])
+        .success();
+    assert_eq!(dir.read("back.wasm"), wasm);
+}
+
+#[test]
+fn a_connection_cut_mid_layer_download_leaves_no_partial_file() {
+    let dir = TestDir::new();
+    let reg = Registry::start(&dir);
+    let wasm = big_component(1024 * 1024);
+    dir.write("big.wasm", &wasm);
+    dir.run(&["push", &reg.reference("demo/cut-get:1.0.0"), "big.wasm"]).success();
+    let proxy = FaultProxy::start(reg.port());
+    let hex = digest_hex(&sha256_digest(&wasm)).to_owned();
+    let matched = hex.clone();
+    proxy.inject(1, move |r| is_blob_get(r, &matched), Fault::CutResponseBody { after: 64 * 1024 });
+
+    let cache = fresh_cache(&dir);
+    let pull =
+        dir.run(&["pull", &proxy.reference("demo/cut-get:1.0.0"), "--destination", "out.wasm", "--cache-dir", &cache]);
+    assert_eq!(proxy.faulted().len(), 1, "the cut happened: {:#?}", proxy.exchanges());
+    match pull.code {
+        Some(0) => assert_eq!(dir.read("out.wasm"), wasm, "a retried pull must give the whole file"),
+        Some(1) => {
+            assert!(!dir.path("out.wasm").exists(), "a failed pull left a partial file: {pull}");
+            let kept: Vec<_> = dir.listing().into_iter().filter(|p| p.contains(&hex)).collect();
+            assert!(kept.is_empty(), "the broken layer was kept (in a cache?): {kept:?}");
+            let text = pull.stderr.to_lowercase();
+            assert!(
+                text.starts_with("error:")
+                    && (text.contains("blob") || text.contains("body") || text.contains("connection")),
+                "the message must say the download broke off: {pull}"
+            );
+        }
+        _ => panic!("neither success nor a clean failure: {pull}"),
+    }
+    assert_eq!(partial_files(&dir), Vec::<String>::new(), "temporary files left: {pull}");
+}
+
+#[test]
+fn redirected_layer_downloads_carry_no_authorization_to_the_other_host() {
+    const USER: &str = "e2e-redirect-user";
+    const PASSWORD: &str = "pw-redirect-93d0e7a1";
+    let dir = TestDir::new();
+    let reg = Registry::with_htpasswd(&dir, USER, PASSWORD);
+    let wasm = big_component(256 * 1024);
+    dir.write("big.wasm", &wasm);
+    let creds = ["-u", USER, "-p", PASSWORD];
+    let mut push = vec!["push".to_owned(), reg.reference("demo/redirect:1.0.0"), "big.wasm".to_owned()];
+    push.extend(creds.iter().map(|s| (*s).to_owned()));
+    dir.run(&push).success();
+
+    let hex = digest_hex(&sha256_digest(&wasm)).to_owned();
+    let storage = ObjectStore::start(wasm.clone());
+    let proxy = FaultProxy::start(reg.port());
+    let statuses = [301, 302, 303, 307, 308];
+    for status in statuses {
+        let location = storage.url(&format!("/bucket/{hex}?X-Signature=e2e-{status}"));
+        let matched = hex.clone();
+        proxy.inject(1, move |r| is_blob_get(r, &matched), Fault::Redirect { status, location });
+        let out = format!("out-{status}.wasm");
+        // A cache of its own for each pull, so each one downloads the layer.
+        let cache = fresh_cache(&dir);
+        let mut pull = vec!["pull", "--destination", &out, "--cache-dir", &cache];
+        let reference = proxy.reference("demo/redirect:1.0.0");
+        pull.push(&reference);
+        pull.extend_from_slice(&creds);
+        let run = dir.run(&pull);
+        assert_conceals(&run, &[PASSWORD, basic_authorization(USER, PASSWORD).trim_start_matches("Basic ")]);
+        run.success();
+        assert_eq!(dir.read(&out), wasm, "after a {status} redirect");
+    }
+
+    let layer_gets: Vec<_> = proxy.exchanges().into_iter().filter(|e| e.path().ends_with(&hex)).collect();
+    assert_eq!(layer_gets.len(), statuses.len(), "{layer_gets:#?}");
+    assert!(
+        layer_gets.iter().all(|e| e.authorization.as_deref() == Some(basic_authorization(USER, PASSWORD).as_str())),
+        "the registry's own requests carry the credentials: {layer_gets:#?}"
+    );
+    let seen = storage.requests();
+    assert_eq!(seen.len(), statuses.len(), "one download per redirect: {seen:#?}");
+    for request in &seen {
+        assert_eq!(request.method, "GET", "{request:?}");
+        assert!(request.target.starts_with(&format!("/bucket/{hex}?X-Signature=")), "{request:?}");
+        assert_eq!(request.header("authorization"), None, "credentials leaked to another host: {request:?}");
+    }
+}
+
+#[test]
+fn a_redirected_manifest_read_carries_no_authorization_to_the_other_host() {
+    const USER: &str = "e2e-redirect-user";
+    const PASSWORD: &str = "pw-redirect-5c72b9e0";
+    let dir = TestDir::new();
+    let reg = Registry::with_htpasswd(&dir, USER, PASSWORD);
+    let wasm = demo_component();
+    dir.write("demo.wasm", &wasm);
+    let creds = ["-u", USER, "-p", PASSWORD];
+    let reference = reg.reference("demo/moved:1.0.0");
+    dir.run(&["push", &reference, "demo.wasm", creds[0], creds[1], creds[2], creds[3]]).success();
+    let served = reg.manifest("demo/moved", "1.0.0").expect("pushed");
+
+    let storage = ObjectStore::serving(served.bytes.clone(), &served.content_type);
+    let proxy = FaultProxy::start(reg.port());
+    let location = storage.url("/manifests/demo-moved-1.0.0");
+    proxy.inject(
+        1,
+        // The first, anonymous read only learns that the registry wants Basic auth.
+        |r| r.method == "GET" && r.path().contains("/manifests/") && r.header("authorization").is_some(),
+        Fault::Redirect { status: 307, location },
+    );
+    let reference = proxy.reference("demo/moved:1.0.0");
+    let cache = fresh_cache(&dir);
+    let pull = dir.run(&[
+        "pull",
+        &reference,
+        "--destination",
+        "back.wasm",
+        "--cache-dir",
+        &cache,
+        creds[0],
+        creds[1],
+        creds[2],
+        creds[3],
+    ]);
+    assert_conceals(&pull, &[PASSWORD, basic_authorization(USER, PASSWORD).trim_start_matches("Basic ")]);
+    pull.success();
+    assert_eq!(dir.read("back.wasm"), wasm);
+    let redirected: Vec<_> = proxy.faulted();
+    assert_eq!(redirected.len(), 1, "{redirected:#?}");
+    assert!(redirected[0].authorization.is_some(), "the registry's own request carries the credentials");
+    let seen = storage.requests();
+    assert_eq!(seen.len(), 1, "{seen:#?}");
+    assert_eq!(seen[0].header("authorization"), None, "credentials leaked to another host: {seen:#?}");
+}
+
+#[test]
+fn a_registry_that_keeps_failing_gives_up_with_a_clear_error() {
+    let dir = TestDir::new();
+    let reg = Registry::start(&dir);
+    let wasm = demo_component();
+    dir.write("demo.wasm", &wasm);
+    dir.run(&["push", &reg.reference("demo/down:1.0.0"), "demo.wasm"]).success();
+    let proxy = FaultProxy::start(reg.port());
+    proxy.inject(
+        usize::MAX,
+        |r| r.path().contains("/manifests/"),
+        Fault::Status { status: 503, headers: vec![("Retry-After".into(), "0".into())] },
+    );
+
+    let cache = fresh_cache(&dir);
+    let reference = proxy.reference("demo/down:1.0.0");
+    let pull: Run = dir.run(&["pull", &reference, "--destination", "out.wasm", "--cache-dir", &cache]).failure();
+    assert!(pull.stderr.contains("503"), "the message must give the registry's status: {pull}");
+    let attempts = proxy.exchanges().len();
+    assert!((2..=5).contains(&attempts), "{attempts} attempts; retries are bounded at 5");
+    assert!(!dir.path("out.wasm").exists());
+    assert_eq!(partial_files(&dir), Vec::<String>::new());
+}

@@ -131,7 +131,7 @@ mod tests {
         assert_eq!(key_dir(&create(&["--issuer", "SA", "--subject", "SV"]), cwd, &home), None);
         assert_eq!(key_dir(&create(&["--issuer", "SA"]), cwd, &home), Some(PathBuf::from("/home/u/.wash/keys")));
         assert_eq!(key_dir(&args(&["pull", "-d", "x"]), cwd, &home), None);
-        assert_eq!(key_dir(&args(&["par", "insert", "a.par"]), cwd, &vars(&[])), None);
+        assert_eq!(key_dir(&args(&["par", "insert", "a.par"]), cwd, vars(&[])), None);
     }
 
     #[cfg(unix)]

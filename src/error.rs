@@ -62,6 +62,12 @@ pub enum Error {
         message: Option<String>,
     },
 
+    #[error("{what}: not a valid provider archive: {reason}")]
+    InvalidArchive { what: String, reason: String },
+
+    #[error("{what}: signature check failed: {reason}")]
+    InvalidSignature { what: String, reason: String },
+
     #[error("{target}: {detail}")]
     Transport { target: String, detail: String },
 
@@ -94,6 +100,7 @@ impl Error {
             Error::Unauthorized { .. } => ErrorKind::Unauthorized,
             Error::DigestMismatch { .. } | Error::SizeMismatch { .. } => ErrorKind::DigestMismatch,
             Error::SizeLimitExceeded { .. } => ErrorKind::InvalidInput,
+            Error::InvalidArchive { .. } | Error::InvalidSignature { .. } => ErrorKind::InvalidInput,
             Error::UnsupportedMediaType { .. } => ErrorKind::UnsupportedMediaType,
             Error::Registry { .. } => ErrorKind::Registry,
             Error::Transport { .. } => ErrorKind::Transport,

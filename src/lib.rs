@@ -12,6 +12,8 @@
 //! - [`auth`] and [`config`]: registry authentication, and where credentials
 //!   come from;
 //! - [`cache`]: the local OCI cache (`wasmcloud_ocicache`), an OCI layout;
+//! - [`provider`]: wasmCloud capability provider archives (tar, claims,
+//!   nkeys signatures);
 //! - [`ops`]: push, pull and inspect, shared by the CLI and the typed export;
 //! - [`cli`]: argument parsing and output;
 //! - `component` (wasm32 only): the generated bindings and the exports.
@@ -26,6 +28,7 @@ pub mod fsutil;
 pub mod http;
 pub mod oci;
 pub mod ops;
+pub mod provider;
 pub mod reference;
 pub mod store;
 pub mod terminal;

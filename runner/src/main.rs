@@ -3,7 +3,8 @@
 //!
 //! The runner holds no packaging logic. It reads its own flags and commands (see `cli`),
 //! grants the guest its arguments, a filtered environment, stdio, preopened directories
-//! (`sandbox`), Docker credentials it cannot fetch itself (`credentials`, for the registries
+//! (`sandbox`; for `par create`/`par insert` also the signing-key directory, made private:
+//! `keydir`), Docker credentials it cannot fetch itself (`credentials`, for the registries
 //! the command names: `registries`, `project`) and outgoing HTTP under a policy
 //! (`outbound`), loads the component precompiled (`precompiled`) and calls `wasi:cli/run`
 //! (`run`).
@@ -42,6 +43,7 @@ mod credentials;
 mod engine;
 mod files;
 mod guest;
+mod keydir;
 mod outbound;
 mod precompiled;
 mod project;
@@ -104,9 +106,11 @@ fn real_main() -> Result<i32> {
     };
     let engine = engine::new()?;
     let component = precompiled::load(&engine, &guest)?;
+    let key_dir = keydir::prepare(&plan.args, &cwd, |name| std::env::var(name).ok())?;
     let grants = Grants {
         env: credentials::guest_env(&registries, files::process_var, debug),
         read_only_dirs: project.credentials_dir_outside(&cwd).into_iter().collect(),
+        read_write_dirs: key_dir.iter().map(|k| k.path().to_path_buf()).collect(),
     };
     let wasi = sandbox::wasi_ctx(&cwd, &plan.args, grants)?;
 
@@ -116,6 +120,9 @@ fn real_main() -> Result<i32> {
     // Do not wait for leftover work (an idle connection, a pending stdin read): the guest is
     // done and the process exits next.
     runtime.shutdown_background();
+    if let Some(key_dir) = key_dir {
+        key_dir.finish()?;
+    }
     match exit? {
         Exit::Code(code) => Ok(code),
         Exit::Trap(error) => {

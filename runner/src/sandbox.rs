@@ -2,8 +2,9 @@
 //! environment plus the variables the runner sets (see `credentials`), the inherited stdio,
 //! and preopened directories — the current directory, the directories that absolute-path
 //! arguments name, and the packager cache, read-write; and read-only, the directory of a
-//! `wasmcloud.toml` credentials file outside the current directory. Never `~/.docker` or the
-//! home directory. Network sockets stay closed; outgoing HTTP is granted through `wasi:http`
+//! `wasmcloud.toml` credentials file outside the current directory; read-write again, the
+//! signing-key directory of `par create`/`par insert` (see `keydir`). Never `~/.docker` or
+//! the home directory. Network sockets stay closed; outgoing HTTP is granted through `wasi:http`
 //! (see `outbound`).
 //!
 //! The path logic is pure apart from `is_dir` checks, so it is unit-tested here.
@@ -29,6 +30,7 @@ pub const PASSED_ENV: &[&str] = &[
     "NO_COLOR",
     "DOCKER_CONFIG",
     "HOME",
+    "USER",
     "TMPDIR",
     "XDG_CONFIG_HOME",
     "XDG_CACHE_HOME",
@@ -38,7 +40,8 @@ pub const PASSED_ENV: &[&str] = &[
 pub const RUNNER_MARKER: (&str, &str) = ("WASMSHIP_RUNNER", "1");
 
 /// Variables only the runner sets: inherited values never reach the guest.
-const RUNNER_SET: &[&str] = &[RUNNER_MARKER.0, credentials::CONFIG_JSON_VAR, credentials::HOST_CREDENTIALS_VAR];
+const RUNNER_SET: &[&str] =
+    &[RUNNER_MARKER.0, credentials::CONFIG_JSON_VAR, credentials::HOST_CREDENTIALS_VAR, HOST_TARGET_VAR];
 
 /// The packager's cache directory, when not the default.
 const CACHE_DIR_VAR: &str = "WASMSHIP_CACHE_DIR";
@@ -48,6 +51,15 @@ const CACHE_DIR_FLAG: &str = "--cache-dir";
 const CACHE_DIR_NAME: &str = "wasmcloud_ocicache";
 /// wasmCloud's directory of extracted provider binaries (emptied by `drain lib`).
 const LIB_DIR_NAME: &str = "wasmcloudcache";
+/// Names the host platform (`x86_64-linux`) for the guest, whose own is wasm32: the
+/// default target of `par create`.
+const HOST_TARGET_VAR: &str = "WASMSHIP_HOST_TARGET";
+
+/// The host platform as wash names provider targets: `<arch>-<os>`.
+fn host_target() -> String {
+    format!("{}-{}", std::env::consts::ARCH, std::env::consts::OS)
+}
+
 /// Tells the guest the host's working directory.
 const CWD_VAR: &str = "WASMSHIP_CWD";
 
@@ -68,6 +80,8 @@ pub struct Grants {
     pub env: Vec<(String, String)>,
     /// Directories the guest may read (not write), each under its absolute host path.
     pub read_only_dirs: Vec<PathBuf>,
+    /// Further directories the guest may write (the key directory of `par` commands).
+    pub read_write_dirs: Vec<PathBuf>,
 }
 
 /// Builds the guest's WASI context from the user's arguments, this process's environment,
@@ -95,6 +109,7 @@ pub fn wasi_ctx(cwd: &Path, user_args: &[String], grants: Grants) -> Result<Wasi
         .envs(&grants.env)
         .env(RUNNER_MARKER.0, RUNNER_MARKER.1)
         .env(CWD_VAR, cwd_name)
+        .env(HOST_TARGET_VAR, host_target())
         .initial_cwd(cwd_name);
 
     // The current directory is preopened under its absolute path only: a `.` preopen would
@@ -106,6 +121,14 @@ pub fn wasi_ctx(cwd: &Path, user_args: &[String], grants: Grants) -> Result<Wasi
     let mut writable = preopens(cwd, user_args, Some(&cache_dir));
     if lib_dir.is_dir() && !writable.iter().any(|p| p.host == lib_dir) {
         writable.extend(lib_dir.to_str().map(|guest| Preopen { host: lib_dir.clone(), guest: guest.to_owned() }));
+    }
+    for dir in &grants.read_write_dirs {
+        let host = normalize(dir);
+        if let Some(guest) = host.to_str().map(str::to_owned)
+            && !writable.iter().any(|p| p.guest == guest)
+        {
+            writable.push(Preopen { host, guest });
+        }
     }
     writable.retain(|p| p.guest != cwd_name);
     // wkg's configuration, read-only, so `wit` commands find registries as wkg does.

@@ -1,15 +1,20 @@
-//! `wasmship inspect REF`.
+//! `wasmship inspect REF|FILE`: an artifact's manifest and config; for a
+//! provider archive (a local `.par`/`.par.gz`, or a provider in a store) its
+//! claims and whether its hashes and signature check out — a failed check is
+//! shown, then reported as an error.
 
 use std::fmt::Write as _;
+use std::path::Path;
 
-use super::{CacheArgs, OutputFormat, RegistryArgs, output};
-use crate::error::Result;
+use super::{CacheArgs, OutputFormat, RegistryArgs, output, provider_report};
+use crate::error::{Error, Result};
 use crate::oci::Descriptor;
 use crate::ops::{ArtifactInfo, inspect};
 
 #[derive(Debug, clap::Args)]
 pub struct InspectArgs {
-    /// What to inspect: host[:port]/repository:tag[@digest] or oci-layout://DIR:TAG.
+    /// What to inspect: host[:port]/repository:tag[@digest], oci-layout://DIR:TAG,
+    /// or a local provider archive file (.par, .par.gz).
     reference: String,
     #[command(flatten)]
     registry: RegistryArgs,
@@ -21,12 +26,43 @@ pub struct InspectArgs {
 }
 
 pub fn run(args: &InspectArgs) -> Result<()> {
+    let path = Path::new(&args.reference);
+    if !args.reference.contains("://") && path.is_file() {
+        return inspect_file(path, args.output);
+    }
     let info = inspect(&args.reference, &args.registry.options(&args.reference, true), &args.cache.options()?)?;
     match args.output {
         OutputFormat::Json => output::print_json(&to_json(&info)),
         OutputFormat::Text => print_text(&info),
     }
-    Ok(())
+    match &info.provider {
+        Some(report) => report.require_valid(&format!("the provider archive of {}", info.reference)),
+        None => Ok(()),
+    }
+}
+
+/// A local file: a provider archive.
+fn inspect_file(path: &Path, format: OutputFormat) -> Result<()> {
+    let mut head = [0u8; 4];
+    let n = std::fs::File::open(path)
+        .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
+        .map_err(|e| Error::io(path.display(), "read", e))?;
+    if head[..n] == *b"\0asm" {
+        return Err(Error::InvalidInput(format!(
+            "{}: local inspection reads provider archives (.par, .par.gz); inspect a component by its reference",
+            path.display()
+        )));
+    }
+    let report = crate::ops::provider_info::inspect_file(path)?;
+    match format {
+        OutputFormat::Json => output::print_json(&provider_report::to_json(&report)),
+        OutputFormat::Text => {
+            let mut out = String::new();
+            provider_report::write_text(&mut out, &report);
+            output::print_text(&out);
+        }
+    }
+    report.require_valid(&path.display().to_string())
 }
 
 fn descriptor_json(d: &Descriptor) -> serde_json::Value {
@@ -42,6 +78,17 @@ fn descriptor_json(d: &Descriptor) -> serde_json::Value {
 }
 
 fn to_json(info: &ArtifactInfo) -> serde_json::Value {
+    if let Some(report) = &info.provider {
+        // wash's provider fields at the top, and where they came from.
+        let mut v = provider_report::to_json(report);
+        v["reference"] = info.reference.clone().into();
+        v["digest"] = info.manifest.digest.to_string().into();
+        v["mediaType"] = info.manifest.media_type.clone().into();
+        v["config"] = descriptor_json(&info.config);
+        v["layers"] = info.layers.iter().map(descriptor_json).collect::<Vec<_>>().into();
+        v["annotations"] = serde_json::json!(info.annotations);
+        return v;
+    }
     let config = info.wasm_config.as_ref();
     let mut v = serde_json::json!({
         "reference": info.reference,
@@ -98,6 +145,9 @@ fn write_text(out: &mut String, info: &ArtifactInfo) {
                 let _ = writeln!(out, "  {i}");
             }
         }
+    }
+    if let Some(report) = &info.provider {
+        provider_report::write_text(out, report);
     }
     if !info.annotations.is_empty() {
         let _ = writeln!(out, "annotations:");

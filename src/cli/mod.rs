@@ -8,6 +8,8 @@ mod copy;
 mod drain;
 mod inspect;
 mod output;
+mod par;
+mod provider_report;
 mod pull;
 mod push;
 mod tags;
@@ -39,8 +41,12 @@ enum Command {
     Push(push::PushArgs),
     /// Pull the Wasm file of an OCI artifact.
     Pull(pull::PullArgs),
-    /// Show an artifact's manifest, config and annotations (no layer download).
+    /// Show an artifact's manifest, config and annotations (no layer download), or a
+    /// provider archive's claims and checks (a reference or a local .par/.par.gz).
     Inspect(inspect::InspectArgs),
+    /// Create or extend wasmCloud capability provider archives (.par, .par.gz).
+    #[command(subcommand)]
+    Par(par::ParCommand),
     /// List the tags of a repository.
     Tags(tags::TagsArgs),
     /// Copy an artifact between stores (registries, OCI layouts), keeping its digest.
@@ -137,6 +143,7 @@ pub fn run(args: impl IntoIterator<Item = String>) -> i32 {
         Command::Push(args) => (args.output, push::run(args)),
         Command::Pull(args) => (args.output, pull::run(args)),
         Command::Inspect(args) => (args.output, inspect::run(args)),
+        Command::Par(command) => (command.output(), par::run(command)),
         Command::Tags(args) => (args.output, tags::run(args)),
         Command::Copy(args) => (args.output, copy::run(args)),
         Command::Cache(command) => (command.output(), cache::run(command)),

@@ -1,4 +1,4 @@
-//! `wasmship push REF FILE`.
+//! `wasmship push REF FILE`: a Wasm component or module, or a provider archive.
 
 use std::path::PathBuf;
 
@@ -11,8 +11,11 @@ use crate::store::UploadMode;
 pub struct PushArgs {
     /// Where to push: host[:port]/repository:tag or oci-layout://DIR:TAG.
     reference: String,
-    /// The .wasm file (component or core module).
+    /// The file: a .wasm component or core module, or a provider archive (.par, .par.gz).
     file: PathBuf,
+    /// Config blob of a provider archive's artifact (default `{}`).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
     /// Manifest annotation key=value (repeatable); overrides values read from the file.
     #[arg(short = 'a', long = "annotation", value_name = "KEY=VALUE")]
     annotations: Vec<String>,
@@ -57,6 +60,7 @@ pub fn run(args: &PushArgs) -> Result<()> {
         file: args.file.clone(),
         annotations,
         upload,
+        config: args.config.clone(),
         options: args.registry.options(&args.reference, args.allow_latest),
     })?;
     match args.output {

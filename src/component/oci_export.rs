@@ -19,6 +19,7 @@ impl Guest for Packager {
             file: PathBuf::from(request.file),
             annotations: request.annotations,
             upload: request.chunked.then_some(crate::store::UploadMode::Chunked(ops::push::DEFAULT_CHUNK_SIZE)),
+            config: None,
             options: options(request.options),
         })
         .map_err(to_wit)?;

@@ -20,3 +20,5 @@ pub const TITLE: &str = "org.opencontainers.image.title";
 pub const DESCRIPTION: &str = "org.opencontainers.image.description";
 /// Name of a reference in an OCI image layout's `index.json`.
 pub const REF_NAME: &str = "org.opencontainers.image.ref.name";
+/// Name of the distributing entity, organization or individual.
+pub const VENDOR: &str = "org.opencontainers.image.vendor";

@@ -22,6 +22,9 @@ pub const PROVIDER_ARCHIVE_LAYER: &str = "application/vnd.wasmcloud.provider.arc
 /// wasmCloud provider archive config.
 pub const PROVIDER_ARCHIVE_CONFIG: &str = "application/vnd.wasmcloud.provider.archive.config";
 
+/// The generic OCI tar layer (wasmCloud hosts accept provider archives in it).
+pub const OCI_TAR_LAYER: &str = "application/vnd.oci.image.layer.v1.tar";
+
 /// The `Accept` header value for manifest requests: every manifest type we read.
 pub const MANIFEST_ACCEPT: &str = "application/vnd.oci.image.manifest.v1+json, \
 application/vnd.oci.image.index.v1+json, \

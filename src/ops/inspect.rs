@@ -1,12 +1,15 @@
 //! Inspect: the manifest, its descriptors and annotations, and what the Wasm
-//! config says about the component — without downloading the layer.
+//! config says about the component — without downloading the layer. For a
+//! provider archive the layer is read (streamed, never kept in memory) for its
+//! claims and checks.
 
 use std::collections::BTreeMap;
 
 use super::RegistryOptions;
 use super::fetch::{CacheOptions, Fetched, fetch};
+use super::provider_info::{ProviderReport, read_archive};
 use crate::error::{Error, Result};
-use crate::oci::media_type::WASM_CONFIG;
+use crate::oci::media_type::{PROVIDER_ARCHIVE_LAYER, WASM_CONFIG};
 use crate::oci::{CONFIG_MAX_BYTES, Descriptor, ImageManifest, WasmConfig};
 
 /// What `inspect` reports.
@@ -20,6 +23,17 @@ pub struct ArtifactInfo {
     pub annotations: BTreeMap<String, String>,
     /// The Wasm config, when the config is one.
     pub wasm_config: Option<WasmConfig>,
+    /// The provider archive's claims and checks, when the artifact is one.
+    pub provider: Option<ProviderReport>,
+}
+
+/// The provider archive layer of a manifest, if it has exactly one.
+fn provider_layer(manifest: &ImageManifest) -> Option<&Descriptor> {
+    let mut layers = manifest.layers.iter().filter(|l| l.media_type == PROVIDER_ARCHIVE_LAYER);
+    match (layers.next(), layers.next()) {
+        (Some(one), None) => Some(one),
+        _ => None,
+    }
 }
 
 /// Inspect an artifact.
@@ -27,11 +41,12 @@ pub fn inspect(reference: &str, options: &RegistryOptions, cache: &CacheOptions)
     let reference = super::parse_reference(reference)?;
     let needs = |manifest: &ImageManifest| -> Result<Vec<Descriptor>> {
         // Only a Wasm config is read, and it must fit in memory.
+        let mut needed = Vec::new();
         if manifest.config.media_type == WASM_CONFIG && manifest.config.size <= CONFIG_MAX_BYTES {
-            Ok(vec![manifest.config.clone()])
-        } else {
-            Ok(Vec::new())
+            needed.push(manifest.config.clone());
         }
+        needed.extend(provider_layer(manifest).cloned());
+        Ok(needed)
     };
     let Fetched { mut store, resolved, .. } = fetch(&reference, options, cache, None, &needs)?;
     let config = &resolved.manifest.config;
@@ -50,6 +65,15 @@ pub fn inspect(reference: &str, options: &RegistryOptions, cache: &CacheOptions)
     } else {
         None
     };
+    let provider = match provider_layer(&resolved.manifest) {
+        Some(layer) => {
+            let what = format!("the provider archive of {reference}");
+            let reader = store.blob_open(layer)?;
+            let read = read_archive(std::io::BufReader::with_capacity(256 * 1024, reader), &what)?;
+            Some(ProviderReport::of(&read.archive, read.compressed)?)
+        }
+        None => None,
+    };
     Ok(ArtifactInfo {
         reference: reference.to_string(),
         manifest: resolved.top.descriptor(),
@@ -57,5 +81,6 @@ pub fn inspect(reference: &str, options: &RegistryOptions, cache: &CacheOptions)
         layers: resolved.manifest.layers.clone(),
         annotations: resolved.manifest.annotations.clone().unwrap_or_default(),
         wasm_config,
+        provider,
     })
 }

@@ -5,6 +5,8 @@
 pub mod copy;
 pub mod fetch;
 pub mod inspect;
+pub mod par;
+pub mod provider_info;
 pub mod pull;
 pub mod push;
 mod resolve;

@@ -1,6 +1,8 @@
 //! Pull: resolve the manifest (checking an expected digest), find its one Wasm
-//! layer, and stream it into a temporary file that is renamed over the
-//! destination only after its digest and size are verified.
+//! layer — or its provider archive layer — and stream it into a temporary
+//! file that is renamed over the destination only after its digest and size
+//! are verified, and for a provider archive every file hash and the claims'
+//! signature too. A layer of the generic OCI tar type is told apart by content.
 
 use std::path::{Path, PathBuf};
 
@@ -9,7 +11,7 @@ use super::fetch::{CacheOptions, fetch};
 use crate::cache::{PullPolicy, host_compat};
 use crate::error::{Error, Result};
 use crate::fsutil::{TempFile, parent_dir};
-use crate::oci::media_type::is_wasm_layer;
+use crate::oci::media_type::{OCI_TAR_LAYER, PROVIDER_ARCHIVE_LAYER, is_wasm_layer};
 use crate::oci::{Descriptor, Digest, ImageManifest};
 use crate::reference::Reference;
 use crate::terminal::Progress;
@@ -21,7 +23,8 @@ const DOWNLOAD_ATTEMPTS: u32 = 3;
 #[derive(Debug, Clone)]
 pub struct PullRequest {
     pub reference: String,
-    /// File (or existing directory) to write to; default `<name>.wasm`.
+    /// File (or existing directory) to write to; default `<name>.wasm`, or
+    /// `<name>.par.gz` (`.par` when not gzipped) for a provider archive.
     pub destination: Option<PathBuf>,
     /// Expected manifest digest.
     pub expected_digest: Option<String>,
@@ -45,18 +48,33 @@ pub struct PullOutcome {
     pub from_cache: bool,
 }
 
-/// Pull the Wasm layer of an artifact into a file.
+/// What a pulled layer holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LayerKind {
+    Wasm,
+    ProviderArchive,
+    /// A generic tar layer: a provider archive or Wasm, by content.
+    ByContent,
+}
+
+/// Pull the Wasm layer (or provider archive) of an artifact into a file.
 pub fn pull(request: &PullRequest) -> Result<PullOutcome> {
     let reference = super::parse_reference(&request.reference)?;
     reference.check_latest_policy("pulling", request.options.allow_latest)?;
     let expected = request.expected_digest.as_deref().map(str::parse::<Digest>).transpose()?;
 
     let needs = |manifest: &ImageManifest| -> Result<Vec<Descriptor>> {
-        Ok(vec![manifest.config.clone(), wasm_layer(manifest, &reference)?.clone()])
+        Ok(vec![manifest.config.clone(), select_layer(manifest, &reference)?.0.clone()])
     };
     let mut fetched = fetch(&reference, &request.options, &request.cache, expected.as_ref(), &needs)?;
-    let layer = wasm_layer(&fetched.resolved.manifest, &reference)?.clone();
-    let destination = destination(request.destination.as_deref(), &reference);
+    let (layer, kind) = select_layer(&fetched.resolved.manifest, &reference)?;
+    let layer = layer.clone();
+    let temp_dir = match request.destination.as_deref() {
+        Some(path) if path.is_dir() => path.to_path_buf(),
+        Some(path) => parent_dir(path).to_path_buf(),
+        None => PathBuf::from("."),
+    };
+    let destination;
 
     // The content is verified while it is written; only then is it renamed
     // over the destination. A download cut off halfway starts over; a cached
@@ -64,7 +82,7 @@ pub fn pull(request: &PullRequest) -> Result<PullOutcome> {
     let mut attempt = 1;
     let mut refetched = false;
     loop {
-        let mut tmp = TempFile::new_in(parent_dir(&destination), "wasmship-pull")?;
+        let mut tmp = TempFile::new_in(&temp_dir, "wasmship-pull")?;
         let result = {
             let label = format!("downloading {}", reference.short_name());
             let mut progress = Progress::new(tmp.file(), label, layer.size);
@@ -78,6 +96,8 @@ pub fn pull(request: &PullRequest) -> Result<PullOutcome> {
         };
         match result {
             Ok(()) => {
+                let content = check_content(tmp.path(), kind, &reference)?;
+                destination = destination_for(request.destination.as_deref(), &reference, content);
                 tmp.persist(&destination)?;
                 break;
             }
@@ -126,8 +146,82 @@ pub fn wasm_layer<'m>(manifest: &'m ImageManifest, reference: &Reference) -> Res
     }
 }
 
-fn destination(requested: Option<&Path>, reference: &Reference) -> PathBuf {
-    let default_name = format!("{}.wasm", reference.short_name());
+/// What the downloaded file turned out to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Content {
+    Wasm,
+    /// A provider archive, gzipped or not.
+    ProviderArchive {
+        compressed: bool,
+    },
+}
+
+/// Check what was downloaded: a provider archive must verify (hashes and
+/// signature); a generic tar layer must be a provider archive or Wasm.
+fn check_content(path: &Path, kind: LayerKind, reference: &Reference) -> Result<Content> {
+    let mut head = Vec::with_capacity(512);
+    {
+        use std::io::Read;
+        let file = std::fs::File::open(path).map_err(|e| Error::io(path.display(), "open", e))?;
+        file.take(512).read_to_end(&mut head).map_err(|e| Error::io(path.display(), "read", e))?;
+    }
+    let archive = match kind {
+        LayerKind::Wasm => return Ok(Content::Wasm),
+        LayerKind::ProviderArchive => true,
+        LayerKind::ByContent if head.starts_with(b"\0asm") => return Ok(Content::Wasm),
+        LayerKind::ByContent if crate::provider::looks_like_archive(&head) => true,
+        LayerKind::ByContent => {
+            return Err(Error::UnsupportedMediaType {
+                media_type: OCI_TAR_LAYER.to_string(),
+                context: format!("{reference}: the layer is neither a provider archive nor Wasm"),
+            });
+        }
+    };
+    debug_assert!(archive);
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path.display(), "open", e))?;
+    let what = format!("the provider archive of {reference}");
+    let read = super::provider_info::read_archive(std::io::BufReader::new(file), &what)?;
+    read.archive.require_valid()?;
+    Ok(Content::ProviderArchive { compressed: read.compressed })
+}
+
+/// The layer to pull: the one Wasm layer, else the one provider archive
+/// layer, else the one generic tar layer (decided by content).
+fn select_layer<'m>(manifest: &'m ImageManifest, reference: &Reference) -> Result<(&'m Descriptor, LayerKind)> {
+    if manifest.layers.iter().any(|l| is_wasm_layer(&l.media_type)) {
+        return Ok((wasm_layer(manifest, reference)?, LayerKind::Wasm));
+    }
+    for (media_type, kind) in
+        [(PROVIDER_ARCHIVE_LAYER, LayerKind::ProviderArchive), (OCI_TAR_LAYER, LayerKind::ByContent)]
+    {
+        let layers: Vec<&Descriptor> = manifest.layers.iter().filter(|l| l.media_type == media_type).collect();
+        match layers.as_slice() {
+            [one] => return Ok((one, kind)),
+            [] => {}
+            many => {
+                return Err(Error::InvalidInput(format!(
+                    "{reference}: {} layers of type {media_type}; refusing to guess which to pull",
+                    many.len()
+                )));
+            }
+        }
+    }
+    wasm_layer(manifest, reference).map(|l| (l, LayerKind::Wasm)).map_err(|_| Error::UnsupportedMediaType {
+        media_type: manifest.layers.iter().map(|l| l.media_type.as_str()).collect::<Vec<_>>().join(", "),
+        context: format!(
+            "{reference}: neither a Wasm layer (application/wasm) nor a provider archive layer \
+                 ({PROVIDER_ARCHIVE_LAYER})"
+        ),
+    })
+}
+
+fn destination_for(requested: Option<&Path>, reference: &Reference, content: Content) -> PathBuf {
+    let extension = match content {
+        Content::Wasm => "wasm",
+        Content::ProviderArchive { compressed: true } => "par.gz",
+        Content::ProviderArchive { compressed: false } => "par",
+    };
+    let default_name = format!("{}.{extension}", reference.short_name());
     match requested {
         Some(path) if path.is_dir() => path.join(default_name),
         Some(path) => path.to_path_buf(),

@@ -1,5 +1,7 @@
-//! Push: analyse a Wasm file, build its artifact, upload the blobs the store
-//! does not have yet (streaming the file), then put the manifest.
+//! Push: analyse the file — a Wasm component or module, or a wasmCloud
+//! provider archive (verified before anything is uploaded) — build its
+//! artifact, upload the blobs the store does not have yet (streaming the
+//! file), then put the manifest.
 
 use std::fs::File;
 use std::io::{BufReader, Read};
@@ -7,7 +9,8 @@ use std::path::{Path, PathBuf};
 
 use super::{RegistryOptions, open_store};
 use crate::artifact::build::rfc3339_utc;
-use crate::artifact::{BuildOptions, WasmFile, analyze, build_artifact};
+use crate::artifact::provider::{ProviderArtifact, build_provider_artifact};
+use crate::artifact::{ArtifactPlan, BuildOptions, WasmFile, analyze, build_artifact};
 use crate::auth::Access;
 use crate::error::{Error, Result};
 use crate::oci::{Descriptor, Digest};
@@ -27,6 +30,8 @@ pub struct PushRequest {
     pub annotations: Vec<(String, String)>,
     /// How to upload the Wasm file; `None` picks by size.
     pub upload: Option<UploadMode>,
+    /// The config blob of a provider archive (`{}` when none).
+    pub config: Option<PathBuf>,
     pub options: RegistryOptions,
 }
 
@@ -44,7 +49,8 @@ pub struct PushOutcome {
     pub skipped_blobs: u32,
 }
 
-/// Push one Wasm file as a CNCF Wasm OCI artifact.
+/// Push one Wasm file as a CNCF Wasm OCI artifact, or a provider archive as
+/// wasmCloud's provider artifact.
 pub fn push(request: &PushRequest) -> Result<PushOutcome> {
     push_with(request, |_| {})
 }
@@ -62,16 +68,28 @@ pub fn push_with(request: &PushRequest, adjust: impl FnOnce(&mut WasmFile)) -> R
     }
 
     let path = &request.file;
-    let mut file = analyze(&path.display().to_string(), &mut BufReader::new(open(path)?))?;
-    adjust(&mut file);
-    let plan = build_artifact(
-        &file,
-        &BuildOptions {
-            file_name: file_name(path),
-            created: created_time()?,
-            annotations: request.annotations.clone(),
-        },
-    );
+    let plan = match file_kind(path)? {
+        FileKind::Wasm => {
+            if let Some(config) = &request.config {
+                return Err(Error::InvalidInput(format!(
+                    "--config {} applies to provider archives; {} is a Wasm file, whose config is generated",
+                    config.display(),
+                    path.display()
+                )));
+            }
+            let mut file = analyze(&path.display().to_string(), &mut BufReader::new(open(path)?))?;
+            adjust(&mut file);
+            build_artifact(
+                &file,
+                &BuildOptions {
+                    file_name: file_name(path),
+                    created: created_time()?,
+                    annotations: request.annotations.clone(),
+                },
+            )
+        }
+        FileKind::ProviderArchive => provider_plan(request)?,
+    };
     if let Some(digest) = reference.digest()
         && digest != &plan.manifest.digest
     {
@@ -96,7 +114,8 @@ pub fn push_with(request: &PushRequest, adjust: impl FnOnce(&mut WasmFile)) -> R
     if store.blob_exists(&plan.layer_descriptor.digest)? {
         skipped += 1;
     } else {
-        upload_file(store.as_mut(), path, &plan.layer_descriptor, upload_mode(request.upload, file.size))?;
+        let size = plan.layer_descriptor.size;
+        upload_file(store.as_mut(), path, &plan.layer_descriptor, upload_mode(request.upload, size))?;
         uploaded += 1;
     }
 
@@ -116,6 +135,64 @@ pub fn push_with(request: &PushRequest, adjust: impl FnOnce(&mut WasmFile)) -> R
         uploaded_blobs: uploaded,
         skipped_blobs: skipped,
     })
+}
+
+/// What a file to push is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FileKind {
+    Wasm,
+    ProviderArchive,
+}
+
+/// Decide by name and content together: a `.par`/`.par.gz` must be a gzip or
+/// tar, a Wasm binary must not be named like an archive; a gzip or tar under
+/// any other name is read as a provider archive too. Anything else is taken
+/// as Wasm, whose analysis says what is wrong with it.
+fn file_kind(path: &Path) -> Result<FileKind> {
+    let mut head = Vec::with_capacity(512);
+    open(path)?.take(512).read_to_end(&mut head).map_err(|e| Error::io(path.display(), "read", e))?;
+    let name = file_name(path).to_ascii_lowercase();
+    let par_name = name.ends_with(".par") || name.ends_with(".par.gz");
+    let wasm = head.starts_with(b"\0asm");
+    let archive = crate::provider::looks_like_archive(&head);
+    match (par_name, wasm, archive) {
+        (true, true, _) => Err(Error::InvalidInput(format!(
+            "{} is named like a provider archive but is a Wasm binary; rename it to .wasm",
+            path.display()
+        ))),
+        (true, false, false) => {
+            Err(Error::InvalidArchive { what: path.display().to_string(), reason: "neither gzip nor tar".into() })
+        }
+        (_, false, true) => Ok(FileKind::ProviderArchive),
+        _ => Ok(FileKind::Wasm),
+    }
+}
+
+/// Verify the archive (every hash and the signature) and build its artifact.
+fn provider_plan(request: &PushRequest) -> Result<ArtifactPlan> {
+    let path = &request.file;
+    let read = super::provider_info::read_archive(
+        BufReader::with_capacity(256 * 1024, open(path)?),
+        &path.display().to_string(),
+    )?;
+    read.archive.require_valid()?;
+    let config = match &request.config {
+        Some(config) => std::fs::read(config).map_err(|e| Error::io(config.display(), "read config", e))?,
+        None => b"{}".to_vec(),
+    };
+    let claims = read.archive.claims();
+    let metadata = claims.metadata()?;
+    Ok(build_provider_artifact(&ProviderArtifact {
+        archive_digest: read.digest,
+        archive_size: read.size,
+        file_name: file_name(path),
+        config,
+        name: metadata.name.as_deref(),
+        vendor: &metadata.vendor,
+        version: metadata.ver.as_deref(),
+        created: created_time()?,
+        annotations: &request.annotations,
+    }))
 }
 
 fn upload_file(store: &mut dyn Store, path: &Path, descriptor: &Descriptor, mode: UploadMode) -> Result<()> {

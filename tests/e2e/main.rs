@@ -15,6 +15,7 @@ mod faults;
 mod inspect;
 mod layout;
 mod manifest;
+mod par;
 mod policy;
 mod push_pull;
 mod secrets;

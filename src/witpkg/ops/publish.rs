@@ -114,6 +114,7 @@ pub fn publish(project: &Project, request: &PublishRequest) -> Result<PublishOut
         file,
         annotations: vec![(VERSION.to_string(), version.to_string())],
         upload: None,
+        config: None,
         options,
     };
     let outcome = push_with(&push, |analysed| {

@@ -1,0 +1,363 @@
+//! The container of a provider archive: a tar (GNU headers), gzipped for
+//! `.par.gz`, whose entries sit at the root — `claims.jwt`, `world.wasm` and
+//! one `<target>.bin` per target. Reading streams the tar once, hashing every
+//! entry; it refuses what an archive must not hold: paths outside the root
+//! (`../`, absolute), subdirectories, links and other special entries,
+//! duplicate names and unknown files. Writing produces the same layout.
+
+use std::collections::BTreeSet;
+use std::io::{self, BufRead, BufReader, Read, Write};
+
+use flate2::Compression;
+use flate2::read::GzDecoder;
+use flate2::write::GzEncoder;
+use sha2::{Digest as _, Sha256};
+use tar::{EntryType, Header};
+
+use super::sign::JWT_MAX_BYTES;
+use crate::error::{Error, Result};
+
+/// The claims entry.
+pub const CLAIMS_FILE: &str = "claims.jwt";
+/// The provider's WIT world (binary WIT) entry.
+pub const WORLD_FILE: &str = "world.wasm";
+/// The suffix of a target's binary entry.
+pub const TARGET_SUFFIX: &str = ".bin";
+/// The first bytes of a gzip stream.
+pub const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+/// The largest `world.wasm` read into memory.
+pub const WORLD_MAX_BYTES: u64 = 64 * 1024 * 1024;
+
+/// What an entry is, by its name.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum EntryName {
+    Claims,
+    World,
+    /// `<target>.bin`, with the target (`x86_64-linux`).
+    Target(String),
+}
+
+impl EntryName {
+    /// The entry's file name in the archive.
+    pub fn file_name(&self) -> String {
+        match self {
+            EntryName::Claims => CLAIMS_FILE.to_string(),
+            EntryName::World => WORLD_FILE.to_string(),
+            EntryName::Target(t) => format!("{t}{TARGET_SUFFIX}"),
+        }
+    }
+}
+
+/// One entry as read: its name, size, uppercase hex sha256, and its bytes
+/// when they were kept.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub name: EntryName,
+    pub size: u64,
+    pub hash: String,
+    pub data: Option<Vec<u8>>,
+}
+
+/// Whether a target name is acceptable: `arch-os` style, no path characters.
+pub fn valid_target(target: &str) -> bool {
+    !target.is_empty()
+        && target.len() <= 64
+        && target != "claims"
+        && target != "world"
+        && target.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+        && !target.starts_with('.')
+}
+
+/// Whether `bytes` (the start of a file, 512 bytes or more when there are)
+/// look like a provider archive's container: gzip, or a tar (`ustar` magic).
+/// Whether it really is one only a full read tells.
+pub fn looks_like_archive(bytes: &[u8]) -> bool {
+    bytes.starts_with(&GZIP_MAGIC) || (bytes.len() >= 512 && &bytes[257..262] == b"ustar")
+}
+
+/// Read every entry of an archive (gzipped or not) from `source`, keeping
+/// the bytes of `claims.jwt` always and of the other entries when `keep_files`.
+/// `what` names the archive in errors.
+pub fn read_entries(source: impl Read, keep_files: bool, what: &str) -> Result<Vec<Entry>> {
+    let mut source = BufReader::with_capacity(256 * 1024, source);
+    let head = source.fill_buf().map_err(|e| Error::io(what, "read", e))?;
+    let gzip = head.starts_with(&GZIP_MAGIC);
+    if head.is_empty() {
+        return Err(invalid(what, "the file is empty"));
+    }
+    let reader: Box<dyn Read> = if gzip { Box::new(GzDecoder::new(source)) } else { Box::new(source) };
+    let mut archive = tar::Archive::new(reader);
+    let io_error = |e: io::Error| invalid(what, &format!("not a readable tar{}: {e}", if gzip { ".gz" } else { "" }));
+
+    let mut seen = BTreeSet::new();
+    let mut entries = Vec::new();
+    for entry in archive.entries().map_err(io_error)? {
+        let mut entry = entry.map_err(io_error)?;
+        let raw_name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+        let kind = entry.header().entry_type();
+        if kind == EntryType::XGlobalHeader {
+            continue;
+        }
+        let Some(name) = root_name(&raw_name).map_err(|reason| invalid(what, &reason))? else {
+            // The root directory itself (`./`), written by `tar -C dir .`.
+            if kind == EntryType::Directory {
+                continue;
+            }
+            return Err(invalid(what, &format!("entry {raw_name:?} has no file name")));
+        };
+        if !matches!(kind, EntryType::Regular | EntryType::Continuous) {
+            return Err(invalid(
+                what,
+                &format!("entry {raw_name:?} is {}; a provider archive holds only regular files", kind_name(kind)),
+            ));
+        }
+        let name = classify(name).map_err(|reason| invalid(what, &reason))?;
+        if !seen.insert(name.clone()) {
+            return Err(invalid(what, &format!("entry {raw_name:?} appears more than once")));
+        }
+        let limit = match name {
+            EntryName::Claims => Some(JWT_MAX_BYTES),
+            EntryName::World => Some(WORLD_MAX_BYTES),
+            EntryName::Target(_) => None,
+        };
+        let size = entry.header().size().map_err(io_error)?;
+        if let Some(limit) = limit
+            && size > limit
+        {
+            return Err(Error::SizeLimitExceeded { what: format!("{raw_name} in {what}"), limit });
+        }
+        let keep = keep_files || name == EntryName::Claims;
+        let (hash, size, data) = hash_entry(&mut entry, keep).map_err(io_error)?;
+        entries.push(Entry { name, size, hash, data });
+    }
+    Ok(entries)
+}
+
+/// The file name of an entry at the archive root (`None` for the root itself),
+/// or why the path is not acceptable.
+fn root_name(path: &str) -> std::result::Result<Option<&str>, String> {
+    let trimmed = path.strip_prefix("./").unwrap_or(path);
+    let trimmed = trimmed.strip_suffix('/').unwrap_or(trimmed);
+    if path.starts_with('/') || path.starts_with('\\') || path.get(1..3) == Some(":\\") {
+        return Err(format!("entry {path:?} is an absolute path, outside the archive root"));
+    }
+    if trimmed.split(['/', '\\']).any(|part| part == "..") {
+        return Err(format!("entry {path:?} points outside the archive root (`..`)"));
+    }
+    if trimmed.is_empty() || trimmed == "." {
+        return Ok(None);
+    }
+    if trimmed.contains(['/', '\\']) {
+        return Err(format!("entry {path:?} is in a subdirectory; provider archive entries sit at the root"));
+    }
+    Ok(Some(trimmed))
+}
+
+fn classify(name: &str) -> std::result::Result<EntryName, String> {
+    match name {
+        CLAIMS_FILE => Ok(EntryName::Claims),
+        WORLD_FILE => Ok(EntryName::World),
+        _ => match name.strip_suffix(TARGET_SUFFIX) {
+            Some(target) if valid_target(target) => Ok(EntryName::Target(target.to_string())),
+            _ => Err(format!(
+                "unexpected entry {name:?}; a provider archive holds {CLAIMS_FILE}, {WORLD_FILE} and <target>{TARGET_SUFFIX}"
+            )),
+        },
+    }
+}
+
+fn kind_name(kind: EntryType) -> &'static str {
+    match kind {
+        EntryType::Symlink => "a symbolic link",
+        EntryType::Link => "a hard link",
+        EntryType::Directory => "a directory",
+        EntryType::Char | EntryType::Block => "a device",
+        EntryType::Fifo => "a FIFO",
+        _ => "a special entry",
+    }
+}
+
+fn hash_entry(entry: &mut impl Read, keep: bool) -> io::Result<(String, u64, Option<Vec<u8>>)> {
+    let mut hasher = Sha256::new();
+    let mut data = keep.then(Vec::new);
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut size = 0u64;
+    loop {
+        let n = match entry.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        hasher.update(&buf[..n]);
+        if let Some(data) = data.as_mut() {
+            data.extend_from_slice(&buf[..n]);
+        }
+        size += n as u64;
+    }
+    Ok((hex::encode_upper(hasher.finalize()), size, data))
+}
+
+fn invalid(what: &str, reason: &str) -> Error {
+    Error::InvalidArchive { what: what.to_string(), reason: reason.to_string() }
+}
+
+/// Write entries (name, bytes) as a tar, gzipped when `compress`, into `out`.
+pub fn write_entries(entries: &[(EntryName, &[u8])], compress: bool, out: impl Write) -> io::Result<()> {
+    if compress {
+        let gz = GzEncoder::new(out, Compression::default());
+        let gz = write_tar(entries, gz)?;
+        gz.finish()?.flush()
+    } else {
+        write_tar(entries, out)?.flush()
+    }
+}
+
+fn write_tar<W: Write>(entries: &[(EntryName, &[u8])], out: W) -> io::Result<W> {
+    let mut builder = tar::Builder::new(out);
+    for (name, bytes) in entries {
+        let mut header = Header::new_gnu();
+        header.set_entry_type(EntryType::Regular);
+        header.set_size(bytes.len() as u64);
+        header.set_mode(0o644);
+        header.set_mtime(0);
+        builder.append_data(&mut header, name.file_name(), *bytes)?;
+    }
+    builder.into_inner()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A tar with one entry of `kind` named `name` (header fields set by hand,
+    /// so names the builder refuses can be written too).
+    fn tar_with(entries: &[(&str, EntryType, &[u8])]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for (name, kind, data) in entries {
+            let mut header = Header::new_gnu();
+            let bytes = name.as_bytes();
+            header.as_old_mut().name[..bytes.len()].copy_from_slice(bytes);
+            header.set_entry_type(*kind);
+            header.set_size(data.len() as u64);
+            header.set_mode(0o644);
+            if *kind == EntryType::Symlink || *kind == EntryType::Link {
+                header.set_link_name("/etc/passwd").unwrap();
+            }
+            header.set_cksum();
+            out.extend_from_slice(header.as_bytes());
+            out.extend_from_slice(data);
+            out.resize(out.len().div_ceil(512) * 512, 0);
+        }
+        out.extend_from_slice(&[0u8; 1024]);
+        out
+    }
+
+    fn read(bytes: &[u8]) -> Result<Vec<Entry>> {
+        read_entries(bytes, true, "test.par")
+    }
+
+    fn reason(bytes: &[u8]) -> String {
+        match read(bytes) {
+            Err(e @ Error::InvalidArchive { .. }) => e.to_string(),
+            other => panic!("expected an invalid-archive error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn writes_and_reads_back_plain_and_gzipped() {
+        let entries = [(EntryName::Claims, &b"a.b.c"[..]), (EntryName::Target("x86_64-linux".into()), &b"ELF"[..])];
+        for compress in [false, true] {
+            let mut bytes = Vec::new();
+            write_entries(&entries, compress, &mut bytes).unwrap();
+            assert_eq!(bytes.starts_with(&GZIP_MAGIC), compress);
+            assert!(looks_like_archive(&bytes));
+            let read = read(&bytes).unwrap();
+            assert_eq!(read.len(), 2);
+            assert_eq!(read[0].name, EntryName::Claims);
+            assert_eq!(read[1].name, EntryName::Target("x86_64-linux".into()));
+            assert_eq!(read[1].data.as_deref(), Some(&b"ELF"[..]));
+            assert_eq!(read[1].hash, crate::provider::claims::file_hash(b"ELF"));
+            assert_eq!(read[1].size, 3);
+        }
+    }
+
+    #[test]
+    fn written_headers_are_gnu_with_names_at_the_root() {
+        let mut bytes = Vec::new();
+        write_entries(&[(EntryName::Claims, b"x")], false, &mut bytes).unwrap();
+        assert_eq!(&bytes[..10], b"claims.jwt");
+        assert_eq!(&bytes[257..265], b"ustar  \0", "GNU magic");
+    }
+
+    #[test]
+    fn binaries_are_hashed_but_not_kept_unless_asked() {
+        let bytes = tar_with(&[("claims.jwt", EntryType::Regular, b"jwt"), ("a-b.bin", EntryType::Regular, b"bin")]);
+        let read = read_entries(&bytes[..], false, "x").unwrap();
+        assert!(read[0].data.is_some());
+        assert!(read[1].data.is_none());
+        assert_eq!(read[1].hash, crate::provider::claims::file_hash(b"bin"));
+    }
+
+    #[test]
+    fn accepts_a_leading_dot_slash_and_the_root_directory() {
+        let bytes = tar_with(&[("./", EntryType::Directory, b""), ("./claims.jwt", EntryType::Regular, b"jwt")]);
+        assert_eq!(read(&bytes).unwrap()[0].name, EntryName::Claims);
+    }
+
+    #[test]
+    fn refuses_parent_directory_entries() {
+        let bytes = tar_with(&[("../x86_64-linux.bin", EntryType::Regular, b"evil")]);
+        assert!(reason(&bytes).contains("outside the archive root"), "{}", reason(&bytes));
+        let bytes = tar_with(&[("a/../../claims.jwt", EntryType::Regular, b"evil")]);
+        assert!(reason(&bytes).contains("outside the archive root"));
+    }
+
+    #[test]
+    fn refuses_absolute_paths() {
+        let bytes = tar_with(&[("/etc/x86_64-linux.bin", EntryType::Regular, b"evil")]);
+        assert!(reason(&bytes).contains("absolute path"), "{}", reason(&bytes));
+    }
+
+    #[test]
+    fn refuses_links() {
+        let bytes = tar_with(&[("x86_64-linux.bin", EntryType::Symlink, b"")]);
+        assert!(reason(&bytes).contains("symbolic link"), "{}", reason(&bytes));
+        let bytes = tar_with(&[("x86_64-linux.bin", EntryType::Link, b"")]);
+        assert!(reason(&bytes).contains("hard link"), "{}", reason(&bytes));
+    }
+
+    #[test]
+    fn refuses_duplicate_entries() {
+        let bytes =
+            tar_with(&[("claims.jwt", EntryType::Regular, b"one"), ("./claims.jwt", EntryType::Regular, b"two")]);
+        assert!(reason(&bytes).contains("more than once"), "{}", reason(&bytes));
+    }
+
+    #[test]
+    fn refuses_subdirectories_and_unknown_files() {
+        let bytes = tar_with(&[("lib/x86_64-linux.bin", EntryType::Regular, b"x")]);
+        assert!(reason(&bytes).contains("subdirectory"));
+        let bytes = tar_with(&[("README.md", EntryType::Regular, b"x")]);
+        assert!(reason(&bytes).contains("unexpected entry"));
+        let bytes = tar_with(&[("dir", EntryType::Directory, b"")]);
+        assert!(reason(&bytes).contains("unexpected entry") || reason(&bytes).contains("directory"));
+    }
+
+    #[test]
+    fn refuses_non_archives() {
+        assert!(matches!(read(b""), Err(Error::InvalidArchive { .. })));
+        assert!(read(&[0x1f, 0x8b, 1, 2, 3]).is_err());
+        assert!(!looks_like_archive(b"\0asm\x01\0\0\0"));
+    }
+
+    #[test]
+    fn target_names() {
+        assert!(valid_target("x86_64-linux"));
+        assert!(valid_target("aarch64-macos"));
+        assert!(!valid_target(""));
+        assert!(!valid_target("../x"));
+        assert!(!valid_target("a/b"));
+        assert!(!valid_target("world"));
+    }
+}

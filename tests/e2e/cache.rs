@@ -23,6 +23,20 @@ fn run_cached(dir: &TestDir, cache: &Path, args: &[&str]) -> crate::util::Run {
     dir.run_env(args, &[(k, v.as_str())])
 }
 
+/// `wasmship pull REFERENCE -d DESTINATION` with the test's environment and `cache`, as a
+/// command to spawn (for runs that go in parallel or get killed).
+fn pull_command(dir: &TestDir, cache: &Path, reference: &str, destination: &str) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_wasmship"));
+    cmd.args(["pull", reference, "-d", destination])
+        .current_dir(dir.work())
+        .env_clear()
+        .env("HOME", dir.root().join("home"))
+        .env("TMPDIR", dir.tmp())
+        .env("WASMSHIP_CACHE_DIR", cache)
+        .env("WASMSHIP_PRECOMPILED_DIR", Path::new(env!("CARGO_TARGET_TMPDIR")).join("precompiled"));
+    cmd
+}
+
 fn blob_gets(reg: &Registry, from: usize) -> usize {
     reg.requests()[from..].iter().filter(|r| r.method == "GET" && r.path.contains("/blobs/sha256:")).count()
 }
@@ -122,13 +136,7 @@ fn concurrent_pulls_share_one_cache() {
 
     let handles: Vec<_> = (0..16)
         .map(|i| {
-            let mut cmd = Command::new(env!("CARGO_BIN_EXE_wasmship"));
-            cmd.args(["pull", &reference, "-d", &format!("out-{i}.wasm")])
-                .current_dir(dir.work())
-                .env_clear()
-                .env("HOME", dir.root().join("home"))
-                .env("WASMSHIP_CACHE_DIR", &cache)
-                .env("WASMSHIP_PRECOMPILED_DIR", std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("precompiled"));
+            let cmd = pull_command(&dir, &cache, &reference, &format!("out-{i}.wasm"));
             std::thread::spawn(move || run_to_end(cmd, format!("concurrent pull {i}")))
         })
         .collect();
@@ -259,13 +267,7 @@ fn concurrent_pulls_of_different_references_keep_every_entry() {
         .iter()
         .enumerate()
         .map(|(i, reference)| {
-            let mut cmd = Command::new(env!("CARGO_BIN_EXE_wasmship"));
-            cmd.args(["pull", reference, "-d", &format!("out-{i}.wasm")])
-                .current_dir(dir.work())
-                .env_clear()
-                .env("HOME", dir.root().join("home"))
-                .env("WASMSHIP_CACHE_DIR", &cache)
-                .env("WASMSHIP_PRECOMPILED_DIR", std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("precompiled"));
+            let cmd = pull_command(&dir, &cache, reference, &format!("out-{i}.wasm"));
             std::thread::spawn(move || run_to_end(cmd, format!("concurrent pull {i}")))
         })
         .collect();
@@ -306,13 +308,7 @@ fn a_pull_killed_mid_blob_leaves_no_visible_blob_and_the_next_pull_succeeds() {
         move |r| r.method == "GET" && r.path().ends_with(&layer_path),
         Fault::SlowResponseBody { bytes_per_sec: 128 * 1024 },
     );
-    let mut child = Command::new(env!("CARGO_BIN_EXE_wasmship"))
-        .args(["pull", &reference, "-d", "killed.wasm"])
-        .current_dir(dir.work())
-        .env_clear()
-        .env("HOME", dir.root().join("home"))
-        .env("WASMSHIP_CACHE_DIR", &cache)
-        .env("WASMSHIP_PRECOMPILED_DIR", std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("precompiled"))
+    let mut child = pull_command(&dir, &cache, &reference, "killed.wasm")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()

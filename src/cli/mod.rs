@@ -26,10 +26,18 @@ use crate::ops::RegistryOptions;
 use crate::ops::fetch::CacheOptions;
 use crate::reference::Reference;
 
+/// What the `wasmship` runner adds in front of these commands.
+const RUNNER_HELP: &str = "With the wasmship runner (the native `wasmship` binary):
+  wasmship self path             path of the packager component itself (to publish it)
+  wasmship self version          runner, wasmtime and component versions
+  wasmship --component FILE ...  run another build of the packager
+  wasmship --allow-host HOST ... only contact these hosts (repeatable)
+  wasmship --ca-cert FILE ...    also trust these PEM certificates (repeatable)";
+
 /// wasmship: push, pull and inspect WebAssembly components in OCI registries
 /// and OCI image layouts.
 #[derive(Debug, Parser)]
-#[command(name = "wasmship", version, about, long_about = None)]
+#[command(name = "wasmship", version, about, long_about = None, after_help = RUNNER_HELP)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

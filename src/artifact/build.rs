@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use super::wasm_file::{WasmFile, WasmKind};
 use crate::oci::annotations as keys;
 use crate::oci::config::{ARCHITECTURE_WASM, OS_WASIP1, OS_WASIP2};
-use crate::oci::media_type::{OCI_MANIFEST, WASM_CONFIG, WASM_LAYER};
+use crate::oci::media_type::{WASM_CONFIG, WASM_LAYER};
 use crate::oci::{ComponentInfo, Descriptor, Digest, ImageManifest, RawManifest, WasmConfig};
 
 /// Inputs of an artifact besides the file itself.
@@ -54,15 +54,11 @@ pub fn build_artifact(file: &WasmFile, options: &BuildOptions) -> ArtifactPlan {
     let mut layer_descriptor = Descriptor::new(WASM_LAYER, file.digest.clone(), file.size);
     layer_descriptor.annotations = Some(BTreeMap::from([(keys::TITLE.to_string(), options.file_name.clone())]));
 
-    let manifest = ImageManifest {
-        schema_version: 2,
-        media_type: Some(OCI_MANIFEST.to_string()),
-        artifact_type: None,
-        config: config_descriptor.clone(),
-        layers: vec![layer_descriptor.clone()],
-        subject: None,
-        annotations: Some(manifest_annotations(file, options)),
-    }
+    let manifest = ImageManifest::single_layer(
+        config_descriptor.clone(),
+        layer_descriptor.clone(),
+        manifest_annotations(file, options),
+    )
     .to_raw();
 
     ArtifactPlan { config, config_descriptor, layer_descriptor, manifest }

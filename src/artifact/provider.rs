@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use super::build::ArtifactPlan;
 use crate::oci::annotations as keys;
-use crate::oci::media_type::{OCI_MANIFEST, PROVIDER_ARCHIVE_CONFIG, PROVIDER_ARCHIVE_LAYER};
+use crate::oci::media_type::{PROVIDER_ARCHIVE_CONFIG, PROVIDER_ARCHIVE_LAYER};
 use crate::oci::{Descriptor, Digest, ImageManifest};
 
 /// What the artifact is made of besides the archive's bytes.
@@ -51,16 +51,8 @@ pub fn build_provider_artifact(input: &ProviderArtifact<'_>) -> ArtifactPlan {
     for (key, value) in input.annotations {
         annotations.insert(key.clone(), value.clone());
     }
-    let manifest = ImageManifest {
-        schema_version: 2,
-        media_type: Some(OCI_MANIFEST.to_string()),
-        artifact_type: None,
-        config: config_descriptor.clone(),
-        layers: vec![layer_descriptor.clone()],
-        subject: None,
-        annotations: Some(annotations),
-    }
-    .to_raw();
+    let manifest =
+        ImageManifest::single_layer(config_descriptor.clone(), layer_descriptor.clone(), annotations).to_raw();
     ArtifactPlan { config, config_descriptor, layer_descriptor, manifest }
 }
 

@@ -56,6 +56,20 @@ pub enum Manifest {
 }
 
 impl ImageManifest {
+    /// An OCI manifest of one config and one layer (the shape of every
+    /// artifact wasmship pushes).
+    pub fn single_layer(config: Descriptor, layer: Descriptor, annotations: BTreeMap<String, String>) -> Self {
+        ImageManifest {
+            schema_version: 2,
+            media_type: Some(media_type::OCI_MANIFEST.to_string()),
+            artifact_type: None,
+            config,
+            layers: vec![layer],
+            subject: None,
+            annotations: Some(annotations),
+        }
+    }
+
     /// Serialise to the bytes that will be stored (compact JSON, field order
     /// as declared, so the same manifest always gives the same digest).
     pub fn to_raw(&self) -> RawManifest {

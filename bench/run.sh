@@ -153,9 +153,13 @@ AUTH_LOG_MARK=$(wc -l <"$WORK/registry-auth.log")
 bench push-fresh-auth "rm -rf $AUTH_REPO_DIR" "$BIN push $AUTH_REF big.wasm -u $AUTH_USER -p $AUTH_PASSWORD"
 bench pull-cold "rm -rf out.wasm $CACHE_DIR" "$BIN pull $REF --destination out.wasm"
 same out.wasm
-# Warm: the cache holds the unchanged tag; one HEAD revalidates it, no blob moves.
+# Warm: the cache holds the unchanged tag; one HEAD revalidates it, no blob moves, and the
+# sealed layer is hard-linked to the destination.
 bench pull-warm "rm -f out.wasm" "$BIN pull $REF --destination out.wasm"
 same out.wasm
+# The same with a copy of its own (as when another pulled file shares the cached layer).
+bench pull-warm-copy "rm -f out-copy.wasm" "$BIN pull $REF --destination out-copy.wasm --link-mode copy"
+same out-copy.wasm
 bench pull-no-cache "rm -f out.wasm" "$BIN pull $REF --destination out.wasm --no-cache"
 same out.wasm
 bench push-oci-layout "rm -rf layout" "$BIN push oci-layout://layout:1.0.0 big.wasm"
@@ -199,7 +203,8 @@ import json, os, platform, statistics, sys
 results, layer_bytes, runs = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 order = [
     "start-up-help", "start-up-cold", "start-up-self-version", "push-fresh", "push-fresh-chunked",
-    "push-blobs-present", "push-fresh-auth", "pull-cold", "pull-warm", "pull-no-cache", "push-oci-layout",
+    "push-blobs-present", "push-fresh-auth", "pull-cold", "pull-warm", "pull-warm-copy", "pull-no-cache",
+    "push-oci-layout",
     "pull-oci-layout", "curl-blob-floor", "wkg-push-fresh", "wkg-pull",
 ]
 print(f"Component: {layer_bytes} bytes; {runs} runs each after 1 warm-up; "
@@ -225,6 +230,7 @@ def median(name):
         return statistics.median(json.load(f)["results"][0]["times"])
 print()
 for ours, theirs, label in [("pull-warm", "wkg-pull", "warm re-pull vs wkg pull (target ≤ 0.2×)"),
+                            ("pull-warm-copy", "wkg-pull", "warm re-pull with --link-mode copy vs wkg pull"),
                             ("pull-cold", "wkg-pull", "cold pull vs wkg pull"),
                             ("push-fresh", "wkg-push-fresh", "fresh push vs wkg push")]:
     a, b = median(ours), median(theirs)

@@ -41,6 +41,20 @@ impl TempFile {
         Ok(TempFile { path, file: Some(file) })
     }
 
+    /// A hard link to `source` under a new unique name in `dir` (the same
+    /// file, no copy); fails across file systems or where links are not
+    /// supported.
+    pub fn hard_link(source: &Path, dir: &Path, prefix: &str) -> std::io::Result<Self> {
+        loop {
+            let path = dir.join(format!(".{prefix}-{:016x}.tmp", random_u64()));
+            match fs::hard_link(source, &path) {
+                Ok(()) => return Ok(TempFile { path, file: None }),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
     /// The open file.
     pub fn file(&mut self) -> &mut File {
         self.file.as_mut().expect("temp file is open")
@@ -53,10 +67,16 @@ impl TempFile {
 
     /// Flush, sync and rename over `target`.
     pub fn persist(mut self, target: &Path) -> Result<()> {
+        let linked = self.file.is_none();
         if let Some(mut file) = self.file.take() {
             file.flush().and_then(|_| file.sync_all()).map_err(|e| Error::io(self.path.display(), "sync", e))?;
         }
         fs::rename(&self.path, target).map_err(|e| Error::io(target.display(), "rename into place", e))?;
+        // Renaming a hard link over another name of the same file does
+        // nothing (POSIX): then the temporary name is still there; drop it.
+        if linked && fs::symlink_metadata(&self.path).is_ok() {
+            let _ = fs::remove_file(&self.path);
+        }
         self.path = PathBuf::new();
         Ok(())
     }

@@ -28,6 +28,7 @@ const VALUE_FLAGS: &[&str] = &[
     "-d",
     "--destination",
     "--digest",
+    "--link-mode",
     "-o",
     "--output",
     "-u",

@@ -8,12 +8,11 @@ use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 use super::Cache;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::oci::annotations::REF_NAME;
 use crate::oci::manifest::Manifest;
 use crate::oci::{Descriptor, Digest};
 use crate::store::layout::LayoutIndex;
-use crate::store::verify::copy_verified;
 use crate::store::{Selector, Store};
 
 /// Temporary ingest files older than this belong to dead processes.
@@ -100,12 +99,7 @@ pub fn remove_entries(cache: &mut Cache, remove: &BTreeSet<String>) -> Result<Ve
     let still_used: BTreeSet<&Digest> = kept.iter().flat_map(|e| e.blobs.iter()).collect();
     for digest in gone.iter().flat_map(|e| e.blobs.iter()) {
         if !still_used.contains(digest) {
-            let path = cache.store().blob_path(digest);
-            match fs::remove_file(&path) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(Error::io(path.display(), "remove blob", e)),
-            }
+            cache.remove_blob(digest)?;
         }
     }
     Ok(gone.into_iter().map(|e| e.reference).collect())
@@ -158,13 +152,9 @@ pub fn verify(cache: &mut Cache) -> Result<Vec<BadBlob>> {
         let Ok(digest) = format!("sha256:{name}").parse::<Digest>() else { continue };
         let size = item.metadata().map(|m| m.len()).unwrap_or(0);
         let descriptor = Descriptor::new("", digest.clone(), size);
-        let result = cache
-            .store()
-            .blob_open(&descriptor)
-            .and_then(|mut reader| copy_verified(&mut reader, &mut std::io::sink(), "verification").map(|_| ()));
-        if let Err(e) = result {
+        if let Err(e) = cache.store().blob_verify(&descriptor) {
             let problem = e.to_string();
-            let _ = fs::remove_file(item.path());
+            let _ = cache.remove_blob(&digest);
             bad.push(BadBlob { digest, problem });
         }
     }

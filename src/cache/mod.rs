@@ -2,17 +2,20 @@
 //! code as `oci-layout://`) whose `index.json` names each entry by its full
 //! reference (`registry/repository:tag`), so two registries never share an
 //! entry. Blobs are content-addressed and ingested through a digest check;
-//! index updates are atomic; readers verify what they read. Many processes
-//! may share one cache.
+//! index updates are atomic; readers verify what they read, hashing a blob
+//! again unless its verification seal shows the file unchanged since it was
+//! last hashed. Many processes may share one cache.
 
 pub mod drain;
 pub mod host_compat;
+mod link_mode;
 pub mod maintenance;
 mod policy;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
+pub use link_mode::{LINK_MODE_VAR, LinkMode};
 pub use policy::PullPolicy;
 
 use crate::error::Result;
@@ -58,7 +61,7 @@ pub struct Cache {
 impl Cache {
     /// Open (creating if needed) the cache at `dir`.
     pub fn open(dir: &Path) -> Result<Cache> {
-        Ok(Cache { store: LayoutStore::create(dir)? })
+        Ok(Cache { store: LayoutStore::create(dir)?.with_seals() })
     }
 
     /// Open the cache, or say once on stderr that there is none reachable
@@ -119,12 +122,7 @@ impl Cache {
 
     /// Remove a blob (found corrupt); a later fetch brings it back.
     pub fn remove_blob(&mut self, digest: &Digest) -> Result<()> {
-        let path = self.store.blob_path(digest);
-        match std::fs::remove_file(&path) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(crate::Error::io(path.display(), "remove corrupt blob", e)),
-        }
+        self.store.blob_remove(digest)
     }
 
     /// Mark an entry as used now (for least-recently-used eviction).

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use super::{CacheArgs, OutputFormat, RegistryArgs, output};
+use crate::cache::LinkMode;
 use crate::error::Result;
 use crate::ops::{PullRequest, pull};
 
@@ -22,6 +23,11 @@ pub struct PullArgs {
     /// Also write the wasmCloud host's cache entry, so a host started later finds it offline.
     #[arg(long)]
     wasmcloud_host_cache: bool,
+    /// How a cached layer reaches the destination: hardlink (default, else
+    /// $WASMSHIP_LINK_MODE: no copy while no other pulled file shares the cached blob) or
+    /// copy. Edit a linked file in place and the cache notices and fetches the blob again.
+    #[arg(long, value_name = "MODE")]
+    link_mode: Option<String>,
     #[command(flatten)]
     registry: RegistryArgs,
     #[command(flatten)]
@@ -39,6 +45,7 @@ pub fn run(args: &PullArgs) -> Result<()> {
         options: args.registry.options(&args.reference, args.allow_latest),
         cache: args.cache.options()?,
         wasmcloud_host_cache: args.wasmcloud_host_cache,
+        link_mode: LinkMode::choose(args.link_mode.as_deref())?,
     })?;
     let file = outcome.destination.display().to_string();
     match args.output {
@@ -52,6 +59,7 @@ pub fn run(args: &PullArgs) -> Result<()> {
             "digest": outcome.digest.to_string(),
             "size": outcome.size,
             "cached": outcome.from_cache,
+            "linked": outcome.linked,
         })),
     }
     Ok(())

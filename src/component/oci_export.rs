@@ -41,6 +41,7 @@ impl Guest for Packager {
             options: options(request.options),
             cache: Default::default(),
             wasmcloud_host_cache: false,
+            link_mode: crate::cache::LinkMode::choose(None).map_err(to_wit)?,
         })
         .map_err(to_wit)?;
         Ok(PullResult {

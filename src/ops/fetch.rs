@@ -42,8 +42,6 @@ pub struct Fetched {
     pub from_network: bool,
     /// The cache directory used, if any.
     pub cache_dir: Option<PathBuf>,
-    /// Blobs this call brought into the cache (verified on the way in).
-    pub ingested: Vec<Digest>,
 }
 
 /// Resolve `reference` (checking `expected`) and make the blobs in `needs`
@@ -91,13 +89,7 @@ pub fn fetch(
         if complete(&mut cache, &needs(&resolved.manifest)?) {
             cache.touch(&entry.digest);
             let cache_dir = Some(cache.root().to_path_buf());
-            return Ok(Fetched {
-                store: Box::new(cache.into_store()),
-                resolved,
-                from_network: false,
-                cache_dir,
-                ingested: Vec::new(),
-            });
+            return Ok(Fetched { store: Box::new(cache.into_store()), resolved, from_network: false, cache_dir });
         }
     }
     if cache_options.policy == PullPolicy::Never {
@@ -106,7 +98,7 @@ pub fn fetch(
             location: cache.root().display().to_string(),
         });
     }
-    let ingested = refresh(&mut cache, reference, options, expected, needs, &key)?;
+    refresh(&mut cache, reference, options, expected, needs, &key)?;
     let what = reference.to_string();
     let entry = cache.lookup(&key)?.ok_or_else(|| Error::NotFound {
         what: format!("cache entry {key} (removed while pulling?)"),
@@ -114,7 +106,7 @@ pub fn fetch(
     })?;
     let resolved = resolve_selector(cache.store(), &Selector::Digest(entry.digest), &what, expected)?;
     let cache_dir = Some(cache.root().to_path_buf());
-    Ok(Fetched { store: Box::new(cache.into_store()), resolved, from_network: true, cache_dir, ingested })
+    Ok(Fetched { store: Box::new(cache.into_store()), resolved, from_network: true, cache_dir })
 }
 
 fn direct(
@@ -126,7 +118,7 @@ fn direct(
     let mut store = open_store(reference, options, Access::Pull)?;
     let resolved = resolve(store.as_mut(), reference, expected)?;
     needs(&resolved.manifest)?;
-    Ok(Fetched { store, resolved, from_network: true, cache_dir: None, ingested: Vec::new() })
+    Ok(Fetched { store, resolved, from_network: true, cache_dir: None })
 }
 
 fn complete(cache: &mut Cache, blobs: &[Descriptor]) -> bool {
@@ -142,8 +134,7 @@ fn refresh(
     expected: Option<&Digest>,
     needs: Needs<'_>,
     key: &str,
-) -> Result<Vec<Digest>> {
-    let mut ingested = Vec::new();
+) -> Result<()> {
     let mut registry = open_store(reference, options, Access::Pull)?;
     let resolved = resolve(registry.as_mut(), reference, expected)?;
     let registry = RefCell::new(registry);
@@ -161,13 +152,11 @@ fn refresh(
                 result => break result?,
             }
         }
-        ingested.push(descriptor.digest.clone());
     }
     if resolved.image.digest != resolved.top.digest {
         cache.store_manifest(&resolved.image)?;
     }
-    cache.record(key, &resolved.top)?;
-    Ok(ingested)
+    cache.record(key, &resolved.top)
 }
 
 /// A registry blob as a source for the cache's ingest: each attempt fetches

@@ -1,14 +1,16 @@
 //! Pull: resolve the manifest (checking an expected digest), find its one Wasm
-//! layer — or its provider archive layer — and stream it into a temporary
-//! file that is renamed over the destination only after its digest and size
-//! are verified, and for a provider archive every file hash and the claims'
-//! signature too. A layer of the generic OCI tar type is told apart by content.
+//! layer — or its provider archive layer — and put it under a temporary name
+//! next to the destination — a hard link to the verified cache blob where
+//! possible, else a stream whose digest and size are verified on the way —
+//! that is renamed over the destination only after that, and for a provider
+//! archive every file hash and the claims' signature, checked out. A layer of
+//! the generic OCI tar type is told apart by content.
 
 use std::path::{Path, PathBuf};
 
 use super::RegistryOptions;
-use super::fetch::{CacheOptions, fetch};
-use crate::cache::{PullPolicy, host_compat};
+use super::fetch::{CacheOptions, Fetched, fetch};
+use crate::cache::{LinkMode, PullPolicy, host_compat};
 use crate::error::{Error, Result};
 use crate::fsutil::{TempFile, parent_dir};
 use crate::oci::media_type::{OCI_TAR_LAYER, PROVIDER_ARCHIVE_LAYER, is_wasm_layer};
@@ -32,6 +34,8 @@ pub struct PullRequest {
     pub cache: CacheOptions,
     /// Also write the wasmCloud host's own cache entry for the reference.
     pub wasmcloud_host_cache: bool,
+    /// Hard-link the cached layer to the destination, or copy it.
+    pub link_mode: LinkMode,
 }
 
 /// What a pull did.
@@ -46,6 +50,8 @@ pub struct PullOutcome {
     pub media_type: String,
     /// Whether the content came from the cache without transfer.
     pub from_cache: bool,
+    /// Whether the destination is a hard link to the cache's blob.
+    pub linked: bool,
 }
 
 /// What a pulled layer holds.
@@ -76,29 +82,26 @@ pub fn pull(request: &PullRequest) -> Result<PullOutcome> {
     };
     let destination;
 
-    // The content is verified while it is written; only then is it renamed
-    // over the destination. A download cut off halfway starts over; a cached
-    // blob that no longer matches its digest is dropped and fetched again.
+    // The content is verified before (or while) it reaches a temporary name,
+    // which is renamed over the destination only then. A download cut off
+    // halfway starts over; a cached blob that no longer matches its digest is
+    // dropped and fetched again.
+    let expected_destination = match (request.destination.as_deref(), kind) {
+        (Some(path), _) if !path.is_dir() => Some(path.to_path_buf()),
+        (_, LayerKind::Wasm) => Some(destination_for(request.destination.as_deref(), &reference, Content::Wasm)),
+        _ => None,
+    };
     let mut attempt = 1;
     let mut refetched = false;
+    let linked;
     loop {
-        let mut tmp = TempFile::new_in(&temp_dir, "wasmship-pull")?;
-        let result = {
-            let label = format!("downloading {}", reference.short_name());
-            let mut progress = Progress::new(tmp.file(), label, layer.size);
-            // Content this process just verified on its way into the cache is
-            // not hashed a second time; anything else is.
-            if fetched.ingested.contains(&layer.digest) {
-                fetched.store.blob_get_ingested(&layer, &mut progress)
-            } else {
-                fetched.store.blob_get(&layer, &mut progress)
-            }
-        };
-        match result {
-            Ok(()) => {
+        let replacing = expected_destination.as_deref();
+        match hand_out(&mut fetched, &layer, &temp_dir, request.link_mode, replacing, &reference) {
+            Ok((tmp, is_link)) => {
                 let content = check_content(tmp.path(), kind, &reference)?;
                 destination = destination_for(request.destination.as_deref(), &reference, content);
                 tmp.persist(&destination)?;
+                linked = is_link;
                 break;
             }
             Err(Error::Transport { .. }) if attempt < DOWNLOAD_ATTEMPTS => attempt += 1,
@@ -127,7 +130,34 @@ pub fn pull(request: &PullRequest) -> Result<PullOutcome> {
         size: layer.size,
         media_type: layer.media_type,
         from_cache: !fetched.from_network,
+        linked,
     })
+}
+
+/// The layer under a temporary name in `dir` (to be renamed over
+/// `replacing`, when known), verified: a hard link to the store's blob where
+/// `mode` and the store allow it (whether it is one comes back too), else a
+/// copy hashed on the way.
+fn hand_out(
+    fetched: &mut Fetched,
+    layer: &Descriptor,
+    dir: &Path,
+    mode: LinkMode,
+    replacing: Option<&Path>,
+    reference: &Reference,
+) -> Result<(TempFile, bool)> {
+    if mode == LinkMode::Hardlink
+        && let Some(link) = fetched.store.blob_link(layer, dir, replacing)?
+    {
+        return Ok((link, true));
+    }
+    let mut tmp = TempFile::new_in(dir, "wasmship-pull")?;
+    {
+        let label = format!("downloading {}", reference.short_name());
+        let mut progress = Progress::new(tmp.file(), label, layer.size);
+        fetched.store.blob_get(layer, &mut progress)?;
+    }
+    Ok((tmp, false))
 }
 
 /// The single Wasm layer of a manifest.

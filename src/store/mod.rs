@@ -8,8 +8,10 @@ pub mod registry;
 pub mod verify;
 
 use std::io::{Read, Write};
+use std::path::Path;
 
 use crate::error::Result;
+use crate::fsutil::TempFile;
 use crate::oci::{Descriptor, Digest, RawManifest};
 
 /// Which manifest to read: by tag or by digest.
@@ -79,10 +81,18 @@ pub trait Store {
         Ok(())
     }
 
-    /// Stream a blob this process wrote into the store and verified moments
-    /// ago: a store may skip hashing it again, but still checks its size.
-    fn blob_get_ingested(&mut self, descriptor: &Descriptor, sink: &mut dyn Write) -> Result<()> {
-        self.blob_get(descriptor, sink)
+    /// Put a verified blob into `dir` under a temporary name, to be renamed
+    /// over `replacing`, without copying it (a hard link), for a store that
+    /// keeps blobs as files of its own and has not shared this one yet.
+    /// `Ok(None)` when it cannot (no such store, shared already, another file
+    /// system): copy the blob with `blob_get` instead.
+    fn blob_link(
+        &mut self,
+        _descriptor: &Descriptor,
+        _dir: &Path,
+        _replacing: Option<&Path>,
+    ) -> Result<Option<TempFile>> {
+        Ok(None)
     }
 
     /// Make a blob of another repository of the same registry available here

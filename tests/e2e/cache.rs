@@ -8,7 +8,7 @@ use std::process::Command;
 use crate::util::{Registry, TestDir, big_component, demo_component, digest_hex, run_to_end, sha256_digest, str_field};
 
 /// A cache directory for this test (outside the working directory) and the env naming it.
-fn cache_dir(dir: &TestDir) -> PathBuf {
+pub(super) fn cache_dir(dir: &TestDir) -> PathBuf {
     let cache = dir.root().join("cache");
     std::fs::create_dir_all(&cache).expect("create cache dir");
     cache
@@ -18,7 +18,7 @@ fn env(cache: &Path) -> [(&'static str, String); 1] {
     [("WASMSHIP_CACHE_DIR", cache.display().to_string())]
 }
 
-fn run_cached(dir: &TestDir, cache: &Path, args: &[&str]) -> crate::util::Run {
+pub(super) fn run_cached(dir: &TestDir, cache: &Path, args: &[&str]) -> crate::util::Run {
     let [(k, v)] = env(cache);
     dir.run_env(args, &[(k, v.as_str())])
 }
@@ -146,6 +146,10 @@ fn concurrent_pulls_share_one_cache() {
     for i in 0..16 {
         assert!(dir.read(&format!("out-{i}.wasm")) == wasm, "out-{i}.wasm differs");
     }
+    // Racing for the hard link, at most one pull got it: the others wrote copies.
+    let layer = cache.join("blobs/sha256").join(digest_hex(&sha256_digest(&wasm)));
+    let names = std::os::unix::fs::MetadataExt::nlink(&std::fs::metadata(&layer).expect("cached layer"));
+    assert!(names <= 2, "the cached layer has {names} names");
     run_cached(&dir, &cache, &["cache", "verify"]).success();
     let listed = run_cached(&dir, &cache, &["cache", "ls", "-o", "json"]).success().stdout_json();
     let entries = listed["entries"].as_array().expect("entries");

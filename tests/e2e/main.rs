@@ -10,6 +10,7 @@ mod allow_host;
 mod auth_basic;
 mod auth_token;
 mod cache;
+mod cache_links;
 mod copy;
 mod faults;
 mod inspect;

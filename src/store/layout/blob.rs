@@ -1,14 +1,21 @@
-//! Blobs of a layout: ingest (temp file, hash while writing, verify, rename)
-//! and verified reads.
+//! Blobs of a layout: ingest (temp file, hash while writing, verify, rename),
+//! verified reads, and — for a layout that keeps seals (the cache) — reads
+//! and hard links that skip the hash while a blob's seal holds.
 
 use std::fs::File;
 use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 use super::LayoutStore;
+use super::file_state::{FileState, link_count};
+use super::seal::{Seals, settled_modification_time};
 use crate::error::{Error, Result};
 use crate::fsutil::TempFile;
-use crate::oci::{Descriptor, DigestWriter};
-use crate::store::verify::{Origin, VerifyingReader};
+use crate::oci::{Descriptor, Digest, DigestWriter};
+use crate::store::verify::{Origin, VerifyingReader, copy_verified};
+
+const READ_BUFFER: usize = 256 * 1024;
 
 pub(super) fn put(store: &LayoutStore, descriptor: &Descriptor, content: &mut dyn Read) -> Result<()> {
     let target = store.blob_path(&descriptor.digest);
@@ -18,16 +25,117 @@ pub(super) fn put(store: &LayoutStore, descriptor: &Descriptor, content: &mut dy
     let mut tmp = TempFile::new_in(&store.ingest_dir(), descriptor.digest.hex())?;
     let tmp_name = tmp.path().display().to_string();
     let mut writer = DigestWriter::new(tmp.file(), descriptor.digest.algorithm());
-    let copied = io::copy(&mut content.take(descriptor.size + 1), &mut writer)
-        .map_err(|e| Error::io(&tmp_name, "write blob", e))?;
-    let _ = copied;
-    writer.verify(&format!("blob {}", descriptor.digest), &descriptor.digest, Some(descriptor.size))?;
+    io::copy(&mut content.take(descriptor.size + 1), &mut writer).map_err(|e| Error::io(&tmp_name, "write blob", e))?;
+    let file = writer.verify(&format!("blob {}", descriptor.digest), &descriptor.digest, Some(descriptor.size))?;
+    // Verified: set its modification time back so that its seal counts at
+    // once, and take its state before anyone else can rename over the name.
+    let sealed_state = match store.seals.as_ref() {
+        Some(_) if file.set_modified(settled_modification_time()).is_ok() => FileState::of(file),
+        _ => None,
+    };
     let dir = crate::fsutil::parent_dir(&target).to_path_buf();
     std::fs::create_dir_all(&dir).map_err(|e| Error::io(dir.display(), "create directory", e))?;
-    tmp.persist(&target)
+    tmp.persist(&target)?;
+    if let (Some(seals), Some(state)) = (store.seals.as_ref(), sealed_state) {
+        seals.record(&descriptor.digest, &state, SystemTime::now());
+    }
+    Ok(())
 }
 
 pub(super) fn open(store: &LayoutStore, descriptor: &Descriptor) -> Result<Box<dyn Read>> {
+    let (path, file) = open_file(store, descriptor)?;
+    Ok(Box::new(verifying(store, descriptor, &path, file)))
+}
+
+/// Stream a blob into `sink`: hashed on the way, unless its seal holds.
+pub(super) fn get(store: &LayoutStore, descriptor: &Descriptor, sink: &mut dyn io::Write) -> Result<()> {
+    let (path, file) = open_file(store, descriptor)?;
+    let Some(seals) = store.seals.as_ref() else {
+        copy_verified(&mut verifying(store, descriptor, &path, file), sink, "destination")?;
+        return Ok(());
+    };
+    let before = state_of(&file);
+    if before.is_some_and(|state| state.size == descriptor.size && seals.holds(&descriptor.digest, &state)) {
+        let mut reader = io::BufReader::with_capacity(READ_BUFFER, &file).take(descriptor.size + 1);
+        let copied = copy_verified(&mut reader, sink, "destination")?;
+        if copied != descriptor.size || state_of(&file) != before {
+            seals.remove(&descriptor.digest);
+            return Err(changed_while_read(store, descriptor));
+        }
+        return Ok(());
+    }
+    let started = SystemTime::now();
+    copy_verified(&mut verifying(store, descriptor, &path, &file), sink, "destination")?;
+    seal_if_unchanged(seals, &descriptor.digest, &file, before, started);
+    Ok(())
+}
+
+/// Hash a blob file and seal it when it matches; a mismatch removes its seal.
+pub(super) fn verify(store: &LayoutStore, descriptor: &Descriptor) -> Result<()> {
+    let (path, file) = open_file(store, descriptor)?;
+    let before = state_of(&file);
+    let started = SystemTime::now();
+    let result = copy_verified(&mut verifying(store, descriptor, &path, &file), &mut io::sink(), "verification");
+    if let Some(seals) = store.seals.as_ref() {
+        match result {
+            Ok(_) => seal_if_unchanged(seals, &descriptor.digest, &file, before, started),
+            Err(_) => seals.remove(&descriptor.digest),
+        }
+    }
+    result.map(|_| ())
+}
+
+/// Hard-link a verified blob into `dir` under a temporary name, to be
+/// renamed over `replacing`. The blob is hashed first unless its seal holds.
+/// A blob is shared with at most one file outside the cache — the one it
+/// replaces may already be it — so an edit in place can reach nobody else's
+/// file, and the cache notices its own change at the next read. `Ok(None)`
+/// when this layout keeps no seals, the blob is shared already, the link
+/// cannot be made there (another file system), or the blob changed
+/// meanwhile: copy it instead.
+pub(super) fn link_into(
+    store: &LayoutStore,
+    descriptor: &Descriptor,
+    dir: &Path,
+    replacing: Option<&Path>,
+) -> Result<Option<TempFile>> {
+    let Some(seals) = store.seals.as_ref() else { return Ok(None) };
+    let (path, file) = open_file(store, descriptor)?;
+    let Some(before) = state_of(&file) else { return Ok(None) };
+    let replaces_itself = replacing.and_then(FileState::at).is_some_and(|target| target.same_file(&before));
+    // The cache's own name, the new link, and the destination if it is this file already.
+    let names_allowed = if replaces_itself { 3 } else { 2 };
+    if link_count(&file).is_none_or(|names| names >= names_allowed) {
+        return Ok(None);
+    }
+    if before.size != descriptor.size || !seals.holds(&descriptor.digest, &before) {
+        let started = SystemTime::now();
+        copy_verified(&mut verifying(store, descriptor, &path, &file), &mut io::sink(), "verification")?;
+        seal_if_unchanged(seals, &descriptor.digest, &file, Some(before), started);
+    }
+    let Ok(link) = TempFile::hard_link(&path, dir, "wasmship-pull") else { return Ok(None) };
+    // Checked again with the link in place: it must be the very file that
+    // was verified, unchanged, and no other pull may have linked it meanwhile
+    // (of two racing, at least one sees the other's link and copies).
+    let Ok(linked) = File::open(link.path()) else { return Ok(None) };
+    let usable = state_of(&linked) == Some(before) && link_count(&linked).is_some_and(|n| n <= names_allowed);
+    Ok(usable.then_some(link))
+}
+
+/// Remove a blob and its seal.
+pub(super) fn remove(store: &LayoutStore, digest: &Digest) -> Result<()> {
+    if let Some(seals) = store.seals.as_ref() {
+        seals.remove(digest);
+    }
+    let path = store.blob_path(digest);
+    match std::fs::remove_file(&path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(Error::io(path.display(), "remove blob", e)),
+    }
+}
+
+fn open_file(store: &LayoutStore, descriptor: &Descriptor) -> Result<(PathBuf, File)> {
     let path = store.blob_path(&descriptor.digest);
     let file = File::open(&path).map_err(|e| match e.kind() {
         io::ErrorKind::NotFound => {
@@ -35,28 +143,41 @@ pub(super) fn open(store: &LayoutStore, descriptor: &Descriptor) -> Result<Box<d
         }
         _ => Error::io(path.display(), "open blob", e),
     })?;
-    Ok(Box::new(VerifyingReader::new(
-        io::BufReader::with_capacity(256 * 1024, file),
+    Ok((path, file))
+}
+
+fn verifying<R: Read>(
+    store: &LayoutStore,
+    descriptor: &Descriptor,
+    path: &Path,
+    file: R,
+) -> VerifyingReader<io::BufReader<R>> {
+    VerifyingReader::new(
+        io::BufReader::with_capacity(READ_BUFFER, file),
         descriptor,
         format!("blob {} in {}", descriptor.digest, store.location_string()),
         Origin::File(path.display().to_string()),
-    )))
+    )
 }
 
-/// Copy a blob verified on ingest by this process, checking only its size.
-pub(super) fn copy_ingested(store: &LayoutStore, descriptor: &Descriptor, sink: &mut dyn io::Write) -> Result<()> {
-    let path = store.blob_path(&descriptor.digest);
-    let file = File::open(&path).map_err(|e| Error::io(path.display(), "open blob", e))?;
-    let mut reader = io::BufReader::with_capacity(256 * 1024, file).take(descriptor.size + 1);
-    let copied = crate::store::verify::copy_verified(&mut reader, sink, "destination")?;
-    if copied != descriptor.size {
-        return Err(Error::SizeMismatch {
-            what: format!("blob {} in {}", descriptor.digest, store.location_string()),
-            expected: descriptor.size,
-            actual: copied,
-        });
+fn state_of(file: &File) -> Option<FileState> {
+    FileState::of(file)
+}
+
+/// Seal a file just found to match, if it did not change while being hashed.
+fn seal_if_unchanged(seals: &Seals, digest: &Digest, file: &File, before: Option<FileState>, started: SystemTime) {
+    match (before, state_of(file)) {
+        (Some(before), Some(after)) if before == after => seals.record(digest, &after, started),
+        _ => seals.remove(digest),
     }
-    Ok(())
+}
+
+fn changed_while_read(store: &LayoutStore, descriptor: &Descriptor) -> Error {
+    Error::DigestMismatch {
+        what: format!("blob {} in {}", descriptor.digest, store.location_string()),
+        expected: descriptor.digest.to_string(),
+        actual: "content that changed while it was read".to_string(),
+    }
 }
 
 impl LayoutStore {

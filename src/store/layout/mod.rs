@@ -2,18 +2,24 @@
 //! (tags as `org.opencontainers.image.ref.name` annotations) and
 //! `blobs/<alg>/<hex>`. Every write goes to a temporary file under
 //! `.ingest/`, is verified, then renamed into place; `index.json` is replaced
-//! atomically. skopeo's `oci:` transport reads what this writes.
+//! atomically. skopeo's `oci:` transport reads what this writes. A layout
+//! that keeps seals (the cache) also remembers which blob files were verified
+//! and are unchanged since ([`seal`]), and can hand them out as hard links.
 
 mod blob;
+mod file_state;
 mod index;
 mod manifest;
+pub mod seal;
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
+use crate::fsutil::TempFile;
 use crate::oci::{Descriptor, Digest, RawManifest};
 use crate::store::{BlobSource, Selector, Store, UploadMode};
+use seal::Seals;
 
 pub use index::LayoutIndex;
 
@@ -24,6 +30,8 @@ const INGEST_DIR: &str = ".ingest";
 /// An OCI image layout directory.
 pub struct LayoutStore {
     root: PathBuf,
+    /// Verification seals, for a layout this program owns (the cache).
+    seals: Option<Seals>,
 }
 
 impl LayoutStore {
@@ -37,7 +45,7 @@ impl LayoutStore {
                 location: root.display().to_string(),
             });
         }
-        Ok(LayoutStore { root })
+        Ok(LayoutStore { root, seals: None })
     }
 
     /// Open a layout, creating the directory and its marker files if needed.
@@ -52,7 +60,24 @@ impl LayoutStore {
         if !root.join("index.json").exists() {
             LayoutIndex::default().save(&root)?;
         }
-        Ok(LayoutStore { root })
+        Ok(LayoutStore { root, seals: None })
+    }
+
+    /// Keep verification seals (in `.seals/`), so unchanged blobs are not
+    /// hashed on every read and can be handed out as hard links.
+    pub fn with_seals(mut self) -> Self {
+        self.seals = Some(Seals::new(&self.root));
+        self
+    }
+
+    /// Hash a blob against its digest (and seal it when it matches).
+    pub fn blob_verify(&self, descriptor: &Descriptor) -> Result<()> {
+        blob::verify(self, descriptor)
+    }
+
+    /// Remove a blob (and its seal); a missing blob is already removed.
+    pub fn blob_remove(&self, digest: &Digest) -> Result<()> {
+        blob::remove(self, digest)
     }
 
     /// The layout directory.
@@ -87,8 +112,12 @@ impl Store for LayoutStore {
         blob::open(self, descriptor)
     }
 
-    fn blob_get_ingested(&mut self, descriptor: &Descriptor, sink: &mut dyn std::io::Write) -> Result<()> {
-        blob::copy_ingested(self, descriptor, sink)
+    fn blob_get(&mut self, descriptor: &Descriptor, sink: &mut dyn std::io::Write) -> Result<()> {
+        blob::get(self, descriptor, sink)
+    }
+
+    fn blob_link(&mut self, descriptor: &Descriptor, dir: &Path, replacing: Option<&Path>) -> Result<Option<TempFile>> {
+        blob::link_into(self, descriptor, dir, replacing)
     }
 
     fn manifest_head(&mut self, selector: &Selector) -> Result<Option<Descriptor>> {

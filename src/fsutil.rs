@@ -9,6 +9,10 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 
+/// Bytes collected before one write to a file: under WASI every write is a
+/// call into the host, so large files are written in large pieces.
+pub const FILE_WRITE_BUFFER: usize = 1 << 20;
+
 /// A random 64-bit value (seeded from the OS: `wasi:random` in the component).
 pub fn random_u64() -> u64 {
     RandomState::new().hash_one(0u8)

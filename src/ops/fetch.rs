@@ -170,4 +170,8 @@ impl BlobSource for RegistrySource<'_> {
     fn open(&self) -> Result<Box<dyn Read + '_>> {
         self.store.borrow_mut().blob_open(self.descriptor)
     }
+
+    fn verifies_itself(&self) -> bool {
+        true
+    }
 }

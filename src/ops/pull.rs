@@ -12,7 +12,7 @@ use super::RegistryOptions;
 use super::fetch::{CacheOptions, Fetched, fetch};
 use crate::cache::{LinkMode, PullPolicy, host_compat};
 use crate::error::{Error, Result};
-use crate::fsutil::{TempFile, parent_dir};
+use crate::fsutil::{FILE_WRITE_BUFFER, TempFile, parent_dir};
 use crate::oci::media_type::{OCI_TAR_LAYER, PROVIDER_ARCHIVE_LAYER, is_wasm_layer};
 use crate::oci::{Descriptor, Digest, ImageManifest};
 use crate::reference::Reference;
@@ -152,11 +152,12 @@ fn hand_out(
         return Ok((link, true));
     }
     let mut tmp = TempFile::new_in(dir, "wasmship-pull")?;
-    {
-        let label = format!("downloading {}", reference.short_name());
-        let mut progress = Progress::new(tmp.file(), label, layer.size);
-        fetched.store.blob_get(layer, &mut progress)?;
-    }
+    let tmp_name = tmp.path().display().to_string();
+    let label = format!("downloading {}", reference.short_name());
+    let mut buffered = std::io::BufWriter::with_capacity(FILE_WRITE_BUFFER, tmp.file());
+    fetched.store.blob_get(layer, &mut Progress::new(&mut buffered, label, layer.size))?;
+    std::io::Write::flush(&mut buffered).map_err(|e| Error::io(&tmp_name, "write", e))?;
+    drop(buffered);
     Ok((tmp, false))
 }
 

@@ -35,6 +35,12 @@ impl std::fmt::Display for Selector {
 pub trait BlobSource {
     /// A reader positioned at the start of the content.
     fn open(&self) -> Result<Box<dyn Read + '_>>;
+
+    /// Whether the reader checks the content against the descriptor itself
+    /// (as `Store::blob_open` readers do), so a store need not hash it again.
+    fn verifies_itself(&self) -> bool {
+        false
+    }
 }
 
 impl BlobSource for Vec<u8> {

@@ -1,7 +1,8 @@
 //! Transfers through a fault-injecting proxy in front of a real registry: 503s and connection
 //! cuts during uploads (the upload restarts from a fresh read of the file), 503s on manifest
 //! reads, a 429 rate limit with `Retry-After`, a 416 on a chunk (resumed from the registry's
-//! `Range`), a connection cut in the middle of a layer download (no partial file), redirects
+//! `Range`), a connection cut in the middle of a layer download (no partial file), a layer
+//! served with wrong bytes (refused, never cached), redirects
 //! of layer and manifest downloads to another host (followed, without `Authorization`), and a registry
 //! that keeps failing (bounded retries, a clear error). Each run ends in success or a clear
 //! error, with nothing partial left behind.
@@ -210,6 +211,42 @@ fn a_connection_cut_mid_layer_download_leaves_no_partial_file() {
         _ => panic!("neither success nor a clean failure: {pull}"),
     }
     assert_eq!(partial_files(&dir), Vec::<String>::new(), "temporary files left: {pull}");
+}
+
+#[test]
+fn a_layer_served_with_wrong_bytes_is_refused_and_never_cached() {
+    let dir = TestDir::new();
+    let reg = Registry::start(&dir);
+    let wasm = big_component(1024 * 1024);
+    dir.write("big.wasm", &wasm);
+    dir.run(&["push", &reg.reference("demo/tampered:1.0.0"), "big.wasm"]).success();
+    let proxy = FaultProxy::start(reg.port());
+    let hex = digest_hex(&sha256_digest(&wasm)).to_owned();
+    let matched = hex.clone();
+    proxy.inject(2, move |r| is_blob_get(r, &matched), Fault::CorruptResponseBody { at: 700_000 });
+    let reference = proxy.reference("demo/tampered:1.0.0");
+    let cache = fresh_cache(&dir);
+    let cached_layer = std::path::Path::new(&cache).join("blobs/sha256").join(&hex);
+
+    for extra in [&["--cache-dir", cache.as_str()][..], &["--no-cache"][..]] {
+        let mut args = vec!["pull", reference.as_str(), "--destination", "out.wasm"];
+        args.extend_from_slice(extra);
+        let pull = dir.run(&args).failure();
+        assert!(pull.stderr.contains("digest"), "the mismatch is named: {pull}");
+        assert!(!dir.path("out.wasm").exists(), "nothing written: {pull}");
+        assert!(!cached_layer.exists(), "wrong bytes in the cache: {pull}");
+        assert_eq!(partial_files(&dir), Vec::<String>::new(), "temporary files left: {pull}");
+    }
+    assert_eq!(proxy.faulted().len(), 2, "{:#?}", proxy.exchanges());
+    let ingest = std::fs::read_dir(std::path::Path::new(&cache).join(".ingest"))
+        .map(|d| d.flatten().map(|e| e.file_name()).collect::<Vec<_>>())
+        .unwrap_or_default();
+    assert!(ingest.is_empty(), "ingest leftovers: {ingest:?}");
+
+    // The registry serves the right bytes again: the pull goes through.
+    dir.run(&["pull", &reference, "--destination", "out.wasm", "--cache-dir", &cache]).success();
+    assert_eq!(dir.read("out.wasm"), wasm);
+    assert_eq!(std::fs::read(&cached_layer).expect("cached now"), wasm);
 }
 
 #[test]

@@ -3,7 +3,7 @@
 //! and hard links that skip the hash while a blob's seal holds.
 
 use std::fs::File;
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
@@ -11,22 +11,38 @@ use super::LayoutStore;
 use super::file_state::{FileState, link_count};
 use super::seal::{Seals, settled_modification_time};
 use crate::error::{Error, Result};
-use crate::fsutil::TempFile;
+use crate::fsutil::{FILE_WRITE_BUFFER, TempFile};
 use crate::oci::{Descriptor, Digest, DigestWriter};
 use crate::store::verify::{Origin, VerifyingReader, copy_verified};
 
 const READ_BUFFER: usize = 256 * 1024;
 
-pub(super) fn put(store: &LayoutStore, descriptor: &Descriptor, content: &mut dyn Read) -> Result<()> {
+/// Ingest `content`, hashing it on the way unless it `verifies_itself`
+/// (a reader that fails unless it matched the descriptor).
+pub(super) fn put(
+    store: &LayoutStore,
+    descriptor: &Descriptor,
+    content: &mut dyn Read,
+    verifies_itself: bool,
+) -> Result<()> {
     let target = store.blob_path(&descriptor.digest);
     if target.is_file() {
         return Ok(());
     }
     let mut tmp = TempFile::new_in(&store.ingest_dir(), descriptor.digest.hex())?;
     let tmp_name = tmp.path().display().to_string();
-    let mut writer = DigestWriter::new(tmp.file(), descriptor.digest.algorithm());
-    io::copy(&mut content.take(descriptor.size + 1), &mut writer).map_err(|e| Error::io(&tmp_name, "write blob", e))?;
-    let file = writer.verify(&format!("blob {}", descriptor.digest), &descriptor.digest, Some(descriptor.size))?;
+    let mut buffered = io::BufWriter::with_capacity(FILE_WRITE_BUFFER, tmp.file());
+    let mut content = content.take(descriptor.size + 1);
+    if verifies_itself {
+        copy_verified(&mut content, &mut buffered, &tmp_name)?;
+    } else {
+        let mut writer = DigestWriter::new(&mut buffered, descriptor.digest.algorithm());
+        copy_verified(&mut content, &mut writer, &tmp_name)?;
+        writer.verify(&format!("blob {}", descriptor.digest), &descriptor.digest, Some(descriptor.size))?;
+    }
+    buffered.flush().map_err(|e| Error::io(&tmp_name, "write blob", e))?;
+    drop(buffered);
+    let file = tmp.file();
     // Verified: set its modification time back so that its seal counts at
     // once, and take its state before anyone else can rename over the name.
     let sealed_state = match store.seals.as_ref() {

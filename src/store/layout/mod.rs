@@ -105,7 +105,7 @@ impl Store for LayoutStore {
     }
 
     fn blob_put(&mut self, descriptor: &Descriptor, source: &dyn BlobSource, _mode: UploadMode) -> Result<()> {
-        blob::put(self, descriptor, &mut source.open()?)
+        blob::put(self, descriptor, &mut source.open()?, source.verifies_itself())
     }
 
     fn blob_open(&mut self, descriptor: &Descriptor) -> Result<Box<dyn std::io::Read>> {

@@ -42,6 +42,9 @@ pub enum Fault {
     SlowRequestBody { bytes_per_sec: u64 },
     /// Forward, passing the response body on at about `bytes_per_sec`.
     SlowResponseBody { bytes_per_sec: u64 },
+    /// Forward, flipping the bits of the response body's byte at offset `at` (a registry or
+    /// network that serves wrong bytes under the right digest).
+    CorruptResponseBody { at: u64 },
     /// Answer 429 with `Retry-After: secs`, and keep answering 429 to matching requests until
     /// that time has passed (a rate limiter, not a single refusal).
     RateLimit { retry_after_secs: u64 },
@@ -163,6 +166,7 @@ enum Plan {
         cut_response_after: Option<u64>,
         bytes_per_sec: Option<u64>,
         response_bytes_per_sec: Option<u64>,
+        corrupt_response_at: Option<u64>,
         label: Option<String>,
     },
     Answer {
@@ -201,9 +205,10 @@ fn handle(shared: &Shared, client: TcpStream) {
             (None, Some(label))
         }
         Plan::Tags { page } => (serve_tags_page(shared, &head, &mut reader, &mut client, page), None),
-        Plan::Forward { cut_response_after, bytes_per_sec, response_bytes_per_sec, label } => {
+        Plan::Forward { cut_response_after, bytes_per_sec, response_bytes_per_sec, corrupt_response_at, label } => {
             let rates = (bytes_per_sec, response_bytes_per_sec);
-            (forward(shared, &head, &mut reader, &mut client, cut_response_after, rates), label)
+            let mut to_client = ByteFlipper { inner: &mut client, flip_at: corrupt_response_at, passed: 0 };
+            (forward(shared, &head, &mut reader, &mut to_client, cut_response_after, rates), label)
         }
     };
     let _ = client.shutdown(Shutdown::Both);
@@ -261,6 +266,7 @@ fn plan(shared: &Shared, head: &RequestHead) -> Plan {
             cut_response_after: None,
             bytes_per_sec: None,
             response_bytes_per_sec: None,
+            corrupt_response_at: None,
             label: None,
         };
     };
@@ -281,6 +287,7 @@ fn plan(shared: &Shared, head: &RequestHead) -> Plan {
             cut_response_after: Some(after),
             bytes_per_sec: None,
             response_bytes_per_sec: None,
+            corrupt_response_at: None,
             label: Some(format!("response body cut after {after} bytes")),
         },
         Fault::CutRequestBody { after } => {
@@ -290,13 +297,22 @@ fn plan(shared: &Shared, head: &RequestHead) -> Plan {
             cut_response_after: None,
             bytes_per_sec: Some(bytes_per_sec),
             response_bytes_per_sec: None,
+            corrupt_response_at: None,
             label: Some(format!("request body slowed to {bytes_per_sec} B/s")),
         },
         Fault::SlowResponseBody { bytes_per_sec } => Plan::Forward {
             cut_response_after: None,
             bytes_per_sec: None,
             response_bytes_per_sec: Some(bytes_per_sec),
+            corrupt_response_at: None,
             label: Some(format!("response body slowed to {bytes_per_sec} B/s")),
+        },
+        Fault::CorruptResponseBody { at } => Plan::Forward {
+            cut_response_after: None,
+            bytes_per_sec: None,
+            response_bytes_per_sec: None,
+            corrupt_response_at: Some(at),
+            label: Some(format!("response body byte {at} flipped")),
         },
         Fault::RateLimit { retry_after_secs } => Plan::Answer {
             status: 429,
@@ -334,7 +350,7 @@ fn forward(
     shared: &Shared,
     head: &RequestHead,
     reader: &mut BufReader<TcpStream>,
-    client: &mut TcpStream,
+    client: &mut ByteFlipper<'_>,
     cut_response_after: Option<u64>,
     (request_rate, response_rate): (Option<u64>, Option<u64>),
 ) -> Option<u16> {
@@ -345,7 +361,7 @@ fn forward(
     {
         shared.state.lock().unwrap().upload_ranges.insert(head.path().to_owned(), range.to_owned());
     }
-    client.write_all(&response.to_bytes()).ok()?;
+    client.inner.write_all(&response.to_bytes()).ok()?;
     let limit = match (response.framing(&head.method), cut_response_after) {
         (Framing::Length(n), Some(after)) => after.min(n),
         (_, Some(after)) => after,
@@ -406,6 +422,33 @@ fn exchange_upstream(
     let mut upstream = BufReader::new(upstream);
     let response = http_wire::read_response_head(&mut upstream)?;
     Ok((response, upstream))
+}
+
+/// The client's side of a forwarded response body, with one byte's bits flipped if asked.
+struct ByteFlipper<'a> {
+    inner: &'a mut TcpStream,
+    flip_at: Option<u64>,
+    passed: u64,
+}
+
+impl Write for ByteFlipper<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let start = self.passed;
+        let n = match self.flip_at {
+            Some(at) if (start..start + buf.len() as u64).contains(&at) => {
+                let mut altered = buf.to_vec();
+                altered[(at - start) as usize] ^= 0xff;
+                self.inner.write(&altered)?
+            }
+            _ => self.inner.write(buf)?,
+        };
+        self.passed += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 /// A writer that stops passing bytes on after its first error, but keeps accepting them.

@@ -104,6 +104,32 @@ pub fn write_atomic(target: &Path, bytes: &[u8]) -> Result<()> {
     tmp.persist(target)
 }
 
+/// Whether `path` lies in a directory the host granted. Natively, always.
+/// Under WASI an absolute path must lie under a preopened directory with an
+/// absolute name: with only `.` preopened (`wasmtime run --dir .`), wasi-libc
+/// resolves `/tmp/x` inside the working directory, so such a path would be
+/// written to the wrong place rather than fail.
+pub fn reachable(path: &Path) -> bool {
+    #[cfg(target_arch = "wasm32")]
+    {
+        granted_by(path, &crate::component::preopened_dirs())
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let _ = path;
+        true
+    }
+}
+
+/// Whether one of the `preopened` directories (guest paths) holds `path`.
+#[cfg(any(target_arch = "wasm32", test))]
+fn granted_by(path: &Path, preopened: &[String]) -> bool {
+    preopened.iter().any(|dir| {
+        let dir = Path::new(dir);
+        if path.is_absolute() { dir.is_absolute() && path.starts_with(dir) } else { !dir.is_absolute() }
+    })
+}
+
 /// The directory holding `path` (`.` for a bare file name).
 pub fn parent_dir(path: &Path) -> &Path {
     match path.parent() {
@@ -127,6 +153,18 @@ mod tests {
         let names: Vec<_> = fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(names, vec![std::ffi::OsString::from("index.json")]);
         fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn an_absolute_path_needs_an_absolute_preopen_above_it() {
+        let cwd_only = [".".to_string()];
+        assert!(!granted_by(Path::new("/tmp/wasmcloud_ocicache"), &cwd_only), "`--dir .` does not grant /tmp");
+        assert!(granted_by(Path::new("cache"), &cwd_only));
+        let with_tmp = ["/work".to_string(), "/tmp".to_string()];
+        assert!(granted_by(Path::new("/tmp/wasmcloud_ocicache"), &with_tmp));
+        assert!(!granted_by(Path::new("/tmpfoo/cache"), &with_tmp), "components, not string prefixes");
+        assert!(!granted_by(Path::new("cache"), &with_tmp), "no preopen for relative paths");
+        assert!(!granted_by(Path::new("/tmp/x"), &[]));
     }
 
     #[test]

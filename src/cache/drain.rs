@@ -47,6 +47,7 @@ pub fn drain_reference(explicit_cache_dir: Option<&Path>, key: &str) -> Result<V
 /// Remove everything inside `dir` (not `dir` itself, which may be a mount
 /// point or a preopened directory). A missing directory is already empty.
 fn empty_dir(dir: &Path) -> Result<()> {
+    super::require_granted(dir)?;
     let listing = match fs::read_dir(dir) {
         Ok(listing) => listing,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),

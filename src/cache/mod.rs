@@ -53,6 +53,20 @@ pub fn cache_dir(explicit: Option<&Path>) -> PathBuf {
     }
 }
 
+/// A cache directory the host has not granted is an error, not a directory
+/// to create wherever the WASI libc would resolve its path.
+pub fn require_granted(dir: &Path) -> Result<()> {
+    if crate::fsutil::reachable(dir) {
+        return Ok(());
+    }
+    Err(crate::Error::InvalidInput(format!(
+        "{} is not in a directory the host grants; run wasmship (it grants the cache), give the \
+         component access (wasmtime run --dir {}), or name another with --cache-dir",
+        dir.display(),
+        crate::fsutil::parent_dir(dir).display()
+    )))
+}
+
 /// An open cache.
 pub struct Cache {
     store: LayoutStore,
@@ -61,22 +75,27 @@ pub struct Cache {
 impl Cache {
     /// Open (creating if needed) the cache at `dir`.
     pub fn open(dir: &Path) -> Result<Cache> {
+        require_granted(dir)?;
         Ok(Cache { store: LayoutStore::create(dir)?.with_seals() })
     }
 
     /// Open the cache, or say once on stderr that there is none reachable
-    /// (e.g. under a host that grants no file system) and go on without.
+    /// (a host that grants no file system, or none holding the cache
+    /// directory, as `wasmtime run --dir .`) and go on without.
     pub fn open_or_note(explicit: Option<&Path>) -> Option<Cache> {
         let dir = cache_dir(explicit);
-        match Cache::open(&dir) {
-            Ok(cache) => Some(cache),
-            Err(e) => {
-                if !UNAVAILABLE_NOTED.swap(true, Ordering::Relaxed) {
-                    eprintln!("note: no cache at {} ({e}); continuing without a cache", dir.display());
-                }
-                None
+        let reason = if crate::fsutil::reachable(&dir) {
+            match Cache::open(&dir) {
+                Ok(cache) => return Some(cache),
+                Err(e) => e.to_string(),
             }
+        } else {
+            "the host grants no directory that holds it".to_string()
+        };
+        if !UNAVAILABLE_NOTED.swap(true, Ordering::Relaxed) {
+            eprintln!("note: no cache at {} ({reason}); continuing without a cache", dir.display());
         }
+        None
     }
 
     /// The cache directory.

@@ -1,5 +1,5 @@
 //! Bindings generated from `wit/world.wit` (world `wasmship:packager/packager`).
-//! Only `http::wasi`, `terminal` and the exports use them.
+//! Only `http::wasi`, `terminal`, `fsutil` (preopens) and the exports use them.
 
 wit_bindgen::generate!({
     world: "packager",

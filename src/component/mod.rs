@@ -14,3 +14,9 @@ bindings::export!(Packager with_types_in bindings);
 pub fn stderr_is_terminal() -> bool {
     bindings::wasi::cli::terminal_stderr::get_terminal_stderr().is_some()
 }
+
+/// The guest paths of the directories the host preopened
+/// (`wasi:filesystem/preopens`).
+pub fn preopened_dirs() -> Vec<String> {
+    bindings::wasi::filesystem::preopens::get_directories().into_iter().map(|(_, path)| path).collect()
+}

@@ -51,7 +51,9 @@ impl Project {
     }
 
     fn locator<'c>(&self, config: &'c WitConfig) -> Locator<'c> {
-        let cache_dir = (!self.cache.disabled).then(|| crate::cache::cache_dir(self.cache.dir.as_deref()));
+        let cache_dir = (!self.cache.disabled)
+            .then(|| crate::cache::cache_dir(self.cache.dir.as_deref()))
+            .filter(|dir| crate::fsutil::reachable(dir));
         let lookup = if self.offline() { Lookup::Offline } else { Lookup::Normal };
         Locator::new(config, default_transport(), cache_dir, lookup, self.options.clone())
     }

@@ -2,7 +2,8 @@
 //! the binary (`dir`), a throwaway `docker-registry` with its access log, open or behind Basic
 //! or token auth (`registry`), a token server for the latter (`token_server`), a
 //! fault-injecting proxy and a redirect target (`fault_proxy`, on the small HTTP/1.1 of
-//! `http_wire`), the Wasm inputs (`fixtures`) and small helpers for digests, JSON and secrets.
+//! `http_wire`), the Wasm inputs (`fixtures`), a wasmtime host of the packager component
+//! without the runner (`wasi_host`) and small helpers for digests, JSON and secrets.
 
 mod dir;
 mod fault_proxy;
@@ -10,6 +11,7 @@ mod fixtures;
 mod http_wire;
 mod registry;
 mod token_server;
+pub mod wasi_host;
 
 pub use dir::{Run, TestDir, run_to_end};
 pub use fault_proxy::{Fault, FaultProxy, ObjectStore};

@@ -5,13 +5,12 @@
 //! Only the temporary directory is preopened (at its absolute path); no network is needed.
 
 use std::path::Path;
-use std::sync::OnceLock;
 
-use sha2::{Digest, Sha256};
-use wasmtime::component::{Component, Linker, ResourceTable};
-use wasmtime::{Config, Engine, Store};
-use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxView, WasiView};
-use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+use wasmtime::Store;
+use wasmtime_wasi::{FsPerms, WasiCtx};
+
+use crate::util::wasi_host::{Host, compiled, host};
+use crate::util::{WASM_CONFIG, WASM_LAYER, sha256_digest};
 
 mod bindings {
     wasmtime::component::bindgen!({
@@ -22,6 +21,7 @@ mod bindings {
             "wasi:io": wasmtime_wasi::p2::bindings::io,
             "wasi:clocks": wasmtime_wasi::p2::bindings::clocks,
             "wasi:cli": wasmtime_wasi::p2::bindings::cli,
+            "wasi:filesystem": wasmtime_wasi::p2::bindings::filesystem,
             "wasi:http": wasmtime_wasi_http::p2::bindings::http,
         },
     });
@@ -29,12 +29,6 @@ mod bindings {
 
 use bindings::Packager;
 use bindings::exports::wasmship::packager::oci::{Error, PullRequest, PushRequest, RegistryOptions};
-
-/// The component `build.rs` built for the `wasmship` binary.
-const GUEST_WASM: &str = env!("WASMSHIP_GUEST_WASM");
-
-const WASM_LAYER: &str = "application/wasm";
-const WASM_CONFIG: &str = "application/vnd.wasm.config.v0+json";
 
 /// A small but real component to publish: one exported function.
 const SAMPLE_WAT: &str = r#"
@@ -45,49 +39,15 @@ const SAMPLE_WAT: &str = r#"
   (export "answer" (func $answer))
 )"#;
 
-struct Host {
-    wasi: WasiCtx,
-    http: WasiHttpCtx,
-    table: ResourceTable,
-}
-
-impl WasiView for Host {
-    fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
-    }
-}
-
-impl WasiHttpView for Host {
-    fn http(&mut self) -> WasiHttpCtxView<'_> {
-        WasiHttpCtxView { ctx: &mut self.http, table: &mut self.table, hooks: Default::default() }
-    }
-}
-
-/// The guest compiled once for all tests.
-fn compiled() -> &'static (Engine, Component) {
-    static COMPILED: OnceLock<(Engine, Component)> = OnceLock::new();
-    COMPILED.get_or_init(|| {
-        let engine = Engine::new(&Config::new()).unwrap();
-        let component = Component::from_file(&engine, GUEST_WASM).unwrap();
-        (engine, component)
-    })
-}
-
 /// A packager instance allowed to use `dir` (preopened at its absolute path).
 async fn packager(dir: &Path) -> (Store<Host>, Packager) {
-    let (engine, component) = compiled();
-    let mut linker = Linker::new(engine);
-    wasmtime_wasi::p2::add_to_linker_async(&mut linker).unwrap();
-    wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker).unwrap();
-
     let wasi = WasiCtx::builder()
         .inherit_stderr()
         .preopened_dir(dir, dir.to_str().unwrap(), FsPerms::ReadWrite)
         .unwrap()
         .build();
-    let host = Host { wasi, http: WasiHttpCtx::new(), table: ResourceTable::new() };
-    let mut store = Store::new(engine, host);
-    let packager = Packager::instantiate_async(&mut store, component, &linker).await.unwrap();
+    let (linker, mut store) = host(wasi);
+    let packager = Packager::instantiate_async(&mut store, &compiled().1, &linker).await.unwrap();
     (store, packager)
 }
 
@@ -108,7 +68,7 @@ async fn push_inspect_pull_through_an_oci_layout() {
     let sample = wat::parse_str(SAMPLE_WAT).unwrap();
     let sample_path = dir.join("answer.wasm");
     std::fs::write(&sample_path, &sample).unwrap();
-    let sample_digest = format!("sha256:{}", hex::encode(Sha256::digest(&sample)));
+    let sample_digest = sha256_digest(&sample);
     let reference = format!("oci-layout://{}:v1", dir.join("layout").display());
 
     let (mut store, packager) = packager(dir).await;

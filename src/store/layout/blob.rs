@@ -1,5 +1,5 @@
-//! Blobs of a layout: ingest (temp file, hash while writing, verify, rename),
-//! verified reads, and — for a layout that keeps seals (the cache) — reads
+//! Blobs of a layout: ingest (temp file, hashed while written — by the source
+//! itself when it verifies itself — checked, renamed into place), verified reads, and — for a layout that keeps seals (the cache) — reads
 //! and hard links that skip the hash while a blob's seal holds.
 
 use std::fs::File;

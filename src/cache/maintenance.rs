@@ -140,8 +140,9 @@ pub struct BadBlob {
     pub problem: String,
 }
 
-/// Hash every blob; remove those that do not match their digest (a later
-/// pull fetches them again) and stale temporary files. The bad blobs found.
+/// Hash every blob, whatever its seal says; remove those that do not match
+/// their digest (a later pull fetches them again), stale temporary files and
+/// seals of blobs that are gone. The bad blobs found.
 pub fn verify(cache: &mut Cache) -> Result<Vec<BadBlob>> {
     clean_stale_ingests(cache.root());
     let mut bad = Vec::new();
@@ -158,6 +159,7 @@ pub fn verify(cache: &mut Cache) -> Result<Vec<BadBlob>> {
             bad.push(BadBlob { digest, problem });
         }
     }
+    cache.store().forget_orphan_seals();
     Ok(bad)
 }
 

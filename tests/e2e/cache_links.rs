@@ -172,9 +172,12 @@ fn cache_verify_hashes_blobs_whatever_their_seal_says() {
     flip_byte_in_place(&layer, 12);
     fs::File::options().write(true).open(&layer).unwrap().set_modified(modified).unwrap();
 
+    let seal = cache.join(".seals/sha256").join(digest_hex(&sha256_digest(&wasm)));
+    assert!(seal.is_file(), "the layer was sealed on its way in");
     let verify = run_cached(&dir, &cache, &["cache", "verify", "-o", "json"]).failure();
     assert!(verify.stdout.contains(&sha256_digest(&wasm)), "{verify}");
     assert!(!layer.exists(), "the bad blob was removed");
+    assert!(!seal.exists(), "and its seal");
     run_cached(&dir, &cache, &["pull", &reference, "-d", "again.wasm"]).success();
     assert_eq!(dir.read("again.wasm"), wasm);
     assert_eq!(dir.read("first.wasm"), wasm, "a copy is not touched by changes to the cache");

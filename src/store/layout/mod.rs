@@ -75,6 +75,13 @@ impl LayoutStore {
         blob::verify(self, descriptor)
     }
 
+    /// Drop the seals of blobs that are gone.
+    pub fn forget_orphan_seals(&self) {
+        if let Some(seals) = self.seals.as_ref() {
+            seals.forget_missing(|digest| self.blob_path(digest).is_file());
+        }
+    }
+
     /// Remove a blob (and its seal); a missing blob is already removed.
     pub fn blob_remove(&self, digest: &Digest) -> Result<()> {
         blob::remove(self, digest)

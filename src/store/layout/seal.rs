@@ -74,6 +74,23 @@ impl Seals {
     pub fn remove(&self, digest: &Digest) {
         let _ = fs::remove_file(self.path(digest));
     }
+
+    /// Remove seals whose blob is gone (deleted by hand, say) and leftovers
+    /// that name no blob (a seal write cut off).
+    pub fn forget_missing(&self, blob_exists: impl Fn(&Digest) -> bool) {
+        let Ok(algorithms) = fs::read_dir(&self.dir) else { return };
+        for algorithm in algorithms.flatten() {
+            let Ok(seals) = fs::read_dir(algorithm.path()) else { continue };
+            let algorithm = algorithm.file_name().to_string_lossy().into_owned();
+            for seal in seals.flatten() {
+                let name = seal.file_name().to_string_lossy().into_owned();
+                let digest = format!("{algorithm}:{name}").parse::<Digest>().ok();
+                if !digest.is_some_and(|digest| blob_exists(&digest)) {
+                    let _ = fs::remove_file(seal.path());
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -143,6 +160,26 @@ mod tests {
         // Verified again once it has settled: sealed.
         seals.record(&digest(), &state, state.modified() + SETTLE_TIME);
         assert!(seals.holds(&digest(), &state));
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn seals_of_missing_blobs_and_stray_files_are_forgotten() {
+        let dir = scratch();
+        let seals = Seals::new(&dir);
+        let kept = Digest::sha256_of(b"kept");
+        let gone = Digest::sha256_of(b"gone");
+        for digest in [&kept, &gone] {
+            let path = seals.path(digest);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(&path, b"{}").unwrap();
+        }
+        let stray = seals.dir.join("sha256").join(".write-0123.tmp");
+        fs::write(&stray, b"{").unwrap();
+        seals.forget_missing(|digest| *digest == kept);
+        assert!(seals.path(&kept).exists());
+        assert!(!seals.path(&gone).exists());
+        assert!(!stray.exists());
         fs::remove_dir_all(&dir).unwrap();
     }
 

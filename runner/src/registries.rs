@@ -11,8 +11,9 @@
 //!
 //! The scan mirrors the packager's command line only as far as it must: which commands take
 //! a reference first, and which flags take a value (those values are never references, and
-//! `--password`'s is never looked at). A false positive (a file path such as `out.d/x.wasm`)
-//! costs at most a credential-helper call that finds nothing.
+//! `--password`'s is never looked at); tests check both lists against the packager's clap
+//! definition, so a new flag cannot be forgotten here. A false positive (a file path such as
+//! `out.d/x.wasm`) costs at most a credential-helper call that finds nothing.
 
 /// Docker Hub's registry name, as the packager spells it.
 pub const DOCKER_HUB: &str = "docker.io";
@@ -20,21 +21,48 @@ pub const DOCKER_HUB: &str = "docker.io";
 /// Packager commands whose first positional argument is a reference.
 const REFERENCE_COMMANDS: &[&str] = &["push", "pull", "inspect", "tags"];
 
-/// Packager flags that take a value as the next argument (when not given as `--flag=value`).
+/// Packager flags that take a value as the next argument (when not given as `--flag=value`),
+/// wherever they appear: a flag that is a switch in some command (`--insecure`) is left out,
+/// so it never swallows a reference. A test checks this list against the packager's own
+/// command line.
 const VALUE_FLAGS: &[&str] = &[
-    "-a",
     "--annotation",
+    "--arch",
+    "--binary",
+    "--cache-dir",
     "--chunk-size",
-    "-d",
+    "--config",
     "--destination",
     "--digest",
+    "--directory",
+    "--format",
+    "--issuer",
     "--link-mode",
-    "-o",
+    "--max-size",
+    "--name",
     "--output",
-    "-u",
-    "--user",
-    "-p",
     "--password",
+    "--pull",
+    "--registry",
+    "--revision",
+    "--schema",
+    "--subject",
+    "--user",
+    "--vendor",
+    "--version",
+    "--wit-dir",
+    "-a",
+    "-b",
+    "-d",
+    "-i",
+    "-j",
+    "-n",
+    "-o",
+    "-p",
+    "-r",
+    "-s",
+    "-u",
+    "-v",
 ];
 
 const OCI_SCHEME: &str = "oci://";
@@ -149,7 +177,48 @@ fn is_host(value: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeSet;
+
     use super::*;
+
+    /// Every flag of `command` and its subcommands, with whether it takes a value there.
+    fn flags_of(command: &clap::Command, found: &mut Vec<(String, bool)>) {
+        for arg in command.get_arguments().filter(|a| !a.is_positional()) {
+            let takes_value = arg.get_action().takes_values();
+            found.extend(arg.get_long().map(|long| (format!("--{long}"), takes_value)));
+            found.extend(arg.get_short().map(|short| (format!("-{short}"), takes_value)));
+        }
+        for sub in command.get_subcommands() {
+            flags_of(sub, found);
+        }
+    }
+
+    #[test]
+    fn the_scan_knows_every_value_flag_of_the_packager() {
+        let mut flags = Vec::new();
+        flags_of(&wasmship::cli::command(), &mut flags);
+        // A flag that is a switch in some command must not swallow the next argument there,
+        // so only flags that take a value wherever they appear count.
+        let switches: BTreeSet<&str> = flags.iter().filter(|(_, value)| !value).map(|(f, _)| f.as_str()).collect();
+        let packager: BTreeSet<&str> = flags
+            .iter()
+            .filter(|(f, value)| *value && !switches.contains(f.as_str()))
+            .map(|(f, _)| f.as_str())
+            .collect();
+        let scanned: BTreeSet<&str> = VALUE_FLAGS.iter().copied().collect();
+        assert_eq!(scanned, packager, "VALUE_FLAGS must list exactly the packager's value-taking flags");
+    }
+
+    #[test]
+    fn the_scan_knows_which_commands_take_a_reference_first() {
+        let packager = wasmship::cli::command();
+        let first_is_reference: Vec<&str> = packager
+            .get_subcommands()
+            .filter(|sub| sub.get_positionals().next().is_some_and(|p| p.get_id() == "reference"))
+            .map(|sub| sub.get_name())
+            .collect();
+        assert_eq!(first_is_reference, REFERENCE_COMMANDS);
+    }
 
     fn scan(args: &[&str], project: Option<&str>) -> Vec<String> {
         named(&args.iter().map(|a| a.to_string()).collect::<Vec<_>>(), project)
@@ -173,6 +242,8 @@ mod tests {
         assert_eq!(scan(&["pull", "-o", "json", "alpine:1"], None), ["docker.io"]);
         assert_eq!(scan(&["pull", "--output=json", "alpine:1"], None), ["docker.io"]);
         assert_eq!(scan(&["-o", "json", "pull", "ghcr.io/x:1"], None), ["ghcr.io"]);
+        assert_eq!(scan(&["pull", "--cache-dir", "cache.d/x", "--pull", "always", "alpine:1"], None), ["docker.io"]);
+        assert_eq!(scan(&["pull", "--insecure", "a.io/x:1"], None), ["a.io"], "a switch swallows nothing");
     }
 
     #[test]

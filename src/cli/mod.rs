@@ -43,6 +43,12 @@ struct Cli {
     command: Command,
 }
 
+/// The packager's command line as clap describes it, for tools that must read
+/// arguments the way the packager does (the runner checks its scan against it).
+pub fn command() -> clap::Command {
+    <Cli as clap::CommandFactory>::command()
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Push a Wasm component or module as an OCI artifact.

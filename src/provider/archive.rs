@@ -202,10 +202,11 @@ fn invalid(what: &str, reason: &str) -> Error {
     Error::InvalidArchive { what: what.to_string(), reason: reason.to_string() }
 }
 
-/// Write entries (name, bytes) as a tar, gzipped when `compress`, into `out`.
+/// Write entries (name, bytes) as a tar, gzipped when `compress` (at the best
+/// level, as wasmCloud's `provider-archive` does), into `out`.
 pub fn write_entries(entries: &[(EntryName, &[u8])], compress: bool, out: impl Write) -> io::Result<()> {
     if compress {
-        let gz = GzEncoder::new(out, Compression::default());
+        let gz = GzEncoder::new(out, Compression::best());
         let gz = write_tar(entries, gz)?;
         gz.finish()?.flush()
     } else {
@@ -262,6 +263,15 @@ mod tests {
             Err(e @ Error::InvalidArchive { .. }) => e.to_string(),
             other => panic!("expected an invalid-archive error, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn gzipped_archives_use_the_best_level_as_wasmcloud_does() {
+        let binary = vec![7u8; 64 * 1024];
+        let mut gz = Vec::new();
+        write_entries(&[(EntryName::Claims, b"jwt".as_slice()), (EntryName::World, &binary)], true, &mut gz).unwrap();
+        assert_eq!(&gz[..2], &[0x1f, 0x8b], "gzip magic");
+        assert_eq!(gz[8], 2, "XFL: compressor used maximum compression");
     }
 
     #[test]

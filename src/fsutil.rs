@@ -4,7 +4,7 @@
 use std::collections::hash_map::RandomState;
 use std::fs::{self, File, OpenOptions};
 use std::hash::BuildHasher;
-use std::io::Write;
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
@@ -18,16 +18,20 @@ pub fn random_u64() -> u64 {
     RandomState::new().hash_one(0u8)
 }
 
-/// Create a new, empty file with a unique name in `dir` (exclusive create, so
-/// two writers never share one). The name starts with `.` and `prefix`.
-pub fn create_unique(dir: &Path, prefix: &str) -> Result<(PathBuf, File)> {
-    fs::create_dir_all(dir).map_err(|e| Error::io(dir.display(), "create directory", e))?;
+/// Make something at a new unique name in `dir` with `create`, which must
+/// fail with `AlreadyExists` when the name is taken (so two writers never
+/// share one). The name starts with `.` and `prefix`.
+fn at_unique_name<T>(
+    dir: &Path,
+    prefix: &str,
+    mut create: impl FnMut(&Path) -> std::io::Result<T>,
+) -> std::io::Result<(PathBuf, T)> {
     loop {
         let path = dir.join(format!(".{prefix}-{:016x}.tmp", random_u64()));
-        match OpenOptions::new().write(true).create_new(true).open(&path) {
-            Ok(file) => return Ok((path, file)),
+        match create(&path) {
+            Ok(made) => return Ok((path, made)),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(Error::io(path.display(), "create temporary file", e)),
+            Err(e) => return Err(e),
         }
     }
 }
@@ -41,7 +45,10 @@ pub struct TempFile {
 impl TempFile {
     /// A new temporary file next to where its content will end up.
     pub fn new_in(dir: &Path, prefix: &str) -> Result<Self> {
-        let (path, file) = create_unique(dir, prefix)?;
+        fs::create_dir_all(dir).map_err(|e| Error::io(dir.display(), "create directory", e))?;
+        let (path, file) =
+            at_unique_name(dir, prefix, |path| OpenOptions::new().write(true).create_new(true).open(path))
+                .map_err(|e| Error::io(dir.display(), "create temporary file", e))?;
         Ok(TempFile { path, file: Some(file) })
     }
 
@@ -49,19 +56,23 @@ impl TempFile {
     /// file, no copy); fails across file systems or where links are not
     /// supported.
     pub fn hard_link(source: &Path, dir: &Path, prefix: &str) -> std::io::Result<Self> {
-        loop {
-            let path = dir.join(format!(".{prefix}-{:016x}.tmp", random_u64()));
-            match fs::hard_link(source, &path) {
-                Ok(()) => return Ok(TempFile { path, file: None }),
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-                Err(e) => return Err(e),
-            }
-        }
+        let (path, ()) = at_unique_name(dir, prefix, |path| fs::hard_link(source, path))?;
+        Ok(TempFile { path, file: None })
     }
 
     /// The open file.
     pub fn file(&mut self) -> &mut File {
         self.file.as_mut().expect("temp file is open")
+    }
+
+    /// Fill the file through a write buffer of [`FILE_WRITE_BUFFER`] bytes,
+    /// flushed at the end.
+    pub fn write_buffered<R>(&mut self, fill: impl FnOnce(&mut BufWriter<&mut File>) -> Result<R>) -> Result<R> {
+        let name = self.path.display().to_string();
+        let mut buffered = BufWriter::with_capacity(FILE_WRITE_BUFFER, self.file());
+        let filled = fill(&mut buffered)?;
+        buffered.flush().map_err(|e| Error::io(&name, "write", e))?;
+        Ok(filled)
     }
 
     /// The temporary path.

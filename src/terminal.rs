@@ -54,16 +54,6 @@ impl<T> Progress<T> {
             let _ = err.flush();
         }
     }
-
-    /// The wrapped reader or writer.
-    pub fn into_inner(self) -> T {
-        self.inner
-    }
-
-    /// The wrapped reader or writer.
-    pub fn get_mut(&mut self) -> &mut T {
-        &mut self.inner
-    }
 }
 
 impl<R: Read> Read for Progress<R> {

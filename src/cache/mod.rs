@@ -22,7 +22,7 @@ use crate::error::Result;
 use crate::oci::{Descriptor, Digest, RawManifest};
 use crate::reference::RegistryReference;
 use crate::store::layout::{LayoutIndex, LayoutStore};
-use crate::store::{Selector, Store};
+use crate::store::Store;
 
 /// The cache directory's name under the temporary directory (wasmCloud's).
 pub const DIR_NAME: &str = "wasmcloud_ocicache";
@@ -132,11 +132,6 @@ impl Cache {
     /// Store a manifest that an entry refers to (e.g. an index's child).
     pub fn store_manifest(&mut self, manifest: &RawManifest) -> Result<()> {
         self.store.blob_put(&manifest.descriptor(), &manifest.bytes, crate::store::UploadMode::Monolithic)
-    }
-
-    /// Read a manifest the cache holds.
-    pub fn manifest(&mut self, digest: &Digest) -> Result<RawManifest> {
-        self.store.manifest_get(&Selector::Digest(digest.clone()))
     }
 
     /// Remove a blob (found corrupt); a later fetch brings it back.

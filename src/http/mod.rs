@@ -19,7 +19,6 @@ pub enum Method {
     Post,
     Put,
     Patch,
-    Delete,
 }
 
 impl Method {
@@ -31,7 +30,6 @@ impl Method {
             Method::Post => "POST",
             Method::Put => "PUT",
             Method::Patch => "PATCH",
-            Method::Delete => "DELETE",
         }
     }
 }

@@ -44,7 +44,6 @@ impl Transport for WasiHttp {
             Method::Post => http::Method::Post,
             Method::Put => http::Method::Put,
             Method::Patch => http::Method::Patch,
-            Method::Delete => http::Method::Delete,
         };
         let scheme = match request.url.scheme {
             Scheme::Http => http::Scheme::Http,

@@ -18,7 +18,7 @@ use crate::reference::Reference;
 use crate::store::{BlobSource, Selector, Store, UploadMode};
 
 /// Downloads of one blob before giving up.
-const DOWNLOAD_ATTEMPTS: u32 = 3;
+pub(super) const DOWNLOAD_ATTEMPTS: u32 = 3;
 
 /// How the cache takes part.
 #[derive(Debug, Clone, Default)]

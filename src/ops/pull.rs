@@ -1,25 +1,22 @@
-//! Pull: resolve the manifest (checking an expected digest), find its one Wasm
-//! layer — or its provider archive layer — and put it under a temporary name
-//! next to the destination — a hard link to the verified cache blob where
-//! possible, else a stream whose digest and size are verified on the way —
-//! that is renamed over the destination only after that, and for a provider
-//! archive every file hash and the claims' signature, checked out. A layer of
-//! the generic OCI tar type is told apart by content.
+//! Pull: resolve the manifest (checking an expected digest) and find its one
+//! Wasm layer — or its provider archive layer; a layer of the generic OCI tar
+//! type is told apart by content. The layer goes under a temporary name next
+//! to the destination, verified: a hard link to the cache's sealed blob where
+//! possible, else a copy hashed on the way. Only then — and, for a provider
+//! archive, once every file hash and the claims' signature check out — is it
+//! renamed over the destination.
 
 use std::path::{Path, PathBuf};
 
 use super::RegistryOptions;
-use super::fetch::{CacheOptions, Fetched, fetch};
+use super::fetch::{CacheOptions, DOWNLOAD_ATTEMPTS, Fetched, fetch};
 use crate::cache::{LinkMode, PullPolicy, host_compat};
 use crate::error::{Error, Result};
-use crate::fsutil::{FILE_WRITE_BUFFER, TempFile, parent_dir};
+use crate::fsutil::{TempFile, parent_dir};
 use crate::oci::media_type::{OCI_TAR_LAYER, PROVIDER_ARCHIVE_LAYER, is_wasm_layer};
 use crate::oci::{Descriptor, Digest, ImageManifest};
 use crate::reference::Reference;
 use crate::terminal::Progress;
-
-/// Downloads of the layer before giving up.
-const DOWNLOAD_ATTEMPTS: u32 = 3;
 
 /// What to pull.
 #[derive(Debug, Clone)]
@@ -152,12 +149,8 @@ fn hand_out(
         return Ok((link, true));
     }
     let mut tmp = TempFile::new_in(dir, "wasmship-pull")?;
-    let tmp_name = tmp.path().display().to_string();
     let label = format!("downloading {}", reference.short_name());
-    let mut buffered = std::io::BufWriter::with_capacity(FILE_WRITE_BUFFER, tmp.file());
-    fetched.store.blob_get(layer, &mut Progress::new(&mut buffered, label, layer.size))?;
-    std::io::Write::flush(&mut buffered).map_err(|e| Error::io(&tmp_name, "write", e))?;
-    drop(buffered);
+    tmp.write_buffered(|out| fetched.store.blob_get(layer, &mut Progress::new(out, label, layer.size)))?;
     Ok((tmp, false))
 }
 
@@ -190,25 +183,25 @@ enum Content {
 /// Check what was downloaded: a provider archive must verify (hashes and
 /// signature); a generic tar layer must be a provider archive or Wasm.
 fn check_content(path: &Path, kind: LayerKind, reference: &Reference) -> Result<Content> {
-    let mut head = Vec::with_capacity(512);
-    {
-        use std::io::Read;
-        let file = std::fs::File::open(path).map_err(|e| Error::io(path.display(), "open", e))?;
-        file.take(512).read_to_end(&mut head).map_err(|e| Error::io(path.display(), "read", e))?;
-    }
-    let archive = match kind {
+    match kind {
         LayerKind::Wasm => return Ok(Content::Wasm),
-        LayerKind::ProviderArchive => true,
-        LayerKind::ByContent if head.starts_with(b"\0asm") => return Ok(Content::Wasm),
-        LayerKind::ByContent if crate::provider::looks_like_archive(&head) => true,
+        LayerKind::ProviderArchive => {}
         LayerKind::ByContent => {
-            return Err(Error::UnsupportedMediaType {
-                media_type: OCI_TAR_LAYER.to_string(),
-                context: format!("{reference}: the layer is neither a provider archive nor Wasm"),
-            });
+            let mut head = Vec::with_capacity(512);
+            let file = std::fs::File::open(path).map_err(|e| Error::io(path.display(), "open", e))?;
+            std::io::Read::read_to_end(&mut std::io::Read::take(file, 512), &mut head)
+                .map_err(|e| Error::io(path.display(), "read", e))?;
+            if head.starts_with(b"\0asm") {
+                return Ok(Content::Wasm);
+            }
+            if !crate::provider::looks_like_archive(&head) {
+                return Err(Error::UnsupportedMediaType {
+                    media_type: OCI_TAR_LAYER.to_string(),
+                    context: format!("{reference}: the layer is neither a provider archive nor Wasm"),
+                });
+            }
         }
-    };
-    debug_assert!(archive);
+    }
     let file = std::fs::File::open(path).map_err(|e| Error::io(path.display(), "open", e))?;
     let what = format!("the provider archive of {reference}");
     let read = super::provider_info::read_archive(std::io::BufReader::new(file), &what)?;

@@ -3,7 +3,7 @@
 //! and hard links that skip the hash while a blob's seal holds.
 
 use std::fs::File;
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
@@ -11,8 +11,9 @@ use super::LayoutStore;
 use super::file_state::{FileState, link_count};
 use super::seal::{Seals, settled_modification_time};
 use crate::error::{Error, Result};
-use crate::fsutil::{FILE_WRITE_BUFFER, TempFile};
+use crate::fsutil::TempFile;
 use crate::oci::{Descriptor, Digest, DigestWriter};
+use crate::store::Store;
 use crate::store::verify::{Origin, VerifyingReader, copy_verified};
 
 const READ_BUFFER: usize = 256 * 1024;
@@ -31,17 +32,16 @@ pub(super) fn put(
     }
     let mut tmp = TempFile::new_in(&store.ingest_dir(), descriptor.digest.hex())?;
     let tmp_name = tmp.path().display().to_string();
-    let mut buffered = io::BufWriter::with_capacity(FILE_WRITE_BUFFER, tmp.file());
     let mut content = content.take(descriptor.size + 1);
-    if verifies_itself {
-        copy_verified(&mut content, &mut buffered, &tmp_name)?;
-    } else {
-        let mut writer = DigestWriter::new(&mut buffered, descriptor.digest.algorithm());
+    tmp.write_buffered(|out| {
+        if verifies_itself {
+            copy_verified(&mut content, out, &tmp_name)?;
+            return Ok(());
+        }
+        let mut writer = DigestWriter::new(out, descriptor.digest.algorithm());
         copy_verified(&mut content, &mut writer, &tmp_name)?;
-        writer.verify(&format!("blob {}", descriptor.digest), &descriptor.digest, Some(descriptor.size))?;
-    }
-    buffered.flush().map_err(|e| Error::io(&tmp_name, "write blob", e))?;
-    drop(buffered);
+        writer.verify(&format!("blob {}", descriptor.digest), &descriptor.digest, Some(descriptor.size)).map(|_| ())
+    })?;
     let file = tmp.file();
     // Verified: set its modification time back so that its seal counts at
     // once, and take its state before anyone else can rename over the name.
@@ -66,39 +66,24 @@ pub(super) fn open(store: &LayoutStore, descriptor: &Descriptor) -> Result<Box<d
 /// Stream a blob into `sink`: hashed on the way, unless its seal holds.
 pub(super) fn get(store: &LayoutStore, descriptor: &Descriptor, sink: &mut dyn io::Write) -> Result<()> {
     let (path, file) = open_file(store, descriptor)?;
-    let Some(seals) = store.seals.as_ref() else {
-        copy_verified(&mut verifying(store, descriptor, &path, file), sink, "destination")?;
-        return Ok(());
+    let before = FileState::of(&file);
+    let Some(seals) = store.seals.as_ref().filter(|seals| sealed(seals, descriptor, before.as_ref())) else {
+        return hash_and_seal(store, descriptor, &path, &file, before, sink, "destination");
     };
-    let before = state_of(&file);
-    if before.is_some_and(|state| state.size == descriptor.size && seals.holds(&descriptor.digest, &state)) {
-        let mut reader = io::BufReader::with_capacity(READ_BUFFER, &file).take(descriptor.size + 1);
-        let copied = copy_verified(&mut reader, sink, "destination")?;
-        if copied != descriptor.size || state_of(&file) != before {
-            seals.remove(&descriptor.digest);
-            return Err(changed_while_read(store, descriptor));
-        }
-        return Ok(());
+    let mut reader = io::BufReader::with_capacity(READ_BUFFER, &file).take(descriptor.size + 1);
+    let copied = copy_verified(&mut reader, sink, "destination")?;
+    if copied != descriptor.size || FileState::of(&file) != before {
+        seals.remove(&descriptor.digest);
+        return Err(changed_while_read(store, descriptor));
     }
-    let started = SystemTime::now();
-    copy_verified(&mut verifying(store, descriptor, &path, &file), sink, "destination")?;
-    seal_if_unchanged(seals, &descriptor.digest, &file, before, started);
     Ok(())
 }
 
 /// Hash a blob file and seal it when it matches; a mismatch removes its seal.
 pub(super) fn verify(store: &LayoutStore, descriptor: &Descriptor) -> Result<()> {
     let (path, file) = open_file(store, descriptor)?;
-    let before = state_of(&file);
-    let started = SystemTime::now();
-    let result = copy_verified(&mut verifying(store, descriptor, &path, &file), &mut io::sink(), "verification");
-    if let Some(seals) = store.seals.as_ref() {
-        match result {
-            Ok(_) => seal_if_unchanged(seals, &descriptor.digest, &file, before, started),
-            Err(_) => seals.remove(&descriptor.digest),
-        }
-    }
-    result.map(|_| ())
+    let before = FileState::of(&file);
+    hash_and_seal(store, descriptor, &path, &file, before, &mut io::sink(), "verification")
 }
 
 /// Hard-link a verified blob into `dir` under a temporary name, to be
@@ -117,24 +102,22 @@ pub(super) fn link_into(
 ) -> Result<Option<TempFile>> {
     let Some(seals) = store.seals.as_ref() else { return Ok(None) };
     let (path, file) = open_file(store, descriptor)?;
-    let Some(before) = state_of(&file) else { return Ok(None) };
+    let Some(before) = FileState::of(&file) else { return Ok(None) };
     let replaces_itself = replacing.and_then(FileState::at).is_some_and(|target| target.same_file(&before));
     // The cache's own name, the new link, and the destination if it is this file already.
     let names_allowed = if replaces_itself { 3 } else { 2 };
     if link_count(&file).is_none_or(|names| names >= names_allowed) {
         return Ok(None);
     }
-    if before.size != descriptor.size || !seals.holds(&descriptor.digest, &before) {
-        let started = SystemTime::now();
-        copy_verified(&mut verifying(store, descriptor, &path, &file), &mut io::sink(), "verification")?;
-        seal_if_unchanged(seals, &descriptor.digest, &file, Some(before), started);
+    if !sealed(seals, descriptor, Some(&before)) {
+        hash_and_seal(store, descriptor, &path, &file, Some(before), &mut io::sink(), "verification")?;
     }
     let Ok(link) = TempFile::hard_link(&path, dir, "wasmship-pull") else { return Ok(None) };
     // Checked again with the link in place: it must be the very file that
     // was verified, unchanged, and no other pull may have linked it meanwhile
     // (of two racing, at least one sees the other's link and copies).
     let Ok(linked) = File::open(link.path()) else { return Ok(None) };
-    let usable = state_of(&linked) == Some(before) && link_count(&linked).is_some_and(|n| n <= names_allowed);
+    let usable = FileState::of(&linked) == Some(before) && link_count(&linked).is_some_and(|n| n <= names_allowed);
     Ok(usable.then_some(link))
 }
 
@@ -155,7 +138,7 @@ fn open_file(store: &LayoutStore, descriptor: &Descriptor) -> Result<(PathBuf, F
     let path = store.blob_path(&descriptor.digest);
     let file = File::open(&path).map_err(|e| match e.kind() {
         io::ErrorKind::NotFound => {
-            Error::NotFound { what: format!("blob {}", descriptor.digest), location: store.location_string() }
+            Error::NotFound { what: format!("blob {}", descriptor.digest), location: store.location() }
         }
         _ => Error::io(path.display(), "open blob", e),
     })?;
@@ -171,33 +154,44 @@ fn verifying<R: Read>(
     VerifyingReader::new(
         io::BufReader::with_capacity(READ_BUFFER, file),
         descriptor,
-        format!("blob {} in {}", descriptor.digest, store.location_string()),
+        format!("blob {} in {}", descriptor.digest, store.location()),
         Origin::File(path.display().to_string()),
     )
 }
 
-fn state_of(file: &File) -> Option<FileState> {
-    FileState::of(file)
+/// Whether the blob file, in `state`, is the one its seal vouches for.
+fn sealed(seals: &Seals, descriptor: &Descriptor, state: Option<&FileState>) -> bool {
+    state.is_some_and(|state| state.size == descriptor.size && seals.holds(&descriptor.digest, state))
 }
 
-/// Seal a file just found to match, if it did not change while being hashed.
-fn seal_if_unchanged(seals: &Seals, digest: &Digest, file: &File, before: Option<FileState>, started: SystemTime) {
-    match (before, state_of(file)) {
-        (Some(before), Some(after)) if before == after => seals.record(digest, &after, started),
-        _ => seals.remove(digest),
+/// Stream an open blob file (in state `before` when opened) through its
+/// digest check into `sink`. Where the layout keeps seals, a match seals the
+/// file — if it did not change while it was hashed — and a mismatch drops
+/// its seal.
+fn hash_and_seal(
+    store: &LayoutStore,
+    descriptor: &Descriptor,
+    path: &Path,
+    file: &File,
+    before: Option<FileState>,
+    sink: &mut dyn io::Write,
+    sink_name: &str,
+) -> Result<()> {
+    let started = SystemTime::now();
+    let result = copy_verified(&mut verifying(store, descriptor, path, file), sink, sink_name);
+    if let Some(seals) = store.seals.as_ref() {
+        match (&result, before, FileState::of(file)) {
+            (Ok(_), Some(before), Some(after)) if before == after => seals.record(&descriptor.digest, &after, started),
+            _ => seals.remove(&descriptor.digest),
+        }
     }
+    result.map(|_| ())
 }
 
 fn changed_while_read(store: &LayoutStore, descriptor: &Descriptor) -> Error {
     Error::DigestMismatch {
-        what: format!("blob {} in {}", descriptor.digest, store.location_string()),
+        what: format!("blob {} in {}", descriptor.digest, store.location()),
         expected: descriptor.digest.to_string(),
         actual: "content that changed while it was read".to_string(),
-    }
-}
-
-impl LayoutStore {
-    fn location_string(&self) -> String {
-        crate::store::Store::location(self)
     }
 }

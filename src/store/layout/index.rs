@@ -142,7 +142,7 @@ impl LayoutIndex {
     pub fn set(&mut self, mut descriptor: Descriptor, tag: Option<&str>) {
         match tag {
             Some(tag) => {
-                self.manifests.retain(|d| d.annotation(REF_NAME) != Some(tag));
+                self.remove_tag(tag);
                 descriptor.annotations.get_or_insert_with(BTreeMap::new).insert(REF_NAME.to_string(), tag.to_string());
                 self.manifests.push(descriptor);
             }

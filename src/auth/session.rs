@@ -85,11 +85,6 @@ impl Session {
         }
     }
 
-    /// Whether any credential is configured.
-    pub fn has_credential(&self) -> bool {
-        self.credential.is_some()
-    }
-
     fn scope(&self) -> String {
         format!("repository:{}:{}", self.repository, self.access.actions())
     }

@@ -21,8 +21,8 @@ pub use policy::PullPolicy;
 use crate::error::Result;
 use crate::oci::{Descriptor, Digest, RawManifest};
 use crate::reference::RegistryReference;
-use crate::store::layout::{LayoutIndex, LayoutStore};
 use crate::store::Store;
+use crate::store::layout::{LayoutIndex, LayoutStore};
 
 /// The cache directory's name under the temporary directory (wasmCloud's).
 pub const DIR_NAME: &str = "wasmcloud_ocicache";

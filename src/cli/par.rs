@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 
 use super::{OutputFormat, output};
+use crate::config::env::var;
 use crate::error::{Error, Result};
 use crate::ops::par::{CreateRequest, InsertRequest, KeyOptions, ParOutcome, create, insert};
 use crate::provider::ProviderInfo;
@@ -46,8 +47,8 @@ struct KeyArgs {
 impl KeyArgs {
     fn options(&self) -> KeyOptions {
         KeyOptions {
-            issuer: self.issuer.clone().or_else(|| env("WASH_ISSUER_KEY")),
-            subject: self.subject.clone().or_else(|| env("WASH_SUBJECT_KEY")),
+            issuer: self.issuer.clone().or_else(|| var("WASH_ISSUER_KEY")),
+            subject: self.subject.clone().or_else(|| var("WASH_SUBJECT_KEY")),
             directory: self.directory.clone(),
             disable_keygen: self.disable_keygen,
         }
@@ -178,15 +179,11 @@ fn target(given: Option<&str>) -> Result<String> {
     if let Some(target) = given {
         return Ok(target.to_string());
     }
-    if let Some(host) = env("WASMSHIP_HOST_TARGET") {
+    if let Some(host) = var("WASMSHIP_HOST_TARGET") {
         return Ok(host);
     }
     if cfg!(target_arch = "wasm32") {
         return Err(Error::InvalidInput("the host's target is unknown here; give --arch (e.g. x86_64-linux)".into()));
     }
     Ok(format!("{}-{}", std::env::consts::ARCH, std::env::consts::OS))
-}
-
-fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
 }

@@ -4,7 +4,8 @@
 
 use crate::auth::{Credential, Secret};
 
-fn var(name: &str) -> Option<String> {
+/// The variable `name`, unless unset or empty.
+pub fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 

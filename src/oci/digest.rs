@@ -121,16 +121,6 @@ impl<W: Write> DigestWriter<W> {
         DigestWriter { inner, hasher, written: 0 }
     }
 
-    /// Bytes written so far.
-    pub fn written(&self) -> u64 {
-        self.written
-    }
-
-    /// The inner writer.
-    pub fn get_mut(&mut self) -> &mut W {
-        &mut self.inner
-    }
-
     /// The digest of everything written, the byte count and the inner writer.
     pub fn finish(self) -> (Digest, u64, W) {
         let (algorithm, hex) = match self.hasher {

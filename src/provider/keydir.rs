@@ -14,6 +14,7 @@ use std::io::{ErrorKind, Write};
 use std::path::{Path, PathBuf};
 
 use super::keys::{KeyPair, KeyRole, PublicKey};
+use crate::config::env::var;
 use crate::error::{Error, Result};
 
 /// The extension of key files.
@@ -21,13 +22,12 @@ pub const KEY_FILE_EXTENSION: &str = "nk";
 
 /// The key directory: `$WASH_KEYS`, else `$HOME/.wash/keys`.
 pub fn default_dir() -> Option<PathBuf> {
-    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
     var("WASH_KEYS").map(PathBuf::from).or_else(|| var("HOME").map(|home| Path::new(&home).join(".wash").join("keys")))
 }
 
 /// The account key's default name: `$USER`, else `user` (wash's choice).
 pub fn account_name() -> String {
-    std::env::var("USER").ok().filter(|u| !u.is_empty()).unwrap_or_else(|| "user".to_string())
+    var("USER").unwrap_or_else(|| "user".to_string())
 }
 
 /// The file of a named key in `dir`: `<name>_<role>.nk`.

@@ -21,6 +21,7 @@ use serde::Deserialize;
 use super::encode::PackageMetadata;
 use super::name::{PackageRef, PackageSpec};
 use super::wellknown::RegistryMetadata;
+use crate::config::env::var;
 use crate::error::{Error, Result};
 
 /// The project file of wasmship.
@@ -315,7 +316,6 @@ fn decode_auth(registry: &str, encoded: &str) -> Result<(String, String)> {
 /// `WKG_CONFIG_FILE`, else `$XDG_CONFIG_HOME/wasm-pkg/config.toml`, else
 /// `~/.config/wasm-pkg/config.toml`.
 pub fn wkg_config_path() -> Option<PathBuf> {
-    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
     if let Some(file) = var(WKG_CONFIG_VAR) {
         return Some(PathBuf::from(file));
     }

@@ -54,18 +54,14 @@ impl Decoded {
         deps.sort();
         deps
     }
-
-    /// The main package as WIT text.
-    pub fn to_wit(&self) -> Result<String> {
-        print_package(&self.resolve, self.package)
-    }
 }
 
-/// One package of `resolve` as WIT text.
-pub fn print_package(resolve: &Resolve, package: PackageId) -> Result<String> {
+/// One package of `resolve` as WIT text, with the `nested` packages written
+/// inside it.
+pub fn print_package(resolve: &Resolve, package: PackageId, nested: &[PackageId]) -> Result<String> {
     let mut printer = WitPrinter::default();
     printer
-        .print(resolve, package, &[])
+        .print(resolve, package, nested)
         .map_err(|e| parse_failure(&format!("printing {}", resolve.packages[package].name), &e))?;
     Ok(printer.output.to_string())
 }

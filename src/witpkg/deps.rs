@@ -34,7 +34,7 @@ pub fn render(merged: &Resolve, unversioned: &BTreeMap<PackageRef, Version>) -> 
             (None, Some(version)) => dir_name(&spec.package, Some(version)),
             _ => spec.dir_name(),
         };
-        tree.insert(format!("{dir}/{PACKAGE_FILE}"), print_package(merged, id)?);
+        tree.insert(format!("{dir}/{PACKAGE_FILE}"), print_package(merged, id, &[])?);
     }
     Ok(tree)
 }

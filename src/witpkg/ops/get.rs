@@ -66,11 +66,7 @@ pub fn get(project: &Project, request: &GetRequest) -> Result<GetOutcome> {
             let resolve = &decoded.resolve;
             let nested: Vec<_> =
                 resolve.topological_packages().into_iter().filter(|id| *id != decoded.package).collect();
-            let mut printer = wit_component::WitPrinter::default();
-            printer
-                .print(resolve, decoded.package, &nested)
-                .map_err(|e| crate::witpkg::parse_failure(&format!("printing {spec}"), &e))?;
-            printer.output.to_string().into_bytes()
+            crate::witpkg::decode::print_package(resolve, decoded.package, &nested)?.into_bytes()
         }
     };
     let extension = match request.format {

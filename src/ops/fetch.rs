@@ -70,14 +70,16 @@ pub fn fetch(
     let key = Cache::key(registry_reference);
     let cached = cache.lookup(&key)?;
 
-    // Use the cached entry when the policy allows and it is complete.
+    // Use the cached entry when the policy allows and it is complete. The
+    // registry asked for the tag's digest serves the refresh too.
+    let mut registry = None;
     let usable = match (&cached, cache_options.policy) {
         (None, _) | (Some(_), PullPolicy::Always) => None,
         (Some(entry), PullPolicy::Never | PullPolicy::IfNotPresent) => Some(entry.clone()),
         (Some(entry), PullPolicy::Revalidate) if registry_reference.digest.is_some() => Some(entry.clone()),
         (Some(entry), PullPolicy::Revalidate) => {
-            let mut registry = open_store(reference, options, Access::Pull)?;
-            match registry.manifest_head(&selector(reference))? {
+            let store = registry.insert(open_store(reference, options, Access::Pull)?);
+            match store.manifest_head(&selector(reference))? {
                 Some(current) if current.digest == entry.digest => Some(entry.clone()),
                 _ => None,
             }
@@ -98,7 +100,11 @@ pub fn fetch(
             location: cache.root().display().to_string(),
         });
     }
-    refresh(&mut cache, reference, options, expected, needs, &key)?;
+    let registry = match registry {
+        Some(store) => store,
+        None => open_store(reference, options, Access::Pull)?,
+    };
+    refresh(&mut cache, registry, reference, expected, needs, &key)?;
     let what = reference.to_string();
     let entry = cache.lookup(&key)?.ok_or_else(|| Error::NotFound {
         what: format!("cache entry {key} (removed while pulling?)"),
@@ -125,17 +131,16 @@ fn complete(cache: &mut Cache, blobs: &[Descriptor]) -> bool {
     blobs.iter().all(|d| cache.store().blob_path(&d.digest).is_file())
 }
 
-/// Bring the registry's current manifest and the missing blobs into the
-/// cache, then record the entry (last, so it never names missing content).
+/// Bring the current manifest and the missing blobs from `registry` into
+/// the cache, then record the entry (last, so it never names missing content).
 fn refresh(
     cache: &mut Cache,
+    mut registry: Box<dyn Store>,
     reference: &Reference,
-    options: &RegistryOptions,
     expected: Option<&Digest>,
     needs: Needs<'_>,
     key: &str,
 ) -> Result<()> {
-    let mut registry = open_store(reference, options, Access::Pull)?;
     let resolved = resolve(registry.as_mut(), reference, expected)?;
     let registry = RefCell::new(registry);
     for descriptor in needs(&resolved.manifest)? {

@@ -8,25 +8,42 @@ use crate::error::{Error, Result};
 use crate::oci::{Descriptor, MANIFEST_MAX_BYTES, RawManifest};
 use crate::store::{Selector, Store, UploadMode};
 
-pub(super) fn head(store: &LayoutStore, selector: &Selector) -> Result<Option<Descriptor>> {
+/// Where a manifest named by a selector was found.
+enum Located {
+    /// Listed in `index.json`.
+    Listed(Descriptor),
+    /// Not listed (a digest only, e.g. an index's child): read and verified
+    /// already, to learn its descriptor.
+    Read(RawManifest),
+}
+
+fn locate(store: &LayoutStore, selector: &Selector) -> Result<Option<Located>> {
     let index = LayoutIndex::load(store.root())?;
     Ok(match selector {
-        Selector::Tag(tag) => index.find_tag(tag).cloned(),
+        Selector::Tag(tag) => index.find_tag(tag).cloned().map(Located::Listed),
         Selector::Digest(digest) => match index.find_digest(digest) {
-            Some(d) => Some(d.clone()),
+            Some(d) => Some(Located::Listed(d.clone())),
             None if store.blob_path(digest).is_file() => {
-                let raw = read_verified(store, &Descriptor::new("", digest.clone(), 0), false)?;
-                Some(raw.descriptor())
+                Some(Located::Read(read_verified(store, &Descriptor::new("", digest.clone(), 0), false)?))
             }
             None => None,
         },
     })
 }
 
+pub(super) fn head(store: &LayoutStore, selector: &Selector) -> Result<Option<Descriptor>> {
+    Ok(locate(store, selector)?.map(|located| match located {
+        Located::Listed(descriptor) => descriptor,
+        Located::Read(raw) => raw.descriptor(),
+    }))
+}
+
 pub(super) fn get(store: &LayoutStore, selector: &Selector) -> Result<RawManifest> {
-    let descriptor = head(store, selector)?
-        .ok_or_else(|| Error::NotFound { what: format!("manifest {selector}"), location: store.location() })?;
-    read_verified(store, &descriptor, true)
+    match locate(store, selector)? {
+        Some(Located::Listed(descriptor)) => read_verified(store, &descriptor, true),
+        Some(Located::Read(raw)) => Ok(raw),
+        None => Err(Error::NotFound { what: format!("manifest {selector}"), location: store.location() }),
+    }
 }
 
 /// Read a manifest blob, check its digest (and size when `check_size`), and

@@ -52,7 +52,7 @@ pub fn key_dir(args: &[String], cwd: &Path, var: impl Fn(&str) -> Option<String>
         return None;
     }
     let var = |name: &str| var(name).filter(|v| !v.is_empty());
-    let given = |long: &str, short: &str| flag_value(&args[2..], long, short);
+    let given = |long: &str, short: &str| crate::cli::flag_value(&args[2..], long, Some(short));
     let issuer = given("--issuer", "-i").or_else(|| var("WASH_ISSUER_KEY"));
     let subject = given("--subject", "-s").or_else(|| var("WASH_SUBJECT_KEY"));
     if issuer.is_some() && subject.is_some() {
@@ -63,20 +63,6 @@ pub fn key_dir(args: &[String], cwd: &Path, var: impl Fn(&str) -> Option<String>
         .map(PathBuf::from)
         .or_else(|| var("HOME").map(|home| Path::new(&home).join(".wash").join("keys")))?;
     Some(cwd.join(dir))
-}
-
-/// The value of `--long VALUE`, `--long=VALUE` or `-s VALUE` among `args`.
-fn flag_value(args: &[String], long: &str, short: &str) -> Option<String> {
-    let mut iter = args.iter();
-    while let Some(arg) = iter.next() {
-        if arg == long || arg == short {
-            return iter.next().cloned();
-        }
-        if let Some(value) = arg.strip_prefix(long).and_then(|rest| rest.strip_prefix('=')) {
-            return Some(value.to_string());
-        }
-    }
-    None
 }
 
 fn key_files(dir: &Path) -> BTreeSet<OsString> {

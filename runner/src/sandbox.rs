@@ -150,11 +150,7 @@ pub fn wasi_ctx(cwd: &Path, user_args: &[String], grants: Grants) -> Result<Wasi
 /// else `WASMSHIP_CACHE_DIR`, else `$TMPDIR/wasmcloud_ocicache` (`/tmp` without `TMPDIR`),
 /// as the packager computes it. Relative paths are taken from `cwd`.
 pub fn cache_dir(cwd: &Path, args: &[String], env: &[(OsString, OsString)]) -> PathBuf {
-    let flag = args.iter().enumerate().find_map(|(i, arg)| match arg.strip_prefix(CACHE_DIR_FLAG) {
-        Some("") => args.get(i + 1).cloned(),
-        Some(rest) => rest.strip_prefix('=').map(str::to_owned),
-        None => None,
-    });
+    let flag = crate::cli::flag_value(args, CACHE_DIR_FLAG, None);
     let var = env
         .iter()
         .find(|(name, _)| name == CACHE_DIR_VAR)

@@ -2,17 +2,12 @@
 //! noticed, `--offline` works with the registry gone, concurrent pulls share one cache,
 //! corrupted blobs are caught, and `drain` removes exactly what it says.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-use crate::util::{Registry, TestDir, big_component, demo_component, digest_hex, run_to_end, sha256_digest, str_field};
-
-/// A cache directory for this test (outside the working directory) and the env naming it.
-pub(super) fn cache_dir(dir: &TestDir) -> PathBuf {
-    let cache = dir.root().join("cache");
-    std::fs::create_dir_all(&cache).expect("create cache dir");
-    cache
-}
+use crate::util::{
+    Registry, TestDir, big_component, cache_dir, demo_component, digest_hex, run_to_end, sha256_digest, str_field,
+};
 
 fn env(cache: &Path) -> [(&'static str, String); 1] {
     [("WASMSHIP_CACHE_DIR", cache.display().to_string())]

@@ -8,8 +8,8 @@ use std::io::{Seek, SeekFrom, Write};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use super::cache::{cache_dir, run_cached};
-use crate::util::{Registry, TestDir, demo_component, digest_hex, sha256_digest};
+use super::cache::run_cached;
+use crate::util::{Registry, TestDir, cache_dir, demo_component, digest_hex, sha256_digest};
 
 fn layer_in(cache: &Path, wasm: &[u8]) -> PathBuf {
     cache.join("blobs/sha256").join(digest_hex(&sha256_digest(wasm)))

@@ -33,9 +33,7 @@ fn copy_tree(dir: &TestDir, from: &Path, to: &str) {
 
 /// A cache directory outside the working directory, and the environment naming it.
 fn cache_env(dir: &TestDir) -> String {
-    let cache = dir.root().join("cache");
-    std::fs::create_dir_all(&cache).unwrap();
-    cache.display().to_string()
+    crate::util::cache_dir(dir).display().to_string()
 }
 
 fn wit(dir: &TestDir, cache: &str, args: &[&str]) -> Run {

@@ -101,6 +101,13 @@ pub fn is_rfc3339(s: &str) -> bool {
     shape && matches!(rest, "Z" | "z" | "+00:00")
 }
 
+/// The cache directory of a test (outside its working directory), created.
+pub fn cache_dir(dir: &TestDir) -> std::path::PathBuf {
+    let cache = dir.root().join("cache");
+    std::fs::create_dir_all(&cache).expect("create cache dir");
+    cache
+}
+
 /// A cache directory no run has used yet (under the test's root), for `--cache-dir`: a pull
 /// given it downloads from the registry instead of reusing blobs that an earlier command, or
 /// another test with the same bytes, left in the shared default cache.

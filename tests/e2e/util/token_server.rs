@@ -232,7 +232,7 @@ fn handle(shared: &Shared, stream: TcpStream) {
         TokenField::Token => "token",
         TokenField::AccessToken => "access_token",
     };
-    let body = json!({field: token, "expires_in": settings.expires_in, "issued_at": rfc3339(now)});
+    let body = json!({field: token, "expires_in": settings.expires_in, "issued_at": wasmship::artifact::build::rfc3339_utc(now as u64)});
     let _ = http_wire::write_response(
         &mut stream,
         200,
@@ -404,28 +404,4 @@ fn path_str(path: &Path) -> &str {
 
 fn now_secs() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).expect("after 1970").as_secs() as i64
-}
-
-/// `YYYY-MM-DDTHH:MM:SSZ` for Unix seconds `t` (days to civil date, proleptic Gregorian).
-fn rfc3339(t: i64) -> String {
-    let (days, secs) = (t.div_euclid(86_400), t.rem_euclid(86_400));
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", secs / 3600, secs % 3600 / 60, secs % 60)
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn formats_dates() {
-        assert_eq!(super::rfc3339(1_700_000_000), "2023-11-14T22:13:20Z");
-        assert_eq!(super::rfc3339(0), "1970-01-01T00:00:00Z");
-    }
 }

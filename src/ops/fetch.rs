@@ -30,6 +30,29 @@ pub struct CacheOptions {
     pub disabled: bool,
 }
 
+impl CacheOptions {
+    /// Whether the network is off limits (`--offline`, `--pull never`).
+    pub fn offline(&self) -> bool {
+        self.policy == PullPolicy::Never
+    }
+
+    /// The cache directory, unless the cache is disabled or the host grants
+    /// no directory that holds it.
+    pub fn root(&self) -> Option<PathBuf> {
+        (!self.disabled)
+            .then(|| crate::cache::cache_dir(self.dir.as_deref()))
+            .filter(|dir| crate::fsutil::reachable(dir))
+    }
+
+    /// A blob the cache holds, read whole and checked against `digest`.
+    pub fn cached_blob(&self, digest: &Digest) -> Option<Vec<u8>> {
+        let bytes = std::fs::read(crate::store::layout::blob_path_in(&self.root()?, digest)).ok()?;
+        let mut hasher = crate::oci::DigestWriter::new(std::io::sink(), digest.algorithm());
+        std::io::Write::write_all(&mut hasher, &bytes).ok()?;
+        (&hasher.finish().0 == digest).then_some(bytes)
+    }
+}
+
 /// Picks the blobs an operation needs from the image manifest, or refuses
 /// the artifact before anything is transferred.
 pub type Needs<'a> = &'a dyn Fn(&ImageManifest) -> Result<Vec<Descriptor>>;

@@ -79,21 +79,6 @@ impl<'c> RegistrySource<'c> {
     pub fn new(locator: Locator<'c>, cache: CacheOptions) -> Self {
         RegistrySource { locator, cache }
     }
-
-    fn offline(&self) -> bool {
-        self.cache.policy == PullPolicy::Never
-    }
-
-    /// The pinned blob, read from the cache and verified.
-    fn cached_blob(&self, digest: &Digest) -> Option<Vec<u8>> {
-        if self.cache.disabled {
-            return None;
-        }
-        let root = crate::cache::cache_dir(self.cache.dir.as_deref());
-        let path = root.join("blobs").join(digest.algorithm().name()).join(digest.hex());
-        let bytes = std::fs::read(path).ok()?;
-        (&Digest::sha256_of(&bytes) == digest).then_some(bytes)
-    }
 }
 
 impl PackageSource for RegistrySource<'_> {
@@ -109,11 +94,12 @@ impl PackageSource for RegistrySource<'_> {
             return Ok(Vec::new());
         };
         let repository = location.repository_reference(package);
-        let tags = if self.offline() {
+        let tags = if self.cache.offline() {
             // The versions the cache has entries for.
-            let root = crate::cache::cache_dir(self.cache.dir.as_deref());
             let prefix = format!("{repository}:");
-            crate::store::layout::LayoutIndex::load(&root)
+            self.cache
+                .root()
+                .and_then(|root| crate::store::layout::LayoutIndex::load(&root).ok())
                 .map(|index| index.tags())
                 .unwrap_or_default()
                 .into_iter()
@@ -141,7 +127,7 @@ impl PackageSource for RegistrySource<'_> {
         };
         let reference_text = location.reference(package, version);
         if let Some(digest) = pinned
-            && let Some(bytes) = self.cached_blob(digest)
+            && let Some(bytes) = self.cache.cached_blob(digest)
         {
             return Ok(Content { bytes, digest: digest.clone(), reference: reference_text, from_network: false });
         }

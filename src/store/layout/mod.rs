@@ -27,6 +27,12 @@ pub use index::LayoutIndex;
 const LAYOUT_MARKER: &str = r#"{"imageLayoutVersion":"1.0.0"}"#;
 const INGEST_DIR: &str = ".ingest";
 
+/// Where a blob lives in the layout at `root`. The digest type guarantees a
+/// safe file name.
+pub fn blob_path_in(root: &Path, digest: &Digest) -> PathBuf {
+    root.join("blobs").join(digest.algorithm().name()).join(digest.hex())
+}
+
 /// An OCI image layout directory.
 pub struct LayoutStore {
     root: PathBuf,
@@ -92,9 +98,9 @@ impl LayoutStore {
         &self.root
     }
 
-    /// Where a blob lives. The digest type guarantees a safe file name.
+    /// Where a blob lives.
     pub fn blob_path(&self, digest: &Digest) -> PathBuf {
-        self.root.join("blobs").join(digest.algorithm().name()).join(digest.hex())
+        blob_path_in(&self.root, digest)
     }
 
     fn ingest_dir(&self) -> PathBuf {

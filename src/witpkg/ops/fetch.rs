@@ -181,15 +181,7 @@ impl PackageSource for PinnedCache<'_> {
     fn content(&mut self, package: &PackageRef, version: &Version, pinned: Option<&Digest>) -> Result<Content> {
         let not_cached = || Error::NotFound { what: format!("{package}@{version}"), location: "the cache".into() };
         let digest = pinned.ok_or_else(not_cached)?;
-        if self.project.cache.disabled {
-            return Err(not_cached());
-        }
-        let root = crate::cache::cache_dir(self.project.cache.dir.as_deref());
-        let path = root.join("blobs").join(digest.algorithm().name()).join(digest.hex());
-        let bytes = std::fs::read(path).map_err(|_| not_cached())?;
-        if &Digest::sha256_of(&bytes) != digest {
-            return Err(not_cached());
-        }
+        let bytes = self.project.cache.cached_blob(digest).ok_or_else(not_cached)?;
         Ok(Content {
             bytes,
             digest: digest.clone(),

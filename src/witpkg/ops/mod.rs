@@ -19,7 +19,6 @@ use std::path::{Path, PathBuf};
 use super::config::WitConfig;
 use super::locate::Locator;
 use super::wellknown::Lookup;
-use crate::cache::PullPolicy;
 use crate::http::default_transport;
 use crate::ops::RegistryOptions;
 use crate::ops::fetch::CacheOptions;
@@ -46,15 +45,9 @@ impl Project {
         self.wit_dir.join(super::DEPS_DIR)
     }
 
-    fn offline(&self) -> bool {
-        self.cache.policy == PullPolicy::Never
-    }
-
     fn locator<'c>(&self, config: &'c WitConfig) -> Locator<'c> {
-        let cache_dir = (!self.cache.disabled)
-            .then(|| crate::cache::cache_dir(self.cache.dir.as_deref()))
-            .filter(|dir| crate::fsutil::reachable(dir));
-        let lookup = if self.offline() { Lookup::Offline } else { Lookup::Normal };
+        let cache_dir = self.cache.root();
+        let lookup = if self.cache.offline() { Lookup::Offline } else { Lookup::Normal };
         Locator::new(config, default_transport(), cache_dir, lookup, self.options.clone())
     }
 }

@@ -28,22 +28,22 @@ pub struct Entry {
     pub size: u64,
     /// When it was last used (the manifest file's modification time).
     pub last_used: Option<SystemTime>,
-    blobs: BTreeSet<Digest>,
+    /// The blobs it reaches that the cache holds, with their sizes.
+    blobs: BTreeMap<Digest, u64>,
 }
 
-/// Every entry of the cache.
+/// Every entry of the cache, by reference.
 pub fn entries(cache: &mut Cache) -> Result<Vec<Entry>> {
     let index = LayoutIndex::load(cache.root())?;
     let mut entries = Vec::new();
     for descriptor in &index.manifests {
         let Some(reference) = descriptor.annotation(REF_NAME) else { continue };
         let blobs = reachable(cache, descriptor);
-        let size = blobs.iter().map(|d| blob_size(cache, d)).sum();
         let last_used = fs::metadata(cache.store().blob_path(&descriptor.digest)).and_then(|m| m.modified()).ok();
         entries.push(Entry {
             reference: reference.to_string(),
             digest: descriptor.digest.clone(),
-            size,
+            size: blobs.values().sum(),
             last_used,
             blobs,
         });
@@ -52,8 +52,9 @@ pub fn entries(cache: &mut Cache) -> Result<Vec<Entry>> {
     Ok(entries)
 }
 
-/// Blobs a manifest reaches (itself included) that are present in the cache.
-fn reachable(cache: &mut Cache, descriptor: &Descriptor) -> BTreeSet<Digest> {
+/// Blobs a manifest reaches (itself included) that are present in the
+/// cache, with their sizes.
+fn reachable(cache: &mut Cache, descriptor: &Descriptor) -> BTreeMap<Digest, u64> {
     let mut found = BTreeSet::new();
     let mut pending = vec![descriptor.digest.clone()];
     while let Some(digest) = pending.pop() {
@@ -70,12 +71,13 @@ fn reachable(cache: &mut Cache, descriptor: &Descriptor) -> BTreeSet<Digest> {
             Err(_) => {}
         }
     }
-    found.retain(|d| cache.store().blob_path(d).is_file());
     found
-}
-
-fn blob_size(cache: &mut Cache, digest: &Digest) -> u64 {
-    fs::metadata(cache.store().blob_path(digest)).map(|m| m.len()).unwrap_or(0)
+        .into_iter()
+        .filter_map(|digest| {
+            let metadata = fs::metadata(cache.store().blob_path(&digest)).ok().filter(|m| m.is_file())?;
+            Some((digest, metadata.len()))
+        })
+        .collect()
 }
 
 /// Remove the entries `remove` (by reference) and the blobs no remaining
@@ -86,6 +88,14 @@ pub fn remove_entries(cache: &mut Cache, remove: &BTreeSet<String>) -> Result<Ve
         return Ok(Vec::new());
     }
     let all = entries(cache)?;
+    remove_from(cache, all, remove)
+}
+
+/// [`remove_entries`] with the cache's entries at hand.
+fn remove_from(cache: &mut Cache, all: Vec<Entry>, remove: &BTreeSet<String>) -> Result<Vec<String>> {
+    if remove.is_empty() {
+        return Ok(Vec::new());
+    }
     LayoutIndex::update(
         cache.root(),
         |index| {
@@ -96,8 +106,8 @@ pub fn remove_entries(cache: &mut Cache, remove: &BTreeSet<String>) -> Result<Ve
         |index| remove.iter().all(|r| index.find_tag(r).is_none()),
     )?;
     let (gone, kept): (Vec<_>, Vec<_>) = all.into_iter().partition(|e| remove.contains(&e.reference));
-    let still_used: BTreeSet<&Digest> = kept.iter().flat_map(|e| e.blobs.iter()).collect();
-    for digest in gone.iter().flat_map(|e| e.blobs.iter()) {
+    let still_used: BTreeSet<&Digest> = kept.iter().flat_map(|e| e.blobs.keys()).collect();
+    for digest in gone.iter().flat_map(|e| e.blobs.keys()) {
         if !still_used.contains(digest) {
             cache.remove_blob(digest)?;
         }
@@ -109,28 +119,33 @@ pub fn remove_entries(cache: &mut Cache, remove: &BTreeSet<String>) -> Result<Ve
 /// `max_size` bytes; the references evicted.
 pub fn prune(cache: &mut Cache, max_size: u64) -> Result<Vec<String>> {
     clean_stale_ingests(cache.root());
-    let mut all = entries(cache)?;
-    all.sort_by_key(|e| e.last_used.unwrap_or(SystemTime::UNIX_EPOCH));
-    let mut unique: BTreeMap<Digest, u64> = BTreeMap::new();
-    for entry in &all {
-        for digest in &entry.blobs {
-            unique.entry(digest.clone()).or_insert_with(|| blob_size(cache, digest));
+    let all = entries(cache)?;
+    let evict = {
+        // How many entries use each blob, and its size.
+        let mut users: BTreeMap<&Digest, (usize, u64)> = BTreeMap::new();
+        for (digest, size) in all.iter().flat_map(|e| e.blobs.iter()) {
+            users.entry(digest).or_insert((0, *size)).0 += 1;
         }
-    }
-    let mut total: u64 = unique.values().sum();
-    let mut evict = BTreeSet::new();
-    let mut remaining: Vec<&Entry> = all.iter().collect();
-    while total > max_size && !remaining.is_empty() {
-        let oldest = remaining.remove(0);
-        evict.insert(oldest.reference.clone());
-        let still_used: BTreeSet<&Digest> = remaining.iter().flat_map(|e| e.blobs.iter()).collect();
-        for digest in &oldest.blobs {
-            if !still_used.contains(digest) {
-                total = total.saturating_sub(unique.remove(digest).unwrap_or(0));
+        let mut total: u64 = users.values().map(|(_, size)| size).sum();
+        let mut oldest_first: Vec<&Entry> = all.iter().collect();
+        oldest_first.sort_by_key(|e| e.last_used.unwrap_or(SystemTime::UNIX_EPOCH));
+        let mut evict = BTreeSet::new();
+        for entry in oldest_first {
+            if total <= max_size {
+                break;
+            }
+            evict.insert(entry.reference.clone());
+            for digest in entry.blobs.keys() {
+                let (count, size) = users.get_mut(digest).expect("counted above");
+                *count -= 1;
+                if *count == 0 {
+                    total = total.saturating_sub(*size);
+                }
             }
         }
-    }
-    remove_entries(cache, &evict)
+        evict
+    };
+    remove_from(cache, all, &evict)
 }
 
 /// A blob whose content does not match its name.

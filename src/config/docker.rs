@@ -86,16 +86,22 @@ fn helper_credentials() -> BTreeMap<String, Credential> {
         .collect()
 }
 
+/// `user:password` from its base64 form (Docker's `auth`, wkg's `oci.auth`).
+pub(crate) fn decode_basic(encoded: &str) -> Option<(String, String)> {
+    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (user, password) = text.split_once(':')?;
+    Some((user.to_string(), password.to_string()))
+}
+
 impl AuthEntry {
     fn into_credential(self) -> Option<Credential> {
         if let (Some(username), Some(password)) = (&self.username, &self.password) {
             return Some(Credential::Basic { username: username.clone(), password: Secret::new(password.clone()) });
         }
         if let Some(auth) = self.auth.filter(|a| !a.is_empty()) {
-            let decoded = base64::engine::general_purpose::STANDARD.decode(auth.trim()).ok()?;
-            let text = String::from_utf8(decoded).ok()?;
-            let (username, password) = text.split_once(':')?;
-            return Some(Credential::Basic { username: username.to_string(), password: Secret::new(password) });
+            let (username, password) = decode_basic(&auth)?;
+            return Some(Credential::Basic { username, password: Secret::new(password) });
         }
         self.registrytoken.map(|t| Credential::Bearer(Secret::new(t)))
     }

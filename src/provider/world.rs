@@ -6,13 +6,10 @@
 use std::path::Path;
 
 use crate::error::Result;
-use crate::witpkg::{parse_failure, resolve_dir};
 
 /// Parse the WIT package in `dir` and encode it as binary WIT.
 pub fn encode_dir(dir: &Path) -> Result<Vec<u8>> {
-    let (resolve, package) = resolve_dir(dir)?;
-    wit_component::encode(&resolve, package, false)
-        .map_err(|e| parse_failure(&format!("encoding the WIT package in {}", dir.display()), &e))
+    crate::witpkg::encode::encode_dir(dir).map(|(_, bytes)| bytes)
 }
 
 #[cfg(test)]

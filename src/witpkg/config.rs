@@ -304,13 +304,9 @@ pub fn parse_source(source: &str, project_dir: &Path) -> Result<Mapping> {
 }
 
 fn decode_auth(registry: &str, encoded: &str) -> Result<(String, String)> {
-    use base64::Engine as _;
-    let bad =
-        || Error::InvalidInput(format!("wkg config: registry {registry:?}: oci.auth is not base64 of user:password"));
-    let bytes = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).map_err(|_| bad())?;
-    let text = String::from_utf8(bytes).map_err(|_| bad())?;
-    let (user, password) = text.split_once(':').ok_or_else(bad)?;
-    Ok((user.to_string(), password.to_string()))
+    crate::config::docker::decode_basic(encoded).ok_or_else(|| {
+        Error::InvalidInput(format!("wkg config: registry {registry:?}: oci.auth is not base64 of user:password"))
+    })
 }
 
 /// `WKG_CONFIG_FILE`, else `$XDG_CONFIG_HOME/wasm-pkg/config.toml`, else

@@ -30,14 +30,22 @@ pub struct Built {
     pub bytes: Vec<u8>,
 }
 
-/// Encode the package in `wit_dir` (with `wit_dir/deps`) as a binary WIT package.
+/// Encode the package in `wit_dir` (with `wit_dir/deps`) as a binary WIT
+/// package, stamped with `metadata`.
 pub fn build(wit_dir: &Path, metadata: &PackageMetadata) -> Result<Built> {
+    let (spec, bytes) = encode_dir(wit_dir)?;
+    let bytes = stamp(&bytes, &spec, metadata)?;
+    Ok(Built { spec, bytes })
+}
+
+/// Encode the package in `wit_dir` (with `wit_dir/deps`) as binary WIT, as
+/// it is: the package's name and version, and the bytes.
+pub fn encode_dir(wit_dir: &Path) -> Result<(PackageSpec, Vec<u8>)> {
     let (resolve, package) = resolve_dir(wit_dir)?;
     let spec = PackageSpec::of(&resolve.packages[package].name);
     let bytes = wit_component::encode(&resolve, package, false)
         .map_err(|e| parse_failure(&format!("encoding {spec} from {}", wit_dir.display()), &e))?;
-    let bytes = stamp(&bytes, &spec, metadata)?;
-    Ok(Built { spec, bytes })
+    Ok((spec, bytes))
 }
 
 /// Add wasm-metadata to an encoded package.

@@ -114,10 +114,13 @@ impl Reference {
 /// than meaning Docker Hub, or the project's default registry).
 pub fn names_registry(input: &str) -> bool {
     let body = input.trim().strip_prefix(OCI_SCHEME).unwrap_or(input.trim());
-    match body.split_once('/') {
-        Some((first, _)) => first.contains('.') || first.contains(':') || first.eq_ignore_ascii_case("localhost"),
-        None => false,
-    }
+    body.split_once('/').is_some_and(|(first, _)| is_host_segment(first))
+}
+
+/// Whether the first path segment of a reference is a registry host:
+/// it has a `.` or a `:`, or is `localhost`.
+fn is_host_segment(first: &str) -> bool {
+    first.contains('.') || first.contains(':') || first.eq_ignore_ascii_case("localhost")
 }
 
 impl RegistryReference {
@@ -125,11 +128,7 @@ impl RegistryReference {
         let body = input.strip_prefix(OCI_SCHEME).unwrap_or(input);
         let (name_and_tag, digest) = split_digest(input, body)?;
         let (host, path) = match name_and_tag.split_once('/') {
-            Some((first, rest))
-                if first.contains('.') || first.contains(':') || first.eq_ignore_ascii_case("localhost") =>
-            {
-                (first.to_ascii_lowercase(), rest)
-            }
+            Some((first, rest)) if is_host_segment(first) => (first.to_ascii_lowercase(), rest),
             _ => (DOCKER_HUB.to_string(), name_and_tag),
         };
         let (path, tag) = split_tag(input, path)?;
@@ -178,17 +177,7 @@ impl RegistryReference {
 impl LayoutReference {
     fn parse(input: &str, rest: &str) -> Result<Self> {
         let (dir_and_tag, digest) = split_digest(input, rest)?;
-        // A tag follows the last ':' after the last '/'.
-        let slash = dir_and_tag.rfind('/').map_or(0, |i| i + 1);
-        let (dir, tag) = match dir_and_tag[slash..].rfind(':') {
-            Some(i) => {
-                let at = slash + i;
-                let tag = &dir_and_tag[at + 1..];
-                validate_tag(input, tag)?;
-                (&dir_and_tag[..at], Some(tag.to_string()))
-            }
-            None => (dir_and_tag, None),
-        };
+        let (dir, tag) = split_tag(input, dir_and_tag)?;
         if dir.is_empty() {
             return Err(Error::invalid_reference(input, "missing directory; use oci-layout://DIR:TAG"));
         }
@@ -206,6 +195,7 @@ fn split_digest<'a>(input: &str, body: &'a str) -> Result<(&'a str, Option<Diges
     }
 }
 
+/// A tag follows the last `:` after the last `/`.
 fn split_tag<'a>(input: &str, path: &'a str) -> Result<(&'a str, Option<String>)> {
     let slash = path.rfind('/').map_or(0, |i| i + 1);
     match path[slash..].rfind(':') {

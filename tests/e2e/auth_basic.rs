@@ -7,7 +7,6 @@
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
-use std::path::PathBuf;
 
 use crate::util::{
     Registry, Run, TestDir, assert_conceals, basic_authorization, blob_uploads, demo_component, fresh_cache,
@@ -86,10 +85,6 @@ fn round_trip_at(dir: &TestDir, reg: &Registry, repo_tag: &str, auth_args: &[&st
 }
 
 /// `$HOME` of the binary in `dir` (see `TestDir`).
-fn home(dir: &TestDir) -> PathBuf {
-    dir.root().join("home")
-}
-
 /// Writes a Docker `config.json` into `config_dir` with an `auths` entry for `host`.
 fn write_docker_config(config_dir: &std::path::Path, host: &str, user: &str, password: &str) {
     fs::create_dir_all(config_dir).expect("create the Docker config directory");
@@ -179,7 +174,7 @@ fn wasmcloud_toml_credentials_authenticate_a_short_reference() {
 #[test]
 fn docker_config_auths_in_home_authenticate() {
     let (dir, reg) = setup();
-    write_docker_config(&home(&dir).join(".docker"), &reg.host(), USER, PASSWORD);
+    write_docker_config(&dir.home().join(".docker"), &reg.host(), USER, PASSWORD);
     round_trip_at(&dir, &reg, "demo/docker-home:1.0.0", &[], &[]);
 }
 
@@ -197,8 +192,8 @@ fn docker_credential_helper_from_creds_store_authenticates() {
     let (dir, reg) = setup();
     let path = install_credential_helper(&dir, "e2estore", USER, PASSWORD);
     let config = serde_json::json!({"auths": {}, "credsStore": "e2estore"});
-    fs::create_dir_all(home(&dir).join(".docker")).expect("create ~/.docker");
-    fs::write(home(&dir).join(".docker/config.json"), config.to_string()).expect("write config.json");
+    fs::create_dir_all(dir.home().join(".docker")).expect("create ~/.docker");
+    fs::write(dir.home().join(".docker/config.json"), config.to_string()).expect("write config.json");
 
     round_trip_at(&dir, &reg, "demo/helper-store:1.0.0", &[], &[("PATH", &path)]);
     let asked = helper_queries(&dir, "e2estore");
@@ -214,8 +209,8 @@ fn docker_credential_helper_from_cred_helpers_authenticates() {
     let (dir, reg) = setup();
     let path = install_credential_helper(&dir, "e2ehost", USER, PASSWORD);
     let config = serde_json::json!({"credHelpers": {reg.host(): "e2ehost"}});
-    fs::create_dir_all(home(&dir).join(".docker")).expect("create ~/.docker");
-    fs::write(home(&dir).join(".docker/config.json"), config.to_string()).expect("write config.json");
+    fs::create_dir_all(dir.home().join(".docker")).expect("create ~/.docker");
+    fs::write(dir.home().join(".docker/config.json"), config.to_string()).expect("write config.json");
 
     round_trip_at(&dir, &reg, "demo/helper-host:1.0.0", &[], &[("PATH", &path)]);
     assert!(!helper_queries(&dir, "e2ehost").is_empty(), "the per-registry helper was never run");
@@ -286,7 +281,7 @@ fn missing_credentials_ask_for_a_login() {
 /// Every lower-precedence source holds a wrong password (under its own user name).
 fn wrong_everywhere_below_flags(dir: &TestDir, reg: &Registry) -> Vec<(&'static str, String)> {
     write_wasmcloud_project(dir, &reg.host(), "toml-user", WRONG);
-    write_docker_config(&home(dir).join(".docker"), &reg.host(), "docker-user", WRONG);
+    write_docker_config(&dir.home().join(".docker"), &reg.host(), "docker-user", WRONG);
     vec![
         ("WASH_REG_USER", "wash-user".to_owned()),
         ("WASH_REG_PASSWORD", WRONG.to_owned()),
@@ -307,7 +302,7 @@ fn flags_beat_wrong_passwords_in_environment_and_configuration() {
 fn wash_environment_beats_wkg_environment_and_configuration() {
     let (dir, reg) = setup();
     write_wasmcloud_project(&dir, &reg.host(), "toml-user", WRONG);
-    write_docker_config(&home(&dir).join(".docker"), &reg.host(), "docker-user", WRONG);
+    write_docker_config(&dir.home().join(".docker"), &reg.host(), "docker-user", WRONG);
     let env = [
         ("WASH_REG_USER", USER),
         ("WASH_REG_PASSWORD", PASSWORD),
@@ -321,6 +316,6 @@ fn wash_environment_beats_wkg_environment_and_configuration() {
 fn wasmcloud_toml_beats_docker_config() {
     let (dir, reg) = setup();
     write_wasmcloud_project(&dir, &reg.host(), USER, PASSWORD);
-    write_docker_config(&home(&dir).join(".docker"), &reg.host(), "docker-user", WRONG);
+    write_docker_config(&dir.home().join(".docker"), &reg.host(), "docker-user", WRONG);
     round_trip_at(&dir, &reg, "demo/precedence-toml:1.0.0", &[], &[]);
 }

@@ -21,14 +21,8 @@ pub(super) fn run_cached(dir: &TestDir, cache: &Path, args: &[&str]) -> crate::u
 /// `wasmship pull REFERENCE -d DESTINATION` with the test's environment and `cache`, as a
 /// command to spawn (for runs that go in parallel or get killed).
 fn pull_command(dir: &TestDir, cache: &Path, reference: &str, destination: &str) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_wasmship"));
-    cmd.args(["pull", reference, "-d", destination])
-        .current_dir(dir.work())
-        .env_clear()
-        .env("HOME", dir.root().join("home"))
-        .env("TMPDIR", dir.tmp())
-        .env("WASMSHIP_CACHE_DIR", cache)
-        .env("WASMSHIP_PRECOMPILED_DIR", Path::new(env!("CARGO_TARGET_TMPDIR")).join("precompiled"));
+    let mut cmd = dir.command(&["pull", reference, "-d", destination]);
+    cmd.env("WASMSHIP_CACHE_DIR", cache);
     cmd
 }
 

@@ -116,8 +116,14 @@ impl TestDir {
         self.run_env(args, &[])
     }
 
-    /// Runs `wasmship ARGS` in the working directory with extra environment variables.
-    pub fn run_env<S: AsRef<OsStr>>(&self, args: &[S], env: &[(&str, &str)]) -> Run {
+    /// The `HOME` of every run.
+    pub fn home(&self) -> &Path {
+        &self.home
+    }
+
+    /// `wasmship ARGS` in the working directory with the test's hermetic environment, as a
+    /// command to spawn (for runs that go in parallel or get killed).
+    pub fn command<S: AsRef<OsStr>>(&self, args: &[S]) -> Command {
         let mut cmd = Command::new(BIN);
         cmd.args(args)
             .current_dir(&self.work)
@@ -129,6 +135,12 @@ impl TestDir {
         if let Some(path) = std::env::var_os("PATH") {
             cmd.env("PATH", path);
         }
+        cmd
+    }
+
+    /// Runs `wasmship ARGS` in the working directory with extra environment variables.
+    pub fn run_env<S: AsRef<OsStr>>(&self, args: &[S], env: &[(&str, &str)]) -> Run {
+        let mut cmd = self.command(args);
         for (k, v) in env {
             cmd.env(k, v);
         }

@@ -83,27 +83,32 @@ impl RegistryClient {
     /// authorization, re-authenticating once on a 401, and retrying
     /// connection errors, 429 and 5xx with backoff.
     pub fn send<'a>(&self, make: &dyn Fn() -> Request<'a>) -> Result<Response> {
+        self.send_retrying(make, true)
+    }
+
+    /// [`send`](Self::send), or with `authenticate` off a plain send with
+    /// retries and no credentials (for hosts outside the registry).
+    fn send_retrying<'a>(&self, make: &dyn Fn() -> Request<'a>, authenticate: bool) -> Result<Response> {
         let mut attempts = Attempts::new(self.retry);
         let mut reauthenticated = false;
         loop {
             let mut request = make();
-            if let Some(authorization) = self.session.authorization(self.transport.as_ref())? {
+            if authenticate && let Some(authorization) = self.session.authorization(self.transport.as_ref())? {
                 request = request.header("authorization", authorization);
             }
             attempts.begin();
             match self.send_raw(request) {
-                Ok(response) if response.status == 401 && !reauthenticated => {
+                Ok(response) if authenticate && response.status == 401 && !reauthenticated => {
                     self.session.on_unauthorized(self.transport.as_ref(), response.header("www-authenticate"))?;
                     reauthenticated = true;
                 }
-                Ok(response) if response.status == 401 => {
+                Ok(response) if authenticate && response.status == 401 => {
                     let target = make();
                     let subject = format!("{} {}", target.method.as_str(), redact_query(&target.url));
                     return Err(self.session.refused_again(&subject));
                 }
                 Ok(response) if is_retryable_status(response.status) => {
-                    let retry_after = response.header("retry-after").map(str::to_string);
-                    if !attempts.wait_for_retry(retry_after.as_deref()) {
+                    if !attempts.wait_for_retry(response.header("retry-after")) {
                         return Ok(response);
                     }
                 }
@@ -168,7 +173,7 @@ impl RegistryClient {
                 self.send(&|| build(&target))?
             } else {
                 let target = current.clone();
-                self.send_unauthenticated(&|| build(&target))?
+                self.send_retrying(&|| build(&target), false)?
             };
         }
         if matches!(response.status, 301 | 302 | 303 | 307 | 308) {
@@ -178,28 +183,6 @@ impl RegistryClient {
             });
         }
         Ok(response)
-    }
-
-    /// Send to a host outside the registry (object storage): retries, no credentials.
-    fn send_unauthenticated<'a>(&self, make: &dyn Fn() -> Request<'a>) -> Result<Response> {
-        let mut attempts = Attempts::new(self.retry);
-        loop {
-            attempts.begin();
-            match self.send_raw(make()) {
-                Ok(response) if is_retryable_status(response.status) => {
-                    let retry_after = response.header("retry-after").map(str::to_string);
-                    if !attempts.wait_for_retry(retry_after.as_deref()) {
-                        return Ok(response);
-                    }
-                }
-                Ok(response) => return Ok(response),
-                Err(e) => {
-                    if !attempts.wait_for_retry(None) {
-                        return Err(e);
-                    }
-                }
-            }
-        }
     }
 
     /// Turn an unexpected response into an error naming the action and subject.

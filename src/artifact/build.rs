@@ -31,6 +31,23 @@ pub struct ArtifactPlan {
     pub manifest: RawManifest,
 }
 
+impl ArtifactPlan {
+    /// The plan of a single-layer artifact: `config` (of `config_media_type`),
+    /// the layer `layer` titled `file_name`, and the manifest's `annotations`.
+    pub fn single_layer(
+        config_media_type: &str,
+        config: Vec<u8>,
+        mut layer: Descriptor,
+        file_name: &str,
+        annotations: BTreeMap<String, String>,
+    ) -> ArtifactPlan {
+        let config_descriptor = Descriptor::new(config_media_type, Digest::sha256_of(&config), config.len() as u64);
+        layer.annotations = Some(BTreeMap::from([(keys::TITLE.to_string(), file_name.to_string())]));
+        let manifest = ImageManifest::single_layer(config_descriptor.clone(), layer.clone(), annotations).to_raw();
+        ArtifactPlan { config, config_descriptor, layer_descriptor: layer, manifest }
+    }
+}
+
 /// Build config and manifest for `file`.
 pub fn build_artifact(file: &WasmFile, options: &BuildOptions) -> ArtifactPlan {
     let (os, component) = match file.kind {
@@ -49,19 +66,8 @@ pub fn build_artifact(file: &WasmFile, options: &BuildOptions) -> ArtifactPlan {
         component,
     }
     .to_bytes();
-    let config_descriptor = Descriptor::new(WASM_CONFIG, Digest::sha256_of(&config), config.len() as u64);
-
-    let mut layer_descriptor = Descriptor::new(WASM_LAYER, file.digest.clone(), file.size);
-    layer_descriptor.annotations = Some(BTreeMap::from([(keys::TITLE.to_string(), options.file_name.clone())]));
-
-    let manifest = ImageManifest::single_layer(
-        config_descriptor.clone(),
-        layer_descriptor.clone(),
-        manifest_annotations(file, options),
-    )
-    .to_raw();
-
-    ArtifactPlan { config, config_descriptor, layer_descriptor, manifest }
+    let layer = Descriptor::new(WASM_LAYER, file.digest.clone(), file.size);
+    ArtifactPlan::single_layer(WASM_CONFIG, config, layer, &options.file_name, manifest_annotations(file, options))
 }
 
 fn manifest_annotations(file: &WasmFile, options: &BuildOptions) -> BTreeMap<String, String> {

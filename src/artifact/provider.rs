@@ -7,9 +7,9 @@
 use std::collections::BTreeMap;
 
 use super::build::ArtifactPlan;
+use crate::oci::{Descriptor, Digest};
 use crate::oci::annotations as keys;
 use crate::oci::media_type::{PROVIDER_ARCHIVE_CONFIG, PROVIDER_ARCHIVE_LAYER};
-use crate::oci::{Descriptor, Digest, ImageManifest};
 
 /// What the artifact is made of besides the archive's bytes.
 #[derive(Debug, Clone)]
@@ -31,12 +31,6 @@ pub struct ProviderArtifact<'a> {
 
 /// Build config and manifest for a provider archive.
 pub fn build_provider_artifact(input: &ProviderArtifact<'_>) -> ArtifactPlan {
-    let config = input.config.clone();
-    let config_descriptor = Descriptor::new(PROVIDER_ARCHIVE_CONFIG, Digest::sha256_of(&config), config.len() as u64);
-    let mut layer_descriptor =
-        Descriptor::new(PROVIDER_ARCHIVE_LAYER, input.archive_digest.clone(), input.archive_size);
-    layer_descriptor.annotations = Some(BTreeMap::from([(keys::TITLE.to_string(), input.file_name.clone())]));
-
     let mut annotations = BTreeMap::new();
     annotations.insert(keys::CREATED.to_string(), input.created.clone());
     if let Some(name) = input.name.filter(|n| !n.is_empty()) {
@@ -51,9 +45,8 @@ pub fn build_provider_artifact(input: &ProviderArtifact<'_>) -> ArtifactPlan {
     for (key, value) in input.annotations {
         annotations.insert(key.clone(), value.clone());
     }
-    let manifest =
-        ImageManifest::single_layer(config_descriptor.clone(), layer_descriptor.clone(), annotations).to_raw();
-    ArtifactPlan { config, config_descriptor, layer_descriptor, manifest }
+    let layer = Descriptor::new(PROVIDER_ARCHIVE_LAYER, input.archive_digest.clone(), input.archive_size);
+    ArtifactPlan::single_layer(PROVIDER_ARCHIVE_CONFIG, input.config.clone(), layer, &input.file_name, annotations)
 }
 
 #[cfg(test)]

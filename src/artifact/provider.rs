@@ -7,9 +7,9 @@
 use std::collections::BTreeMap;
 
 use super::build::ArtifactPlan;
-use crate::oci::{Descriptor, Digest};
 use crate::oci::annotations as keys;
 use crate::oci::media_type::{PROVIDER_ARCHIVE_CONFIG, PROVIDER_ARCHIVE_LAYER};
+use crate::oci::{Descriptor, Digest};
 
 /// What the artifact is made of besides the archive's bytes.
 #[derive(Debug, Clone)]

@@ -162,26 +162,21 @@ impl FaultProxy {
 
 /// What to do with one request, decided under the lock.
 enum Plan {
-    Forward {
-        cut_response_after: Option<u64>,
-        bytes_per_sec: Option<u64>,
-        response_bytes_per_sec: Option<u64>,
-        corrupt_response_at: Option<u64>,
-        label: Option<String>,
-    },
-    Answer {
-        status: u16,
-        headers: Vec<(String, String)>,
-        body: Vec<u8>,
-        label: String,
-    },
-    CutRequest {
-        after: u64,
-        label: String,
-    },
-    Tags {
-        page: usize,
-    },
+    Forward(Forward),
+    Answer { status: u16, headers: Vec<(String, String)>, body: Vec<u8>, label: String },
+    CutRequest { after: u64, label: String },
+    Tags { page: usize },
+}
+
+/// How to forward a request: at what pace, what to do to the response, and the label of
+/// the fault (none for a plain forward).
+#[derive(Default)]
+struct Forward {
+    cut_response_after: Option<u64>,
+    bytes_per_sec: Option<u64>,
+    response_bytes_per_sec: Option<u64>,
+    corrupt_response_at: Option<u64>,
+    label: Option<String>,
 }
 
 fn handle(shared: &Shared, client: TcpStream) {
@@ -205,7 +200,13 @@ fn handle(shared: &Shared, client: TcpStream) {
             (None, Some(label))
         }
         Plan::Tags { page } => (serve_tags_page(shared, &head, &mut reader, &mut client, page), None),
-        Plan::Forward { cut_response_after, bytes_per_sec, response_bytes_per_sec, corrupt_response_at, label } => {
+        Plan::Forward(Forward {
+            cut_response_after,
+            bytes_per_sec,
+            response_bytes_per_sec,
+            corrupt_response_at,
+            label,
+        }) => {
             let rates = (bytes_per_sec, response_bytes_per_sec);
             let mut to_client = ByteFlipper { inner: &mut client, flip_at: corrupt_response_at, passed: 0 };
             (forward(shared, &head, &mut reader, &mut to_client, cut_response_after, rates), label)
@@ -262,13 +263,7 @@ fn plan(shared: &Shared, head: &RequestHead) -> Plan {
         {
             return Plan::Tags { page };
         }
-        return Plan::Forward {
-            cut_response_after: None,
-            bytes_per_sec: None,
-            response_bytes_per_sec: None,
-            corrupt_response_at: None,
-            label: None,
-        };
+        return Plan::Forward(Forward::default());
     };
     match fault {
         Fault::Status { status, headers } => {
@@ -283,37 +278,29 @@ fn plan(shared: &Shared, head: &RequestHead) -> Plan {
             body: Vec::new(),
             label: format!("redirect {status} to {location}"),
         },
-        Fault::CutResponseBody { after } => Plan::Forward {
+        Fault::CutResponseBody { after } => Plan::Forward(Forward {
             cut_response_after: Some(after),
-            bytes_per_sec: None,
-            response_bytes_per_sec: None,
-            corrupt_response_at: None,
             label: Some(format!("response body cut after {after} bytes")),
-        },
+            ..Forward::default()
+        }),
         Fault::CutRequestBody { after } => {
             Plan::CutRequest { after, label: format!("request body cut after {after} bytes") }
         }
-        Fault::SlowRequestBody { bytes_per_sec } => Plan::Forward {
-            cut_response_after: None,
+        Fault::SlowRequestBody { bytes_per_sec } => Plan::Forward(Forward {
             bytes_per_sec: Some(bytes_per_sec),
-            response_bytes_per_sec: None,
-            corrupt_response_at: None,
             label: Some(format!("request body slowed to {bytes_per_sec} B/s")),
-        },
-        Fault::SlowResponseBody { bytes_per_sec } => Plan::Forward {
-            cut_response_after: None,
-            bytes_per_sec: None,
+            ..Forward::default()
+        }),
+        Fault::SlowResponseBody { bytes_per_sec } => Plan::Forward(Forward {
             response_bytes_per_sec: Some(bytes_per_sec),
-            corrupt_response_at: None,
             label: Some(format!("response body slowed to {bytes_per_sec} B/s")),
-        },
-        Fault::CorruptResponseBody { at } => Plan::Forward {
-            cut_response_after: None,
-            bytes_per_sec: None,
-            response_bytes_per_sec: None,
+            ..Forward::default()
+        }),
+        Fault::CorruptResponseBody { at } => Plan::Forward(Forward {
             corrupt_response_at: Some(at),
             label: Some(format!("response body byte {at} flipped")),
-        },
+            ..Forward::default()
+        }),
         Fault::RateLimit { retry_after_secs } => Plan::Answer {
             status: 429,
             headers: vec![("Retry-After".into(), retry_after_secs.to_string()), json_type()],

@@ -123,7 +123,8 @@ pub fn write_atomic(target: &Path, bytes: &[u8]) -> Result<()> {
 pub fn reachable(path: &Path) -> bool {
     #[cfg(target_arch = "wasm32")]
     {
-        granted_by(path, &crate::component::preopened_dirs())
+        let cwd = std::env::current_dir().ok();
+        granted_by(path, cwd.as_deref(), &crate::component::preopened_dirs())
     }
     #[cfg(not(target_arch = "wasm32"))]
     {
@@ -132,9 +133,19 @@ pub fn reachable(path: &Path) -> bool {
     }
 }
 
-/// Whether one of the `preopened` directories (guest paths) holds `path`.
+/// Whether one of the `preopened` directories (guest paths) holds `path`; a
+/// relative path is taken from the working directory `cwd` when that is
+/// absolute (under the runner), else it needs a relative preopen (`.`).
 #[cfg(any(target_arch = "wasm32", test))]
-fn granted_by(path: &Path, preopened: &[String]) -> bool {
+fn granted_by(path: &Path, cwd: Option<&Path>, preopened: &[String]) -> bool {
+    let joined;
+    let path = match cwd {
+        Some(cwd) if !path.is_absolute() && cwd.is_absolute() && cwd != Path::new("/") => {
+            joined = crate::plan::normalize(&cwd.join(path));
+            joined.as_path()
+        }
+        _ => path,
+    };
     preopened.iter().any(|dir| {
         let dir = Path::new(dir);
         if path.is_absolute() { dir.is_absolute() && path.starts_with(dir) } else { !dir.is_absolute() }
@@ -169,13 +180,16 @@ mod tests {
     #[test]
     fn an_absolute_path_needs_an_absolute_preopen_above_it() {
         let cwd_only = [".".to_string()];
-        assert!(!granted_by(Path::new("/tmp/wasmcloud_ocicache"), &cwd_only), "`--dir .` does not grant /tmp");
-        assert!(granted_by(Path::new("cache"), &cwd_only));
+        let root = Some(Path::new("/"));
+        assert!(!granted_by(Path::new("/tmp/wasmcloud_ocicache"), root, &cwd_only), "`--dir .` does not grant /tmp");
+        assert!(granted_by(Path::new("cache"), root, &cwd_only));
         let with_tmp = ["/work".to_string(), "/tmp".to_string()];
-        assert!(granted_by(Path::new("/tmp/wasmcloud_ocicache"), &with_tmp));
-        assert!(!granted_by(Path::new("/tmpfoo/cache"), &with_tmp), "components, not string prefixes");
-        assert!(!granted_by(Path::new("cache"), &with_tmp), "no preopen for relative paths");
-        assert!(!granted_by(Path::new("/tmp/x"), &[]));
+        assert!(granted_by(Path::new("/tmp/wasmcloud_ocicache"), None, &with_tmp));
+        assert!(!granted_by(Path::new("/tmpfoo/cache"), None, &with_tmp), "components, not string prefixes");
+        assert!(!granted_by(Path::new("cache"), root, &with_tmp), "no preopen for relative paths");
+        assert!(granted_by(Path::new("cache"), Some(Path::new("/work")), &with_tmp), "the runner's working directory");
+        assert!(!granted_by(Path::new("../cache"), Some(Path::new("/work")), &with_tmp));
+        assert!(!granted_by(Path::new("/tmp/x"), None, &[]));
     }
 
     #[test]

@@ -15,6 +15,8 @@
 //! - [`provider`]: wasmCloud capability provider archives (tar, claims,
 //!   nkeys signatures);
 //! - [`ops`]: push, pull and inspect, shared by the CLI and the typed export;
+//! - [`plan`]: what a command needs from its host (paths, registries, network),
+//!   resolved before it runs; [`host_contract`]: the variables the runner sets;
 //! - [`cli`]: argument parsing and output;
 //! - `component` (wasm32 only): the generated bindings and the exports.
 
@@ -25,9 +27,11 @@ pub mod cli;
 pub mod config;
 pub mod error;
 pub mod fsutil;
+pub mod host_contract;
 pub mod http;
 pub mod oci;
 pub mod ops;
+pub mod plan;
 pub mod provider;
 pub mod reference;
 pub mod store;

@@ -6,7 +6,7 @@
 //! - `--ca-cert FILE` (repeatable): trust the PEM CA certificates in FILE for HTTPS.
 //!
 //! Everything from the first other argument on is passed to the guest untouched; the
-//! sandbox and key-directory code read single flag values from it with [`flag_value`].
+//! runner never reads it (what the command needs comes from the packager's plan).
 
 use std::path::PathBuf;
 
@@ -77,21 +77,6 @@ pub fn parse(args: Vec<String>) -> Result<Invocation> {
         }
     }
     Ok(Invocation::Run(run))
-}
-
-/// The value of the first `--long VALUE`, `--long=VALUE` or `-s VALUE` among
-/// the packager's `args`.
-pub fn flag_value(args: &[String], long: &str, short: Option<&str>) -> Option<String> {
-    let mut iter = args.iter();
-    while let Some(arg) = iter.next() {
-        if arg == long || Some(arg.as_str()) == short {
-            return iter.next().cloned();
-        }
-        if let Some(value) = arg.strip_prefix(long).and_then(|rest| rest.strip_prefix('=')) {
-            return Some(value.to_string());
-        }
-    }
-    None
 }
 
 #[cfg(test)]

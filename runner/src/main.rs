@@ -1,13 +1,15 @@
 //! `wasmship`: a thin native host that runs the wasmship packager — a `wasm32-wasip2`
 //! component embedded in this binary — on wasmtime, with explicit capabilities.
 //!
-//! The runner holds no packaging logic. It reads its own flags and commands (see `cli`),
-//! grants the guest its arguments, a filtered environment, stdio, preopened directories
-//! (`sandbox`; for `par create`/`par insert` also the signing-key directory, made private:
-//! `keydir`), Docker credentials it cannot fetch itself (`credentials`, for the registries
-//! the command names: `registries`, `project`) and outgoing HTTP under a policy
-//! (`outbound`), loads the component precompiled (`precompiled`) and calls `wasi:cli/run`
-//! (`run`).
+//! The runner holds no packaging logic and knows none of the packager's flags. For each
+//! command it first asks the packager what the command needs (`plan`: a cheap first
+//! instance of the component, answering `wasmship:packager/plan`), then runs the command in
+//! a second instance granted exactly that: its arguments, a filtered environment, stdio,
+//! the directories the plan names (`sandbox`; owner-only ones kept private: `owner_only`),
+//! credentials for the plan's registries only (`credentials`: Docker `auths` entries,
+//! credential-helper answers, the project's credentials file as content) and outgoing HTTP
+//! to those registries only, under the user's policy (`outbound`). The component is loaded
+//! precompiled (`precompiled`) and run through `wasi:cli/run` (`run`).
 //!
 //! Usage: `wasmship [RUNNER FLAGS] COMMAND [ARGS…]`, or `wasmship self path|version`.
 //! Runner flags, before the command, each also as `--flag=VALUE`:
@@ -16,19 +18,15 @@
 //!   (`HOST` alone: any port), plus the token realms and redirect targets (e.g. GHCR's blob
 //!   storage) their responses point to; other requests fail as "denied by the host's
 //!   outbound policy", with a line on stderr naming the `--allow-host` value that would
-//!   allow them. Without the flag every host is allowed.
+//!   allow them. Without the flag the plan's registries are allowed.
 //! - `--ca-cert FILE` (repeatable): trust the PEM CA certificates in FILE for HTTPS, besides
 //!   the bundled web PKI roots; `WASMSHIP_CA_CERTS` (`:`-separated files) adds more.
 //!
-//! Also read from the packager's arguments: `--insecure-skip-tls-verify` anywhere makes the
-//! registries the command names accept any TLS certificate (with a warning on stderr).
-//!
 //! Environment read by the runner: `WASMSHIP_CA_CERTS`; `DOCKER_CONFIG`/`HOME` (Docker's
-//! `config.json`, passed to the guest as `WASMSHIP_DOCKER_CONFIG_JSON`, and its credential
-//! helpers, whose answers become `WASMSHIP_HOST_CREDENTIALS`); `PATH` (to find helpers);
-//! `WASMSHIP_DEBUG=1` (say why a helper gave nothing, and which token realms and redirect
-//! targets `--allow-host` learned); `WASMSHIP_PRECOMPILED_DIR`,
-//! `XDG_CACHE_HOME`, `WASMSHIP_CACHE_DIR`.
+//! `config.json` and its credential helpers); `PATH` (to find helpers); `WASMSHIP_DEBUG=1`
+//! (name every grant, say why a helper gave nothing, and which token realms and redirect
+//! targets were learned); `WASMSHIP_PRECOMPILED_DIR`, `XDG_CACHE_HOME`. What it sets for
+//! the guest is `host_contract`.
 //!
 //! Exit status:
 //! - `0`: the packager succeeded;
@@ -43,26 +41,29 @@ mod credentials;
 mod engine;
 mod files;
 mod guest;
-mod keydir;
+#[path = "../../src/host_contract.rs"]
+mod host_contract;
 mod outbound;
+mod owner_only;
+mod plan;
 mod precompiled;
-mod project;
-mod registries;
 mod run;
 mod sandbox;
 mod self_cmd;
 mod state;
+mod view;
 
 use std::io::Write;
+use std::path::Path;
 
 use anyhow::{Context, Result};
 
 use crate::cli::Invocation;
 use crate::guest::Guest;
 use crate::outbound::OutboundPolicy;
-use crate::project::Project;
+use crate::owner_only::OwnerOnly;
+use crate::plan::{Grants, Network};
 use crate::run::Exit;
-use crate::sandbox::Grants;
 
 /// Exit status of a run that failed before or outside the guest.
 const EXIT_FAILURE: i32 = 1;
@@ -87,47 +88,94 @@ fn real_main() -> Result<i32> {
         .map(|arg| arg.into_string().map_err(|arg| anyhow::anyhow!("argument {arg:?} is not valid UTF-8")))
         .collect::<Result<Vec<String>>>()?;
 
-    let plan = match cli::parse(args)? {
+    let invocation = match cli::parse(args)? {
         Invocation::SelfPath => return self_cmd::path().map(|()| 0),
         Invocation::SelfVersion => return self_cmd::version().map(|()| 0),
-        Invocation::Run(plan) => plan,
+        Invocation::Run(invocation) => invocation,
     };
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
-    let project = Project::load(&cwd);
-    let registries = registries::named(&plan.args, project.registry.as_deref());
-    let skip_verify = if registries::skip_tls_verify(&plan.args) { registries.as_slice() } else { &[] };
-    let ca_files = outbound::ca_files(&plan.ca_certs, files::process_var(outbound::CA_CERTS_VAR));
     let debug = files::process_var("WASMSHIP_DEBUG").is_some_and(|v| !v.is_empty() && v != "0");
-    let outbound = OutboundPolicy::from_flags(&plan.allow_hosts, &ca_files, skip_verify, debug)?;
 
-    let guest = match &plan.component {
+    let guest = match &invocation.component {
         Some(path) => Guest::from_file(path)?,
         None => Guest::embedded(),
     };
     let engine = engine::new()?;
     let component = precompiled::load(&engine, &guest)?;
-    let key_dir = keydir::prepare(&plan.args, &cwd, |name| std::env::var(name).ok())?;
-    let grants = Grants {
-        env: credentials::guest_env(&registries, files::process_var, debug),
-        read_only_dirs: project.credentials_dir_outside(&cwd).into_iter().collect(),
-        read_write_dirs: key_dir.iter().map(|k| k.path().to_path_buf()).collect(),
-    };
-    let wasi = sandbox::wasi_ctx(&cwd, &plan.args, grants)?;
+    let linker = run::linker(&engine)?;
+    let mut env = sandbox::guest_env(std::env::vars_os());
+    env.extend(sandbox::contract_env(&cwd)?);
 
     let runtime =
         tokio::runtime::Builder::new_current_thread().enable_all().build().context("cannot start the async runtime")?;
-    let exit = runtime.block_on(run::run(&engine, &component, wasi, outbound));
+    let result = runtime.block_on(async {
+        let grants = plan::ask(&linker, &component, &invocation.args, &env, &cwd).await?.unwrap_or_else(nothing);
+        let home = files::process_var("HOME").filter(|h| !h.is_empty()).map(std::path::PathBuf::from);
+        let sandbox = sandbox::preopens(&grants.paths, home.as_deref())?;
+        let preopens = &sandbox.preopens;
+        let registries: Vec<String> = grants.registries.iter().map(|r| r.name.clone()).collect();
+        if debug {
+            say_grants(&grants, preopens);
+        }
+
+        let mut guest_env = env.clone();
+        guest_env.extend(credentials::guest_env(&registries, files::process_var, debug));
+        if let Some(path) = &grants.project_credentials
+            && let Some(text) = credentials::project_credentials(Path::new(path), &cwd, home.as_deref())?
+        {
+            guest_env.push((host_contract::PROJECT_CREDENTIALS.to_owned(), text));
+        }
+
+        let skip_verify: Vec<String> =
+            grants.registries.iter().filter(|r| r.skip_tls_verify).map(|r| r.name.clone()).collect();
+        let ca_files = outbound::ca_files(&invocation.ca_certs, files::process_var(outbound::CA_CERTS_VAR));
+        let planned_hosts = match grants.network {
+            Network::None => Some(&[][..]),
+            Network::Registries => Some(registries.as_slice()),
+            Network::Any => None,
+        };
+        let outbound = OutboundPolicy::from_flags(&invocation.allow_hosts, &ca_files, &skip_verify, debug)?
+            .with_plan(planned_hosts)?;
+
+        let wasi = sandbox::wasi_ctx(&invocation.args, &guest_env, preopens, &cwd)?;
+        let owner_only = OwnerOnly::before(preopens);
+        let exit = run::run(&linker, &component, wasi, outbound).await;
+        owner_only.finish()?;
+        sandbox.finish()?;
+        exit
+    });
     // Do not wait for leftover work (an idle connection, a pending stdin read): the guest is
     // done and the process exits next.
     runtime.shutdown_background();
-    if let Some(key_dir) = key_dir {
-        key_dir.finish()?;
-    }
-    match exit? {
+    match result? {
         Exit::Code(code) => Ok(code),
         Exit::Trap(error) => {
             eprintln!("error: {error:#}");
             Ok(EXIT_TRAP)
         }
     }
+}
+
+/// What a command the packager could not plan gets: nothing (it reports its own error).
+fn nothing() -> Grants {
+    Grants { paths: Vec::new(), registries: Vec::new(), network: Network::None, project_credentials: None }
+}
+
+/// `WASMSHIP_DEBUG`: one line per grant on stderr (paths and registry names, never secrets).
+fn say_grants(grants: &Grants, preopens: &[sandbox::Preopen]) {
+    for preopen in preopens {
+        let access = if preopen.writable { "read-write" } else { "read-only" };
+        let private = if preopen.owner_only { ", owner only" } else { "" };
+        let view = if preopen.host != preopen.dir { ", as a view of the named files" } else { "" };
+        eprintln!("wasmship: grant {access}{private}{view} {} ({})", preopen.dir.display(), preopen.purpose);
+    }
+    for registry in &grants.registries {
+        eprintln!("wasmship: grant registry {}", registry.name);
+    }
+    let network = match grants.network {
+        Network::None => "none",
+        Network::Registries => "the registries granted",
+        Network::Any => "any (registry discovery)",
+    };
+    eprintln!("wasmship: grant network {network}");
 }

@@ -1,5 +1,5 @@
-//! Runs the packager as a command: links WASI 0.2 and `wasi:http`, instantiates the
-//! component, calls `wasi:cli/run`, and turns the result into an [`Exit`].
+//! Runs the packager as a command: links WASI 0.2 and `wasi:http` ([`linker`]), instantiates
+//! the component, calls `wasi:cli/run`, and turns the result into an [`Exit`].
 
 use anyhow::{Context, Result};
 use wasmtime::component::{Component, Linker};
@@ -19,15 +19,24 @@ pub enum Exit {
     Trap(anyhow::Error),
 }
 
-/// Instantiates `component` with the capabilities in `wasi` and the outgoing-request policy
-/// `outbound`, and runs it to completion.
-pub async fn run(engine: &Engine, component: &Component, wasi: WasiCtx, outbound: OutboundPolicy) -> Result<Exit> {
+/// The imports every packager instance gets: WASI 0.2 and `wasi:http`.
+pub fn linker(engine: &Engine) -> Result<Linker<Host>> {
     let mut linker = Linker::<Host>::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
     wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
+    Ok(linker)
+}
 
-    let mut store = Store::new(engine, Host::new(wasi, outbound));
-    let command = Command::instantiate_async(&mut store, component, &linker)
+/// Instantiates `component` with the capabilities in `wasi` and the outgoing-request policy
+/// `outbound`, and runs it to completion.
+pub async fn run(
+    linker: &Linker<Host>,
+    component: &Component,
+    wasi: WasiCtx,
+    outbound: OutboundPolicy,
+) -> Result<Exit> {
+    let mut store = Store::new(linker.engine(), Host::new(wasi, outbound));
+    let command = Command::instantiate_async(&mut store, component, linker)
         .await
         .map_err(anyhow::Error::from)
         .context("cannot instantiate the packager component")?;

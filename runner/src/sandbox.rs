@@ -1,13 +1,18 @@
 //! The capabilities the packager guest is given, and nothing more: its arguments, a filtered
-//! environment plus the variables the runner sets (see `credentials`), the inherited stdio,
-//! and preopened directories — the current directory, the directories that absolute-path
-//! arguments name, and the packager cache, read-write; and read-only, the directory of a
-//! `wasmcloud.toml` credentials file outside the current directory; read-write again, the
-//! signing-key directory of `par create`/`par insert` (see `keydir`). Never `~/.docker` or
-//! the home directory. Network sockets stay closed; outgoing HTTP is granted through `wasi:http`
-//! (see `outbound`).
+//! environment plus the variables the runner sets (`host_contract`), the inherited stdio,
+//! and exactly the directories the command's plan names (see `plan`):
+//! - a file's directory (never an ancestor above it), a directory itself, or for an output
+//!   that may be either, the directory when one is there;
+//! - read-only unless the plan writes there;
+//! - a missing directory is created when the plan says so, skipped when it may be, and
+//!   otherwise refused with an error naming it — never replaced by an existing ancestor;
+//! - each under its absolute host path (never as `.`), so a path the plan did not name
+//!   resolves nowhere;
+//! - never the home directory itself: a file there is granted through a view holding only
+//!   the files the plan names (`view`), and directories above it are refused.
 //!
-//! The path logic is pure apart from `is_dir` checks, so it is unit-tested here.
+//! Network sockets stay closed; outgoing HTTP goes through `wasi:http` (see `outbound`).
+//! The resolution is pure apart from file-system checks, so it is unit-tested here.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -15,88 +20,164 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use wasmtime_wasi::{FsPerms, WasiCtx};
 
-use crate::credentials;
+use crate::host_contract;
+use crate::plan::{Access, IfMissing, PathGrant, PathKind};
+use crate::view::{Exposure, View, exposure};
 
 /// `argv[0]` as the guest sees it.
 pub const GUEST_ARGV0: &str = "wasmship";
 
-/// Environment variables passed to the guest: exact names, or prefixes ending in `*`.
-/// Everything else in the host environment stays invisible to it.
-pub const PASSED_ENV: &[&str] = &[
-    "WASMSHIP_*",
-    "WASH_*",
-    "WKG_*",
-    "SOURCE_DATE_EPOCH",
-    "NO_COLOR",
-    "DOCKER_CONFIG",
-    "HOME",
-    "USER",
-    "TMPDIR",
-    "XDG_CONFIG_HOME",
-    "XDG_CACHE_HOME",
-];
+/// A host directory granted to the guest under its absolute path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Preopen {
+    /// The directory, as the guest names it.
+    pub dir: PathBuf,
+    /// What is opened: `dir`, or a view of it.
+    pub host: PathBuf,
+    /// The files in it the plan names (a view shows only these).
+    pub names: Vec<OsString>,
+    pub writable: bool,
+    /// Kept to the user (see `owner_only`).
+    pub owner_only: bool,
+    /// What the plan said the paths in it are for.
+    pub purpose: String,
+}
 
-/// Set for the guest so it knows it runs under this runner (and not, say, `wasmtime run`).
-pub const RUNNER_MARKER: (&str, &str) = ("WASMSHIP_RUNNER", "1");
-
-/// Variables only the runner sets: inherited values never reach the guest.
-const RUNNER_SET: &[&str] =
-    &[RUNNER_MARKER.0, credentials::CONFIG_JSON_VAR, credentials::HOST_CREDENTIALS_VAR, HOST_TARGET_VAR];
-
-/// The packager's cache directory, when not the default.
-const CACHE_DIR_VAR: &str = "WASMSHIP_CACHE_DIR";
-/// The packager's flag naming the cache directory.
-const CACHE_DIR_FLAG: &str = "--cache-dir";
-/// The cache's directory name under the temporary directory (wasmCloud's).
-const CACHE_DIR_NAME: &str = "wasmcloud_ocicache";
-/// wasmCloud's directory of extracted provider binaries (emptied by `drain lib`).
-const LIB_DIR_NAME: &str = "wasmcloudcache";
-/// Names the host platform (`x86_64-linux`) for the guest, whose own is wasm32: the
-/// default target of `par create`.
-const HOST_TARGET_VAR: &str = "WASMSHIP_HOST_TARGET";
+impl Preopen {
+    /// The guest's name for the directory: its host path.
+    pub fn guest_name(&self) -> Result<&str> {
+        self.dir.to_str().with_context(|| format!("the path {} is not valid UTF-8", self.dir.display()))
+    }
+}
 
 /// The host platform as wash names provider targets: `<arch>-<os>`.
 fn host_target() -> String {
     format!("{}-{}", std::env::consts::ARCH, std::env::consts::OS)
 }
 
-/// Tells the guest the host's working directory.
-const CWD_VAR: &str = "WASMSHIP_CWD";
-
-/// The scheme of references to OCI image layout directories.
-const OCI_LAYOUT_SCHEME: &str = "oci-layout://";
-
-/// A host directory granted to the guest under a guest path.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Preopen {
-    pub host: PathBuf,
-    pub guest: String,
+/// The inherited environment the guest sees: the variables `host_contract::PASSED` admits,
+/// minus any that are not valid UTF-8 and any the runner sets itself.
+pub fn guest_env(vars: impl IntoIterator<Item = (OsString, OsString)>) -> Vec<(String, String)> {
+    vars.into_iter()
+        .filter_map(|(name, value)| Some((name.into_string().ok()?, value.into_string().ok()?)))
+        .filter(|(name, _)| host_contract::passed(name))
+        .collect()
 }
 
-/// What the runner grants beyond arguments, filtered environment and read-write preopens.
-#[derive(Debug, Default)]
-pub struct Grants {
-    /// Variables the runner sets for the guest.
-    pub env: Vec<(String, String)>,
-    /// Directories the guest may read (not write), each under its absolute host path.
-    pub read_only_dirs: Vec<PathBuf>,
-    /// Further directories the guest may write (the key directory of `par` commands).
-    pub read_write_dirs: Vec<PathBuf>,
-}
-
-/// Builds the guest's WASI context from the user's arguments, this process's environment,
-/// the current directory `cwd`, and the runner's extra `grants`.
-pub fn wasi_ctx(cwd: &Path, user_args: &[String], grants: Grants) -> Result<WasiCtx> {
-    let env: Vec<(OsString, OsString)> = std::env::vars_os().collect();
-    let cache_dir = cache_dir(cwd, user_args, &env);
-    // The packager creates its cache on first use; it can only do so inside a preopen.
-    let _ = std::fs::create_dir_all(&cache_dir);
-    let lib_dir = temp_dir(&env).join(LIB_DIR_NAME);
-    let wkg_config = wkg_config_dir(&env);
-
-    let Some(cwd_name) = cwd.to_str() else {
+/// The variables the runner sets for every run: the runner marker, the working directory
+/// and the host's platform.
+pub fn contract_env(cwd: &Path) -> Result<Vec<(String, String)>> {
+    let Some(cwd) = cwd.to_str() else {
         bail!("the current directory's path is not valid UTF-8");
     };
+    Ok(vec![
+        (host_contract::RUNNER.to_owned(), "1".to_owned()),
+        (host_contract::CWD.to_owned(), cwd.to_owned()),
+        (host_contract::HOST_TARGET.to_owned(), host_target()),
+    ])
+}
+
+/// The directories granted for a run, and the views to settle after it.
+#[derive(Debug, Default)]
+pub struct Sandbox {
+    pub preopens: Vec<Preopen>,
+    views: Vec<View>,
+}
+
+impl Sandbox {
+    /// After the run: what the guest wrote into views moves to where it belongs.
+    pub fn finish(self) -> Result<()> {
+        self.views.into_iter().try_for_each(View::finish)
+    }
+}
+
+/// The directories to preopen for the plan's `paths`, created where the plan asks, with
+/// the user's `home` granted only through a view; an error names a missing directory the
+/// plan cannot do without.
+pub fn preopens(paths: &[PathGrant], home: Option<&Path>) -> Result<Sandbox> {
+    let mut out: Vec<Preopen> = Vec::new();
+    for grant in paths {
+        let Some(dir) = directory_for(grant)? else { continue };
+        let path = Path::new(&grant.path);
+        let name = (dir != path).then(|| path.file_name().map(OsString::from)).flatten();
+        let writable = grant.access == Access::Write;
+        match out.iter_mut().find(|p| p.dir == dir) {
+            Some(known) => {
+                known.writable |= writable;
+                known.owner_only |= grant.owner_only;
+                known.purpose = format!("{}, {}", known.purpose, grant.purpose);
+                known.names.extend(name);
+            }
+            None => out.push(Preopen {
+                host: dir.clone(),
+                dir,
+                names: name.into_iter().collect(),
+                writable,
+                owner_only: grant.owner_only,
+                purpose: grant.purpose.clone(),
+            }),
+        }
+    }
+    let mut sandbox = Sandbox::default();
+    for mut preopen in out {
+        if exposure(&preopen.dir, home)? == Exposure::View {
+            let view = View::new(&preopen.dir, &preopen.names)?;
+            preopen.host = view.path().to_path_buf();
+            sandbox.views.push(view);
+        }
+        sandbox.preopens.push(preopen);
+    }
+    Ok(sandbox)
+}
+
+/// The directory that grants `grant`, made to exist when the plan says so; `None` when the
+/// plan may do without a missing one.
+fn directory_for(grant: &PathGrant) -> Result<Option<PathBuf>> {
+    let path = Path::new(&grant.path);
+    if !path.is_absolute() || path.components().any(|c| matches!(c, std::path::Component::ParentDir)) {
+        bail!("the packager asked for {:?} ({}), which is not an absolute, normalised path", grant.path, grant.purpose);
+    }
+    let parent = || path.parent().unwrap_or(path).to_path_buf();
+    let dir = match grant.kind {
+        PathKind::Directory => path.to_path_buf(),
+        PathKind::FileOrDirectory if path.is_dir() => path.to_path_buf(),
+        PathKind::FileOrDirectory => parent(),
+        PathKind::File if grant.access == Access::Write && path.is_dir() => bail!(
+            "{}: {} is a directory{}; name the file to write",
+            grant.purpose,
+            path.display(),
+            if path.is_symlink() { " (through a symbolic link)" } else { "" }
+        ),
+        PathKind::File => parent(),
+    };
+    if dir.is_dir() {
+        return Ok(Some(dir));
+    }
+    if dir.exists() {
+        bail!("{}: {} is not a directory", grant.purpose, dir.display());
+    }
+    match grant.if_missing {
+        IfMissing::Skip => Ok(None),
+        IfMissing::Create => {
+            std::fs::create_dir_all(&dir)
+                .with_context(|| format!("cannot create {} ({})", dir.display(), grant.purpose))?;
+            if grant.owner_only {
+                crate::owner_only::restrict(&dir, 0o700)?;
+            }
+            Ok(Some(dir))
+        }
+        IfMissing::Fail if dir == path => bail!("{}: the directory {} does not exist", grant.purpose, dir.display()),
+        IfMissing::Fail => bail!(
+            "{}: the directory {} does not exist (for {}); create it first",
+            grant.purpose,
+            dir.display(),
+            path.display()
+        ),
+    }
+}
+
+/// The guest's WASI context: `args`, the environment `env`, stdio, and the `preopens`.
+pub fn wasi_ctx(args: &[String], env: &[(String, String)], preopens: &[Preopen], cwd: &Path) -> Result<WasiCtx> {
     let mut builder = WasiCtx::builder();
     builder
         .inherit_stdio()
@@ -104,191 +185,34 @@ pub fn wasi_ctx(cwd: &Path, user_args: &[String], grants: Grants) -> Result<Wasi
         // hopping to a blocking pool.
         .allow_blocking_current_thread(true)
         .arg(GUEST_ARGV0)
-        .args(user_args)
-        .envs(&guest_env(env))
-        .envs(&grants.env)
-        .env(RUNNER_MARKER.0, RUNNER_MARKER.1)
-        .env(CWD_VAR, cwd_name)
-        .env(HOST_TARGET_VAR, host_target())
-        .initial_cwd(cwd_name);
-
-    // The current directory is preopened under its absolute path only: a `.` preopen would
-    // make every absolute path the runner did not grant resolve inside the current directory.
-    builder
-        .preopened_dir(cwd, cwd_name, FsPerms::ReadWrite)
-        .map_err(anyhow::Error::from)
-        .with_context(|| format!("cannot open the current directory {}", cwd.display()))?;
-    let mut writable = preopens(cwd, user_args, Some(&cache_dir));
-    if lib_dir.is_dir() && !writable.iter().any(|p| p.host == lib_dir) {
-        writable.extend(lib_dir.to_str().map(|guest| Preopen { host: lib_dir.clone(), guest: guest.to_owned() }));
+        .args(args)
+        .envs(env);
+    if let Some(cwd) = cwd.to_str() {
+        builder.initial_cwd(cwd);
     }
-    for dir in &grants.read_write_dirs {
-        let host = normalize(dir);
-        if let Some(guest) = host.to_str().map(str::to_owned)
-            && !writable.iter().any(|p| p.guest == guest)
-        {
-            writable.push(Preopen { host, guest });
-        }
-    }
-    writable.retain(|p| p.guest != cwd_name);
-    // wkg's configuration, read-only, so `wit` commands find registries as wkg does.
-    let mut read_only_dirs = grants.read_only_dirs.clone();
-    read_only_dirs.extend(wkg_config.filter(|dir| dir.is_dir() && !dir.starts_with(cwd)));
-    let readable = read_only_preopens(&read_only_dirs, &writable);
-    // Best effort: a directory that cannot be opened is reported by the guest when it tries
-    // to use the path.
-    for preopen in &writable {
-        let _ = builder.preopened_dir(&preopen.host, &preopen.guest, FsPerms::ReadWrite);
-    }
-    for preopen in &readable {
-        let _ = builder.preopened_dir(&preopen.host, &preopen.guest, FsPerms::ReadOnly);
+    for preopen in preopens {
+        let perms = if preopen.writable { FsPerms::ReadWrite } else { FsPerms::ReadOnly };
+        builder
+            .preopened_dir(&preopen.host, preopen.guest_name()?, perms)
+            .map_err(anyhow::Error::from)
+            .with_context(|| format!("cannot open {} ({})", preopen.dir.display(), preopen.purpose))?;
     }
     Ok(builder.build())
-}
-
-/// The cache directory the packager will use: `--cache-dir DIR` (or `--cache-dir=DIR`),
-/// else `WASMSHIP_CACHE_DIR`, else `$TMPDIR/wasmcloud_ocicache` (`/tmp` without `TMPDIR`),
-/// as the packager computes it. Relative paths are taken from `cwd`.
-pub fn cache_dir(cwd: &Path, args: &[String], env: &[(OsString, OsString)]) -> PathBuf {
-    let flag = crate::cli::flag_value(args, CACHE_DIR_FLAG, None);
-    let var = env
-        .iter()
-        .find(|(name, _)| name == CACHE_DIR_VAR)
-        .map(|(_, v)| PathBuf::from(v))
-        .filter(|v| !v.as_os_str().is_empty());
-    match flag.map(PathBuf::from).or(var) {
-        Some(dir) => normalize(&cwd.join(dir)),
-        None => temp_dir(env).join(CACHE_DIR_NAME),
-    }
-}
-
-/// The directory of wkg's `config.toml`: that of `WKG_CONFIG_FILE`, else
-/// `$XDG_CONFIG_HOME/wasm-pkg` (when absolute), else `~/.config/wasm-pkg`.
-pub fn wkg_config_dir(env: &[(OsString, OsString)]) -> Option<PathBuf> {
-    let var = |name: &str| env.iter().find(|(n, v)| n == name && !v.is_empty()).map(|(_, v)| PathBuf::from(v));
-    if let Some(file) = var("WKG_CONFIG_FILE") {
-        return file.parent().filter(|p| p.is_absolute()).map(normalize);
-    }
-    let base = var("XDG_CONFIG_HOME").filter(|p| p.is_absolute()).or_else(|| var("HOME").map(|h| h.join(".config")))?;
-    Some(normalize(&base.join("wasm-pkg")))
-}
-
-/// `TMPDIR`, else `/tmp` (the packager's and the wasmCloud host's choice).
-fn temp_dir(env: &[(OsString, OsString)]) -> PathBuf {
-    env.iter()
-        .find(|(name, value)| name == "TMPDIR" && !value.is_empty())
-        .map_or_else(|| PathBuf::from("/tmp"), |(_, value)| PathBuf::from(value))
-}
-
-/// The inherited environment the guest sees: the variables `PASSED_ENV` admits, minus any
-/// that are not valid UTF-8 and any the runner sets itself (`RUNNER_SET`).
-pub fn guest_env(vars: impl IntoIterator<Item = (OsString, OsString)>) -> Vec<(String, String)> {
-    vars.into_iter()
-        .filter_map(|(name, value)| Some((name.into_string().ok()?, value.into_string().ok()?)))
-        .filter(|(name, _)| !RUNNER_SET.contains(&name.as_str()) && env_passed(name))
-        .collect()
-}
-
-fn env_passed(name: &str) -> bool {
-    PASSED_ENV.iter().any(|rule| match rule.strip_suffix('*') {
-        Some(prefix) => name.starts_with(prefix),
-        None => name == *rule,
-    })
-}
-
-/// Directories preopened under their absolute host path (besides `.`): the current
-/// directory, for every argument naming an absolute path the nearest existing directory on
-/// that path, and the cache directory if it exists. Without duplicates, in that order.
-pub fn preopens(cwd: &Path, args: &[String], cache_dir: Option<&Path>) -> Vec<Preopen> {
-    let named = args.iter().filter_map(|arg| arg_path(arg)).filter_map(|path| nearest_dir(Path::new(path)));
-    let cache = cache_dir.filter(|dir| dir.is_dir()).map(normalize);
-
-    let mut out: Vec<Preopen> = Vec::new();
-    for host in std::iter::once(normalize(cwd)).chain(named).chain(cache) {
-        let Some(guest) = host.to_str().map(str::to_owned) else {
-            continue;
-        };
-        if !out.iter().any(|p| p.guest == guest) {
-            out.push(Preopen { host, guest });
-        }
-    }
-    out
-}
-
-/// Read-only preopens of `dirs` under their absolute paths, except those already granted
-/// read-write (a second preopen under the same name would shadow the first).
-fn read_only_preopens(dirs: &[PathBuf], writable: &[Preopen]) -> Vec<Preopen> {
-    let mut out: Vec<Preopen> = Vec::new();
-    for host in dirs.iter().filter(|dir| dir.is_absolute()).map(|dir| normalize(dir)) {
-        let Some(guest) = host.to_str().map(str::to_owned) else {
-            continue;
-        };
-        if !writable.iter().chain(&out).any(|p| p.guest == guest) {
-            out.push(Preopen { host, guest });
-        }
-    }
-    out
-}
-
-/// The absolute host path an argument names, if any: a bare `/path`, the value of
-/// `--flag=/path`, or the directory of `oci-layout:///dir[:tag][@digest]` (also as a value).
-pub fn arg_path(arg: &str) -> Option<&str> {
-    let value = match arg.split_once('=') {
-        Some((flag, value)) if flag.starts_with("--") => value,
-        _ => arg,
-    };
-    let path = match value.strip_prefix(OCI_LAYOUT_SCHEME) {
-        Some(rest) => layout_dir(rest),
-        None => value,
-    };
-    path.starts_with('/').then_some(path)
-}
-
-/// The directory part of an OCI layout reference without its `:tag` and `@digest`; both
-/// can only follow the last `/`.
-fn layout_dir(reference: &str) -> &str {
-    let name_start = reference.rfind('/').map_or(0, |slash| slash + 1);
-    let name = &reference[name_start..];
-    let name = name.split('@').next().unwrap_or(name);
-    let name = name.split(':').next().unwrap_or(name);
-    &reference[..name_start + name.len()]
-}
-
-/// The path itself if it is a directory, else its nearest ancestor that is one.
-fn nearest_dir(path: &Path) -> Option<PathBuf> {
-    path.ancestors().find(|dir| dir.is_dir()).map(normalize)
-}
-
-/// Lexical clean-up (`//`, `/./`, trailing `/`) so guest names are in one canonical form.
-fn normalize(path: &Path) -> PathBuf {
-    path.components().collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn arg_paths() {
-        assert_eq!(arg_path("/abs/file.wasm"), Some("/abs/file.wasm"));
-        assert_eq!(arg_path("--output=/abs/out"), Some("/abs/out"));
-        assert_eq!(arg_path("relative/file.wasm"), None);
-        assert_eq!(arg_path("--output=relative"), None);
-        assert_eq!(arg_path("ghcr.io/org/repo:1.0"), None);
-        assert_eq!(arg_path("--annotation=key=/x"), None);
-        assert_eq!(arg_path("/abs/a=b"), Some("/abs/a=b"));
-        assert_eq!(arg_path("-o"), None);
-    }
-
-    #[test]
-    fn oci_layout_references() {
-        assert_eq!(arg_path("oci-layout:///srv/layout"), Some("/srv/layout"));
-        assert_eq!(arg_path("oci-layout:///srv/layout:v1"), Some("/srv/layout"));
-        let digest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
-        assert_eq!(arg_path(&format!("oci-layout:///srv/my.layout@{digest}")), Some("/srv/my.layout"));
-        assert_eq!(arg_path(&format!("oci-layout:///srv/layout:v1@{digest}")), Some("/srv/layout"));
-        assert_eq!(arg_path("--to=oci-layout:///a/b:t"), Some("/a/b"));
-        assert_eq!(arg_path("oci-layout://relative/layout:v1"), None);
+    fn grant(path: &Path, kind: PathKind, access: Access, if_missing: IfMissing) -> PathGrant {
+        PathGrant {
+            path: path.to_str().unwrap().to_owned(),
+            kind,
+            access,
+            if_missing,
+            owner_only: false,
+            purpose: "test".to_owned(),
+        }
     }
 
     #[test]
@@ -301,8 +225,10 @@ mod tests {
             ("HOME", "/home/u"),
             ("SOURCE_DATE_EPOCH", "0"),
             ("WASMSHIP_RUNNER", "0"),
+            ("WASMSHIP_CWD", "/elsewhere"),
             ("WASMSHIP_DOCKER_CONFIG_JSON", "{}"),
             ("WASMSHIP_HOST_CREDENTIALS", "{}"),
+            ("WASMSHIP_PROJECT_CREDENTIALS_JSON", "{}"),
             ("PATH", "/bin"),
             ("AWS_SECRET_ACCESS_KEY", "x"),
             ("HOMER", "x"),
@@ -316,88 +242,91 @@ mod tests {
     }
 
     #[test]
-    fn preopens_nearest_existing_directories() {
+    fn a_file_grants_its_directory_only() {
         let tmp = tempfile::tempdir().unwrap();
-        let root = tmp.path();
-        let cwd = root.join("cwd");
-        let layout = root.join("layout");
-        let files = root.join("files");
-        for dir in [&cwd, &layout, &files] {
-            std::fs::create_dir(dir).unwrap();
+        let files = tmp.path().join("files");
+        std::fs::create_dir(&files).unwrap();
+        let got = preopens(
+            &[
+                grant(&files.join("app.wasm"), PathKind::File, Access::Read, IfMissing::Fail),
+                grant(&files.join("out.wasm"), PathKind::File, Access::Write, IfMissing::Fail),
+            ],
+            None,
+        )
+        .unwrap()
+        .preopens;
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].dir, files);
+        assert!(got[0].writable, "write wins when two grants share a directory");
+        assert_eq!(got[0].purpose, "test, test");
+    }
+
+    #[test]
+    fn a_missing_directory_is_refused_never_an_ancestor() {
+        let tmp = tempfile::tempdir().unwrap();
+        let deep = tmp.path().join("new/deeper/out.wasm");
+        let error = preopens(&[grant(&deep, PathKind::File, Access::Write, IfMissing::Fail)], None).unwrap_err();
+        let text = format!("{error:#}");
+        assert!(text.contains("new/deeper does not exist") && text.contains("create it first"), "{text}");
+        assert!(!tmp.path().join("new").exists());
+
+        let gone = grant(&tmp.path().join("gone"), PathKind::Directory, Access::Write, IfMissing::Skip);
+        assert!(preopens(&[gone], None).unwrap().preopens.is_empty());
+        let cache = tmp.path().join("c/cache");
+        let created =
+            preopens(&[grant(&cache, PathKind::Directory, Access::Write, IfMissing::Create)], None).unwrap().preopens;
+        assert_eq!(created[0].dir, cache);
+        assert!(cache.is_dir());
+    }
+
+    #[test]
+    fn outputs_that_may_be_directories() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("out");
+        std::fs::create_dir(&out).unwrap();
+        let link = tmp.path().join("link");
+        std::os::unix::fs::symlink(&out, &link).unwrap();
+
+        let into_dir = grant(&link, PathKind::FileOrDirectory, Access::Write, IfMissing::Fail);
+        let got = preopens(&[into_dir], None).unwrap().preopens;
+        assert_eq!(got[0].dir, link, "a link to a directory is written into, under the link's name");
+        let as_file = grant(&out.join("x.wasm"), PathKind::FileOrDirectory, Access::Write, IfMissing::Fail);
+        assert_eq!(preopens(&[as_file], None).unwrap().preopens[0].dir, out);
+
+        let error = preopens(&[grant(&link, PathKind::File, Access::Write, IfMissing::Fail)], None).unwrap_err();
+        assert!(format!("{error:#}").contains("is a directory (through a symbolic link)"), "{error:#}");
+    }
+
+    #[test]
+    fn a_file_in_home_is_granted_through_a_view() {
+        let tmp = tempfile::tempdir().unwrap();
+        let home = tmp.path().join("home");
+        std::fs::create_dir_all(home.join(".ssh")).unwrap();
+        std::fs::write(home.join("app.wasm"), "wasm").unwrap();
+        let sandbox =
+            preopens(&[grant(&home.join("app.wasm"), PathKind::File, Access::Read, IfMissing::Fail)], Some(&home))
+                .unwrap();
+        let preopen = &sandbox.preopens[0];
+        assert_eq!(preopen.dir, home);
+        assert_ne!(preopen.host, home);
+        let listed: Vec<_> = std::fs::read_dir(&preopen.host).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(listed, ["app.wasm"]);
+        sandbox.finish().unwrap();
+        let left: Vec<_> = std::fs::read_dir(&home).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(left.len(), 2, "{left:?}");
+
+        let above = grant(&tmp.path().join("x.wasm"), PathKind::File, Access::Read, IfMissing::Fail);
+        assert!(preopens(&[above], Some(&home)).is_err(), "a directory holding home is never granted");
+    }
+
+    #[test]
+    fn only_absolute_normalised_paths() {
+        for path in ["relative/x", "/a/../etc/x"] {
+            let g = PathGrant {
+                path: path.to_owned(),
+                ..grant(Path::new("/"), PathKind::File, Access::Read, IfMissing::Fail)
+            };
+            assert!(preopens(&[g], None).is_err(), "{path}");
         }
-        std::fs::write(files.join("app.wasm"), b"\0asm").unwrap();
-        let s = |p: &Path| p.to_str().unwrap().to_owned();
-
-        let args = vec![
-            "push".to_owned(),
-            format!("oci-layout://{}:v1", s(&layout)),
-            s(&files.join("app.wasm")),
-            format!("--output={}", s(&root.join("new/deeper/out.wasm"))),
-            format!("{}/", s(&layout)),
-            "relative.wasm".to_owned(),
-        ];
-        let got: Vec<String> = preopens(&cwd, &args, None)
-            .into_iter()
-            .map(|p| {
-                assert_eq!(p.host.to_str().unwrap(), p.guest);
-                p.guest
-            })
-            .collect();
-        assert_eq!(got, [s(&cwd), s(&layout), s(&files), s(root)]);
-    }
-
-    #[test]
-    fn cache_dir_follows_the_packager() {
-        let cwd = Path::new("/work/project");
-        let env = |pairs: &[(&str, &str)]| -> Vec<(OsString, OsString)> {
-            pairs.iter().map(|(k, v)| (OsString::from(k), OsString::from(v))).collect()
-        };
-        let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        assert_eq!(cache_dir(cwd, &args(&["pull", "x"]), &env(&[])), PathBuf::from("/tmp/wasmcloud_ocicache"));
-        assert_eq!(
-            cache_dir(cwd, &args(&["pull", "x"]), &env(&[("TMPDIR", "/var/tmp")])),
-            PathBuf::from("/var/tmp/wasmcloud_ocicache")
-        );
-        assert_eq!(cache_dir(cwd, &args(&["pull", "x"]), &env(&[("WASMSHIP_CACHE_DIR", "/c")])), PathBuf::from("/c"));
-        assert_eq!(
-            cache_dir(cwd, &args(&["pull", "--cache-dir", "rel", "x"]), &env(&[("WASMSHIP_CACHE_DIR", "/c")])),
-            PathBuf::from("/work/project/rel")
-        );
-        assert_eq!(cache_dir(cwd, &args(&["pull", "--cache-dir=/abs"]), &env(&[])), PathBuf::from("/abs"));
-    }
-
-    #[test]
-    fn wkg_config_dir_follows_wkg() {
-        let env = |pairs: &[(&str, &str)]| -> Vec<(OsString, OsString)> {
-            pairs.iter().map(|(k, v)| (OsString::from(k), OsString::from(v))).collect()
-        };
-        let dir = |pairs: &[(&str, &str)]| wkg_config_dir(&env(pairs));
-        assert_eq!(dir(&[("WKG_CONFIG_FILE", "/etc/wkg/c.toml"), ("HOME", "/h")]), Some(PathBuf::from("/etc/wkg")));
-        assert_eq!(dir(&[("XDG_CONFIG_HOME", "/x"), ("HOME", "/h")]), Some(PathBuf::from("/x/wasm-pkg")));
-        assert_eq!(dir(&[("HOME", "/h")]), Some(PathBuf::from("/h/.config/wasm-pkg")));
-        assert_eq!(dir(&[("WKG_CONFIG_FILE", "relative.toml")]), None);
-    }
-
-    #[test]
-    fn cache_dir_only_when_it_exists() {
-        let tmp = tempfile::tempdir().unwrap();
-        let cwd = tmp.path().join("cwd");
-        let cache = tmp.path().join("cache");
-        std::fs::create_dir(&cwd).unwrap();
-
-        assert_eq!(preopens(&cwd, &[], Some(&cache)).len(), 1);
-        std::fs::create_dir(&cache).unwrap();
-        let got = preopens(&cwd, &[], Some(&cache));
-        assert_eq!(got.len(), 2);
-        assert_eq!(got[1].host, cache);
-    }
-
-    #[test]
-    fn read_only_dirs_do_not_shadow_writable_ones() {
-        let writable = [Preopen { host: PathBuf::from("/work/p"), guest: "/work/p".to_owned() }];
-        let dirs =
-            [PathBuf::from("/secrets/"), PathBuf::from("/work/p"), PathBuf::from("rel"), PathBuf::from("/secrets")];
-        let got = read_only_preopens(&dirs, &writable);
-        assert_eq!(got, [Preopen { host: PathBuf::from("/secrets"), guest: "/secrets".to_owned() }]);
     }
 }

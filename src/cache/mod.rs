@@ -35,22 +35,26 @@ static UNAVAILABLE_NOTED: AtomicBool = AtomicBool::new(false);
 
 /// The temporary directory: `TMPDIR`, else `/tmp` (as the wasmCloud host uses).
 pub fn temp_dir() -> PathBuf {
-    match std::env::var("TMPDIR") {
-        Ok(dir) if !dir.is_empty() => PathBuf::from(dir),
-        _ => PathBuf::from("/tmp"),
-    }
+    temp_dir_with(&crate::config::env::var)
+}
+
+/// [`temp_dir`] in the environment `var` looks variables up in.
+pub fn temp_dir_with(var: &dyn Fn(&str) -> Option<String>) -> PathBuf {
+    var("TMPDIR").map_or_else(|| PathBuf::from("/tmp"), PathBuf::from)
 }
 
 /// The cache directory: `explicit` (`--cache-dir`), else `WASMSHIP_CACHE_DIR`,
 /// else `<temp dir>/wasmcloud_ocicache`.
 pub fn cache_dir(explicit: Option<&Path>) -> PathBuf {
+    cache_dir_with(explicit, &crate::config::env::var)
+}
+
+/// [`cache_dir`] in the environment `var` looks variables up in.
+pub fn cache_dir_with(explicit: Option<&Path>, var: &dyn Fn(&str) -> Option<String>) -> PathBuf {
     if let Some(dir) = explicit {
         return dir.to_path_buf();
     }
-    match std::env::var(CACHE_DIR_VAR) {
-        Ok(dir) if !dir.is_empty() => PathBuf::from(dir),
-        _ => temp_dir().join(DIR_NAME),
-    }
+    var(CACHE_DIR_VAR).map_or_else(|| temp_dir_with(var).join(DIR_NAME), PathBuf::from)
 }
 
 /// A cache directory the host has not granted is an error, not a directory

@@ -3,8 +3,9 @@
 use std::path::PathBuf;
 
 use super::{OutputFormat, output};
-use crate::cache::{Cache, cache_dir, maintenance};
+use crate::cache::{Cache, cache_dir, cache_dir_with, maintenance};
 use crate::error::{Error, Result};
+use crate::plan::{FsAccess, IfMissing, Planner};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum CacheCommand {
@@ -33,6 +34,18 @@ pub struct CacheArgs {
 }
 
 impl CacheCommand {
+    /// Writes the cache directory (verify and prune remove entries; listing takes its lock).
+    pub fn plan(&mut self, planner: &mut Planner) -> &'static str {
+        let (name, args) = match self {
+            CacheCommand::Ls(a) => ("cache ls", a),
+            CacheCommand::Verify(a) => ("cache verify", a),
+            CacheCommand::Prune { args: a, .. } => ("cache prune", a),
+        };
+        let dir = cache_dir_with(args.cache_dir.as_deref(), &planner.env().lookup());
+        args.cache_dir = Some(planner.dir(&dir, FsAccess::Write, IfMissing::Create, "cache"));
+        name
+    }
+
     /// The output format asked for.
     pub fn output(&self) -> OutputFormat {
         match self {

@@ -3,6 +3,7 @@
 use super::{OutputFormat, RegistryArgs, output};
 use crate::error::Result;
 use crate::ops;
+use crate::plan::{FsAccess, Planner};
 
 #[derive(Debug, clap::Args)]
 pub struct CopyArgs {
@@ -15,6 +16,15 @@ pub struct CopyArgs {
     /// Output format.
     #[arg(short = 'o', long, value_enum, default_value_t)]
     pub output: OutputFormat,
+}
+
+impl CopyArgs {
+    /// Reads the source's store; writes to the destination's.
+    pub fn plan(&mut self, planner: &mut Planner) -> Result<()> {
+        self.source = self.registry.plan_reference(planner, &self.source, FsAccess::Read)?;
+        self.destination = self.registry.plan_reference(planner, &self.destination, FsAccess::Write)?;
+        Ok(())
+    }
 }
 
 pub fn run(args: &CopyArgs) -> Result<()> {

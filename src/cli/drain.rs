@@ -6,6 +6,7 @@ use super::{OutputFormat, output};
 use crate::cache::drain::{DrainTarget, drain, drain_reference};
 use crate::cache::{Cache, cache_dir};
 use crate::error::{Error, Result};
+use crate::plan::{FsAccess, IfMissing, Planner};
 use crate::reference::Reference;
 
 #[derive(Debug, clap::Args)]
@@ -21,6 +22,23 @@ pub struct DrainArgs {
     /// Output format.
     #[arg(short = 'o', long, value_enum, default_value_t)]
     pub output: OutputFormat,
+}
+
+impl DrainArgs {
+    /// Writes the caches it empties: the OCI cache (`oci`, `all`, or one entry) and
+    /// wasmCloud's provider-binary directory (`lib`, `all`).
+    pub fn plan(&mut self, planner: &mut Planner) -> Result<()> {
+        let env = planner.env();
+        if self.reference.is_some() || self.target != DrainTarget::Lib {
+            let dir = crate::cache::cache_dir_with(self.cache_dir.as_deref(), &env.lookup());
+            self.cache_dir = Some(planner.dir(&dir, FsAccess::Write, IfMissing::Create, "cache"));
+        }
+        if self.reference.is_none() && self.target != DrainTarget::Oci {
+            let dir = crate::cache::temp_dir_with(&env.lookup()).join(crate::cache::LIB_DIR_NAME);
+            planner.dir(&dir, FsAccess::Write, IfMissing::Create, "wasmCloud provider binaries");
+        }
+        Ok(())
+    }
 }
 
 pub fn run(args: &DrainArgs) -> Result<()> {

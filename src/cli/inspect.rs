@@ -10,6 +10,8 @@ use super::{CacheArgs, OutputFormat, RegistryArgs, output, provider_report};
 use crate::error::{Error, Result};
 use crate::oci::Descriptor;
 use crate::ops::{ArtifactInfo, inspect};
+use crate::plan::{FsAccess, Planner};
+use crate::reference::LAYOUT_SCHEME;
 
 #[derive(Debug, clap::Args)]
 pub struct InspectArgs {
@@ -23,12 +25,40 @@ pub struct InspectArgs {
     /// Output format.
     #[arg(short = 'o', long, value_enum, default_value_t)]
     pub output: OutputFormat,
+    /// Whether `reference` names a local file (decided by the plan).
+    #[arg(skip)]
+    local: bool,
+}
+
+impl InspectArgs {
+    /// A local provider archive (a path: absolute, `./…`, `../…`, or a file in the working
+    /// directory) is read; anything else is a reference, read through the cache.
+    pub fn plan(&mut self, planner: &mut Planner) -> Result<()> {
+        let text = self.reference.as_str();
+        self.local = !text.contains("://")
+            && (text.starts_with('/')
+                || text.starts_with("./")
+                || text.starts_with("../")
+                || planner.is_file(Path::new(text)));
+        if self.local {
+            let used = planner.input_file(Path::new(text), "provider archive");
+            self.reference = used.display().to_string();
+            return Ok(());
+        }
+        if self.cache.offline() {
+            planner.offline();
+        }
+        self.reference = self.registry.plan_reference(planner, &self.reference, FsAccess::Read)?;
+        if !self.reference.trim().starts_with(LAYOUT_SCHEME) {
+            self.cache.plan(planner);
+        }
+        Ok(())
+    }
 }
 
 pub fn run(args: &InspectArgs) -> Result<()> {
-    let path = Path::new(&args.reference);
-    if !args.reference.contains("://") && path.is_file() {
-        return inspect_file(path, args.output);
+    if args.local {
+        return inspect_file(Path::new(&args.reference), args.output);
     }
     let info = inspect(&args.reference, &args.registry.options(&args.reference, true), &args.cache.options()?)?;
     match args.output {

@@ -9,6 +9,7 @@ mod drain;
 mod inspect;
 mod output;
 mod par;
+mod plan;
 mod provider_report;
 mod pull;
 mod push;
@@ -24,6 +25,7 @@ use crate::cache::PullPolicy;
 use crate::config::ExplicitCredentials;
 use crate::ops::RegistryOptions;
 use crate::ops::fetch::CacheOptions;
+use crate::plan::{FsAccess, HostEnv, IfMissing, Plan, Planner};
 use crate::reference::Reference;
 
 /// What the `wasmship` runner adds in front of these commands.
@@ -73,6 +75,67 @@ enum Command {
     /// WIT packages: build, publish, get; fetch, update and check a world's dependencies.
     #[command(subcommand)]
     Wit(wit::WitCommand),
+    /// Show what a command would read, write and reach, without running it.
+    Plan(plan::PlanArgs),
+}
+
+impl Cli {
+    /// Resolves the command into its plan, rewriting its paths into the form it then uses.
+    fn plan(&mut self, env: &HostEnv) -> crate::Result<Plan> {
+        let mut planner = Planner::new(env);
+        let command = match &mut self.command {
+            Command::Push(args) => args.plan(&mut planner).map(|()| "push"),
+            Command::Pull(args) => args.plan(&mut planner).map(|()| "pull"),
+            Command::Inspect(args) => args.plan(&mut planner).map(|()| "inspect"),
+            Command::Par(command) => command.plan(&mut planner),
+            Command::Tags(args) => args.plan(&mut planner).map(|()| "tags"),
+            Command::Copy(args) => args.plan(&mut planner).map(|()| "copy"),
+            Command::Cache(command) => Ok(command.plan(&mut planner)),
+            Command::Drain(args) => args.plan(&mut planner).map(|()| "drain"),
+            Command::Wit(command) => command.plan(&mut planner),
+            Command::Plan(args) => Ok(args.plan(&mut planner)),
+        }?;
+        Ok(Plan { command: command.to_owned(), needs: planner.finish() })
+    }
+
+    fn output(&self) -> OutputFormat {
+        match &self.command {
+            Command::Push(args) => args.output,
+            Command::Pull(args) => args.output,
+            Command::Inspect(args) => args.output,
+            Command::Par(command) => command.output(),
+            Command::Tags(args) => args.output,
+            Command::Copy(args) => args.output,
+            Command::Cache(command) => command.output(),
+            Command::Drain(args) => args.output,
+            Command::Wit(command) => command.output(),
+            Command::Plan(args) => args.output(),
+        }
+    }
+
+    fn execute(&self) -> crate::Result<()> {
+        match &self.command {
+            Command::Push(args) => push::run(args),
+            Command::Pull(args) => pull::run(args),
+            Command::Inspect(args) => inspect::run(args),
+            Command::Par(command) => par::run(command),
+            Command::Tags(args) => tags::run(args),
+            Command::Copy(args) => copy::run(args),
+            Command::Cache(command) => cache::run(command),
+            Command::Drain(args) => drain::run(args),
+            Command::Wit(command) => wit::run(command),
+            Command::Plan(args) => plan::run(args),
+        }
+    }
+}
+
+/// The plan of the command line `args` (the first is the program name) in `env`: what a
+/// host must grant to run it. A command line that does not parse needs nothing.
+pub fn plan_of(args: impl IntoIterator<Item = String>, env: &HostEnv) -> crate::Result<Plan> {
+    match Cli::try_parse_from(args) {
+        Ok(mut cli) => cli.plan(env),
+        Err(_) => Ok(Plan::default()),
+    }
 }
 
 /// Flags of commands that read through the cache.
@@ -94,6 +157,25 @@ struct CacheArgs {
 }
 
 impl CacheArgs {
+    /// The cache directory, for a command that reads through the cache (not with
+    /// `--no-cache`), named explicitly from here on.
+    fn plan(&mut self, planner: &mut Planner) {
+        if self.no_cache {
+            return;
+        }
+        self.plan_dir(planner);
+    }
+
+    /// The cache directory, used even with `--no-cache` (the wasmCloud host's entry).
+    fn plan_dir(&mut self, planner: &mut Planner) {
+        let dir = crate::cache::cache_dir_with(self.cache_dir.as_deref(), &planner.env().lookup());
+        self.cache_dir = Some(planner.dir(&dir, FsAccess::Write, IfMissing::Create, "cache"));
+    }
+
+    fn offline(&self) -> bool {
+        self.offline || self.policy == "never"
+    }
+
     fn options(&self) -> crate::Result<CacheOptions> {
         let policy = if self.offline { PullPolicy::Never } else { self.policy.parse()? };
         Ok(CacheOptions { policy, dir: self.cache_dir.clone(), disabled: self.no_cache })
@@ -118,6 +200,11 @@ struct RegistryArgs {
 }
 
 impl RegistryArgs {
+    /// A reference the command reads from (`access` read) or writes to.
+    fn plan_reference(&self, planner: &mut Planner, reference: &str, access: FsAccess) -> crate::Result<String> {
+        planner.reference(reference, access, self.insecure_skip_tls_verify)
+    }
+
     fn options(&self, reference: &str, allow_latest: bool) -> RegistryOptions {
         self.options_for(&[reference], allow_latest)
     }
@@ -153,17 +240,9 @@ pub fn run(args: impl IntoIterator<Item = String>) -> i32 {
             return code;
         }
     };
-    let (format, result) = match &cli.command {
-        Command::Push(args) => (args.output, push::run(args)),
-        Command::Pull(args) => (args.output, pull::run(args)),
-        Command::Inspect(args) => (args.output, inspect::run(args)),
-        Command::Par(command) => (command.output(), par::run(command)),
-        Command::Tags(args) => (args.output, tags::run(args)),
-        Command::Copy(args) => (args.output, copy::run(args)),
-        Command::Cache(command) => (command.output(), cache::run(command)),
-        Command::Drain(args) => (args.output, drain::run(args)),
-        Command::Wit(command) => (command.output(), wit::run(command)),
-    };
+    let mut cli = cli;
+    let format = cli.output();
+    let result = cli.plan(&HostEnv::process()).and_then(|_| cli.execute());
     match result {
         Ok(()) => 0,
         Err(e) => {

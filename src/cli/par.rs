@@ -8,7 +8,9 @@ use super::{OutputFormat, output};
 use crate::config::env::var;
 use crate::error::{Error, Result};
 use crate::ops::par::{CreateRequest, InsertRequest, KeyOptions, ParOutcome, create, insert};
+use crate::plan::{FsAccess, IfMissing, PathKind, Planner};
 use crate::provider::ProviderInfo;
+use crate::provider::keydir;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum ParCommand {
@@ -19,6 +21,38 @@ pub enum ParCommand {
 }
 
 impl ParCommand {
+    /// Reads the binary (schema, WIT directory, key files); writes the archive; uses the
+    /// key directory (kept to the user) unless both keys are given.
+    pub fn plan(&mut self, planner: &mut Planner) -> Result<&'static str> {
+        match self {
+            ParCommand::Create(args) => {
+                args.binary = planner.input_file(&args.binary, "provider binary");
+                if let Some(schema) = &args.schema {
+                    args.schema = Some(planner.input_file(schema, "link configuration schema"));
+                }
+                if let Some(dir) = &args.wit_dir {
+                    args.wit_dir = Some(planner.dir(dir, FsAccess::Read, IfMissing::Fail, "provider WIT"));
+                }
+                match &args.destination {
+                    Some(path) => {
+                        let kind = PathKind::FileOrDirectory;
+                        let used = planner.path(path, kind, FsAccess::Write, IfMissing::Fail, "provider archive");
+                        args.destination = Some(used);
+                    }
+                    None => planner.working_dir(FsAccess::Write, "provider archive (<binary name>.par)"),
+                }
+                args.keys.plan(planner, true);
+                Ok("par create")
+            }
+            ParCommand::Insert(args) => {
+                args.archive = planner.output_file(&args.archive, "provider archive (rewritten)");
+                args.binary = planner.input_file(&args.binary, "provider binary");
+                args.keys.plan(planner, false);
+                Ok("par insert")
+            }
+        }
+    }
+
     pub fn output(&self) -> OutputFormat {
         match self {
             ParCommand::Create(a) => a.output,
@@ -45,6 +79,29 @@ struct KeyArgs {
 }
 
 impl KeyArgs {
+    /// Key files given instead of seeds are read; the key directory is needed unless both
+    /// keys are given, created (private) when keys may be generated there.
+    fn plan(&mut self, planner: &mut Planner, may_generate: bool) {
+        let env = planner.env();
+        let issuer = self.issuer.clone().or_else(|| env.var("WASH_ISSUER_KEY"));
+        let subject = self.subject.clone().or_else(|| env.var("WASH_SUBJECT_KEY"));
+        for (value, slot, purpose) in
+            [(&issuer, &mut self.issuer, "issuer key file"), (&subject, &mut self.subject, "subject key file")]
+        {
+            if let Some(value) = value.as_deref().filter(|v| !keydir::looks_like_seed(v)) {
+                *slot = Some(planner.input_file(std::path::Path::new(value), purpose).display().to_string());
+            }
+        }
+        if issuer.is_some() && subject.is_some() {
+            return;
+        }
+        let dir = self.directory.clone().or_else(|| keydir::default_dir_with(&env.lookup()));
+        if let Some(dir) = dir {
+            let create = may_generate && !self.disable_keygen;
+            self.directory = Some(planner.owner_only_dir(&dir, create, "signing keys"));
+        }
+    }
+
     fn options(&self) -> KeyOptions {
         KeyOptions {
             issuer: self.issuer.clone().or_else(|| var("WASH_ISSUER_KEY")),
@@ -179,7 +236,7 @@ fn target(given: Option<&str>) -> Result<String> {
     if let Some(target) = given {
         return Ok(target.to_string());
     }
-    if let Some(host) = var("WASMSHIP_HOST_TARGET") {
+    if let Some(host) = var(crate::host_contract::HOST_TARGET) {
         return Ok(host);
     }
     if cfg!(target_arch = "wasm32") {

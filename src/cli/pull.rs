@@ -6,6 +6,8 @@ use super::{CacheArgs, OutputFormat, RegistryArgs, output};
 use crate::cache::LinkMode;
 use crate::error::Result;
 use crate::ops::{PullRequest, pull};
+use crate::plan::{FsAccess, IfMissing, PathKind, Planner};
+use crate::reference::LAYOUT_SCHEME;
 
 #[derive(Debug, clap::Args)]
 pub struct PullArgs {
@@ -35,6 +37,32 @@ pub struct PullArgs {
     /// Output format.
     #[arg(short = 'o', long, value_enum, default_value_t)]
     pub output: OutputFormat,
+}
+
+impl PullArgs {
+    /// Reads the reference's store (through the cache for registries); writes the
+    /// destination (a file, or into a directory), by default in the working directory.
+    pub fn plan(&mut self, planner: &mut Planner) -> Result<()> {
+        if self.cache.offline() {
+            planner.offline();
+        }
+        self.reference = self.registry.plan_reference(planner, &self.reference, FsAccess::Read)?;
+        if !self.reference.trim().starts_with(LAYOUT_SCHEME) {
+            self.cache.plan(planner);
+        }
+        if self.wasmcloud_host_cache {
+            self.cache.plan_dir(planner);
+        }
+        match &self.destination {
+            Some(path) => {
+                let purpose = "pulled file";
+                let used = planner.path(path, PathKind::FileOrDirectory, FsAccess::Write, IfMissing::Fail, purpose);
+                self.destination = Some(used);
+            }
+            None => planner.working_dir(FsAccess::Write, "pulled file (<repository>.wasm)"),
+        }
+        Ok(())
+    }
 }
 
 pub fn run(args: &PullArgs) -> Result<()> {

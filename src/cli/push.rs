@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use super::{OutputFormat, RegistryArgs, output};
 use crate::error::{Error, Result};
 use crate::ops::{PushRequest, push};
+use crate::plan::{FsAccess, Planner};
 use crate::store::UploadMode;
 
 #[derive(Debug, clap::Args)]
@@ -36,6 +37,18 @@ pub struct PushArgs {
     /// Output format.
     #[arg(short = 'o', long, value_enum, default_value_t)]
     pub output: OutputFormat,
+}
+
+impl PushArgs {
+    /// Reads the file (and config blob); writes to the reference's store.
+    pub fn plan(&mut self, planner: &mut Planner) -> Result<()> {
+        self.reference = self.registry.plan_reference(planner, &self.reference, FsAccess::Write)?;
+        self.file = planner.input_file(&self.file, "file to push");
+        if let Some(config) = &self.config {
+            self.config = Some(planner.input_file(config, "config blob"));
+        }
+        Ok(())
+    }
 }
 
 pub fn run(args: &PushArgs) -> Result<()> {

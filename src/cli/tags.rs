@@ -3,6 +3,7 @@
 use super::{OutputFormat, RegistryArgs, output};
 use crate::error::Result;
 use crate::ops;
+use crate::plan::{FsAccess, Planner};
 
 #[derive(Debug, clap::Args)]
 pub struct TagsArgs {
@@ -13,6 +14,14 @@ pub struct TagsArgs {
     /// Output format.
     #[arg(short = 'o', long, value_enum, default_value_t)]
     pub output: OutputFormat,
+}
+
+impl TagsArgs {
+    /// Reads the repository's store.
+    pub fn plan(&mut self, planner: &mut Planner) -> Result<()> {
+        self.reference = self.registry.plan_reference(planner, &self.reference, FsAccess::Read)?;
+        Ok(())
+    }
 }
 
 pub fn run(args: &TagsArgs) -> Result<()> {

@@ -1,13 +1,14 @@
 //! `wasmship wit build|publish|get|fetch|update|check`: WIT packages and a
 //! world's dependencies (see `crate::witpkg`).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::{CacheArgs, OutputFormat, output};
 use crate::auth::Secret;
 use crate::config::ExplicitCredentials;
 use crate::error::{Error, Result};
 use crate::ops::RegistryOptions;
+use crate::plan::{FsAccess, IfMissing, PathKind, Planner};
 use crate::witpkg::name::{PackageRef, PackageSpec};
 use crate::witpkg::ops::{self, GetFormat, GetRequest, Project, PublishRequest};
 use crate::witpkg::resolve::Update;
@@ -98,6 +99,84 @@ pub struct Common {
 }
 
 impl WitCommand {
+    /// Every `wit` command works in the project (the working directory: configuration,
+    /// `wkg.lock`, `wit/`); fetch and update write `wkg.lock` and `wit/deps`, build its
+    /// package; registries are found
+    /// while running (discovery), so the network is open unless offline or the registry
+    /// is named (`publish --registry oci://…` or a reference).
+    pub fn plan(&mut self, planner: &mut Planner) -> Result<&'static str> {
+        planner.wit_configuration();
+        planner.working_dir(FsAccess::Read, "WIT project");
+        let lock = Path::new(crate::witpkg::lock::FILE_NAME);
+        let name = match self {
+            WitCommand::Build { .. } => "wit build",
+            WitCommand::Publish { .. } => "wit publish",
+            WitCommand::Get { .. } => "wit get",
+            WitCommand::Fetch { .. } => "wit fetch",
+            WitCommand::Update { .. } => "wit update",
+            WitCommand::Check { .. } => "wit check",
+        };
+        match self {
+            WitCommand::Fetch { .. } | WitCommand::Update { .. } => {
+                planner.output_file(lock, "wkg.lock");
+            }
+            WitCommand::Check { .. } => {
+                planner.input_file(lock, "wkg.lock");
+            }
+            // The package is staged as `<name>.wasm` in a scratch directory of the project.
+            WitCommand::Publish { .. } => planner.working_dir(FsAccess::Write, "staged package"),
+            _ => {}
+        }
+        match self {
+            WitCommand::Build { file, common } => {
+                common.wit_dir = planner.dir(&common.wit_dir, FsAccess::Read, IfMissing::Fail, "WIT package");
+                match file {
+                    Some(path) => *file = Some(planner.output_file(path, "binary WIT package")),
+                    None => planner.working_dir(FsAccess::Write, "binary WIT package (<ns>-<name>-<version>.wasm)"),
+                }
+            }
+            WitCommand::Publish { input, reference, registry, common, .. } => {
+                match input {
+                    Some(path) => {
+                        let (kind, access) = (PathKind::FileOrDirectory, FsAccess::Read);
+                        *input = Some(planner.path(path, kind, access, IfMissing::Fail, "WIT package to publish"));
+                    }
+                    None => {
+                        common.wit_dir = planner.dir(&common.wit_dir, FsAccess::Read, IfMissing::Fail, "WIT package");
+                    }
+                }
+                match (reference.as_deref(), registry.as_deref()) {
+                    (Some(r), _) => *reference = Some(planner.reference(r, FsAccess::Write, false)?),
+                    (None, Some(r)) if r.starts_with("oci://") => {
+                        if let crate::witpkg::config::Mapping::Oci { registry, .. } =
+                            crate::witpkg::config::parse_source(r, std::path::Path::new("."))?
+                        {
+                            planner.registry(&registry, false);
+                        }
+                    }
+                    _ => planner.any_network(),
+                }
+            }
+            WitCommand::Get { path, common, cache, .. } => {
+                common.wit_dir = planner.dir(&common.wit_dir, FsAccess::Read, IfMissing::Skip, "WIT directory");
+                if let Some(out) = path.as_deref().filter(|p| *p != std::path::Path::new("-")) {
+                    let kind = PathKind::FileOrDirectory;
+                    *path = Some(planner.path(out, kind, FsAccess::Write, IfMissing::Fail, "package written"));
+                }
+                plan_fetching(planner, cache);
+            }
+            WitCommand::Fetch { common, cache } | WitCommand::Update { common, cache, .. } => {
+                common.wit_dir = planner.dir(&common.wit_dir, FsAccess::Write, IfMissing::Fail, "WIT world");
+                plan_fetching(planner, cache);
+            }
+            WitCommand::Check { common, cache } => {
+                common.wit_dir = planner.dir(&common.wit_dir, FsAccess::Read, IfMissing::Fail, "WIT world");
+                plan_fetching(planner, cache);
+            }
+        }
+        Ok(name)
+    }
+
     /// The output format asked for.
     pub fn output(&self) -> OutputFormat {
         if self.common().json { OutputFormat::Json } else { OutputFormat::Text }
@@ -136,6 +215,15 @@ impl WitCommand {
             },
             cache,
         })
+    }
+}
+
+/// A command that fetches packages: through the cache, from registries found while
+/// running (none when offline).
+fn plan_fetching(planner: &mut Planner, cache: &mut CacheArgs) {
+    cache.plan(planner);
+    if !cache.offline() {
+        planner.any_network();
     }
 }
 

@@ -1,8 +1,10 @@
 //! The component side (wasm32 only): generated bindings, the `wasi:cli/run`
-//! export that runs the CLI, and the typed `wasmship:packager/oci` export.
+//! export that runs the CLI, the typed `wasmship:packager/oci` export, and
+//! `wasmship:packager/plan`, which tells a host what a command needs.
 
 pub(crate) mod bindings;
 mod oci_export;
+mod plan_export;
 mod run;
 
 /// The exports of `wasmship.wasm`.

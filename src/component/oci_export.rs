@@ -85,7 +85,7 @@ fn descriptor(d: &Descriptor) -> DescriptorInfo {
     }
 }
 
-fn to_wit(e: Error) -> WitError {
+pub(super) fn to_wit(e: Error) -> WitError {
     let message = e.to_string();
     match e.kind() {
         ErrorKind::InvalidReference => WitError::InvalidReference(message),

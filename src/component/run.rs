@@ -19,16 +19,19 @@ impl Guest for Packager {
     }
 }
 
-/// The runner names the host's working directory in `WASMSHIP_CWD` and
-/// preopens it under that absolute path (not as `.`, which would make every
-/// absolute path the host did not grant resolve inside it); relative paths
-/// then resolve against it as on the host. Without the variable (e.g. under
-/// `wasmtime run --dir .`) the working directory stays as the host set it.
+/// The runner names the host's working directory in `WASMSHIP_CWD` and, when
+/// the command needs it, preopens it under that absolute path (not as `.`,
+/// which would make every absolute path the host did not grant resolve inside
+/// it); relative paths then resolve against it as on the host. A command that
+/// uses no relative path is not granted it, and does not enter it. Without the
+/// variable (e.g. under `wasmtime run --dir .`) the working directory stays as
+/// the host set it.
 fn enter_host_working_directory() {
-    if let Ok(dir) = std::env::var("WASMSHIP_CWD")
-        && !dir.is_empty()
-        && let Err(e) = std::env::set_current_dir(&dir)
-    {
+    let Some(dir) = crate::config::env::var(crate::host_contract::CWD) else { return };
+    if !crate::fsutil::reachable(std::path::Path::new(&dir)) {
+        return;
+    }
+    if let Err(e) = std::env::set_current_dir(&dir) {
         eprintln!("note: cannot enter {dir}: {e}; relative paths may not resolve");
     }
 }

@@ -11,11 +11,11 @@ use serde::Deserialize;
 
 use crate::auth::{Credential, Secret};
 
-/// Set by the runner: the content of the host's `config.json`.
-pub const CONFIG_JSON_VAR: &str = "WASMSHIP_DOCKER_CONFIG_JSON";
+/// Set by the runner: the `auths` of the host's `config.json` for this command's registries.
+use crate::host_contract::DOCKER_AUTHS as CONFIG_JSON_VAR;
 /// Set by the runner: `{"<registry>": {"Username", "Secret"}}` from
 /// `docker-credential-<helper> get` for the registries of this command.
-pub const HELPER_CREDENTIALS_VAR: &str = "WASMSHIP_HOST_CREDENTIALS";
+use crate::host_contract::HELPER_CREDENTIALS as HELPER_CREDENTIALS_VAR;
 /// The key Docker uses for Docker Hub.
 const DOCKER_HUB_KEY: &str = "index.docker.io";
 

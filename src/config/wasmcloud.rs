@@ -33,6 +33,31 @@ struct CredsEntry {
     token: Option<String>,
 }
 
+/// The `[registry]` settings of a project's `wasmcloud.toml`, as written.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProjectFile {
+    /// Default registry for short references (`host[:port]`, scheme stripped).
+    pub registry_url: Option<String>,
+    /// Push to the default registry over plain HTTP.
+    pub push_insecure: bool,
+    /// The credentials file, relative to the project directory unless absolute.
+    pub credentials: Option<PathBuf>,
+}
+
+impl ProjectFile {
+    /// Read `<dir>/wasmcloud.toml` when present, readable and valid.
+    pub fn read(dir: &Path) -> Option<ProjectFile> {
+        let text = std::fs::read_to_string(dir.join(FILE_NAME)).ok()?;
+        let file: File = toml::from_str(&text).ok()?;
+        let section = file.registry.unwrap_or_default();
+        Some(ProjectFile {
+            registry_url: section.url.map(|u| normalize_host(&u)),
+            push_insecure: section.push_insecure,
+            credentials: section.credentials.filter(|p| !p.as_os_str().is_empty()),
+        })
+    }
+}
+
 /// What wasmship uses from `wasmcloud.toml`.
 #[derive(Debug, Default)]
 pub struct ProjectConfig {
@@ -49,25 +74,19 @@ impl ProjectConfig {
         Self::load_from(Path::new("."))
     }
 
-    /// Read `<dir>/wasmcloud.toml`.
+    /// Read `<dir>/wasmcloud.toml` and its credentials: the content the runner handed
+    /// over (`host_contract::PROJECT_CREDENTIALS`), else the file itself.
     pub fn load_from(dir: &Path) -> Option<ProjectConfig> {
-        let text = std::fs::read_to_string(dir.join(FILE_NAME)).ok()?;
-        let file: File = toml::from_str(&text).ok()?;
-        let section = file.registry.unwrap_or_default();
-        let credentials = section
-            .credentials
-            .map(|p| resolve_path(dir, &p))
-            .and_then(|p| std::fs::read(p).ok())
+        let file = ProjectFile::read(dir)?;
+        let handed_over = crate::config::env::var(crate::host_contract::PROJECT_CREDENTIALS).map(String::into_bytes);
+        let credentials = handed_over
+            .or_else(|| file.credentials.as_ref().and_then(|p| std::fs::read(resolve_path(dir, p)).ok()))
             .and_then(|bytes| serde_json::from_slice::<BTreeMap<String, CredsEntry>>(&bytes).ok())
             .unwrap_or_default()
             .into_iter()
             .filter_map(|(host, entry)| Some((normalize_host(&host), entry.into_credential()?)))
             .collect();
-        Some(ProjectConfig {
-            registry_url: section.url.map(|u| normalize_host(&u)),
-            push_insecure: section.push_insecure,
-            credentials,
-        })
+        Some(ProjectConfig { registry_url: file.registry_url, push_insecure: file.push_insecure, credentials })
     }
 
     /// The credentials file's entry for `registry`.

@@ -22,7 +22,17 @@ pub const KEY_FILE_EXTENSION: &str = "nk";
 
 /// The key directory: `$WASH_KEYS`, else `$HOME/.wash/keys`.
 pub fn default_dir() -> Option<PathBuf> {
+    default_dir_with(&var)
+}
+
+/// [`default_dir`] in the environment `var` looks variables up in.
+pub fn default_dir_with(var: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
     var("WASH_KEYS").map(PathBuf::from).or_else(|| var("HOME").map(|home| Path::new(&home).join(".wash").join("keys")))
+}
+
+/// Whether a key argument is a seed itself rather than the path of a file holding one.
+pub fn looks_like_seed(value: &str) -> bool {
+    value.len() == 58 && value.starts_with('S') && !value.contains(['/', '.'])
 }
 
 /// The account key's default name: `$USER`, else `user` (wash's choice).
@@ -49,8 +59,7 @@ pub enum KeyOrigin {
 /// A key given as a seed or as the path of a file holding one, of `role`.
 pub fn key_from_argument(value: &str, role: KeyRole) -> Result<(KeyPair, KeyOrigin)> {
     let value = value.trim();
-    let looks_like_seed = value.len() == 58 && value.starts_with('S') && !value.contains(['/', '.']);
-    let (pair, origin) = if looks_like_seed {
+    let (pair, origin) = if looks_like_seed(value) {
         (KeyPair::from_seed(value)?, KeyOrigin::Argument)
     } else {
         let path = PathBuf::from(value);

@@ -269,6 +269,17 @@ impl WitConfig {
         })
     }
 
+    /// The OCI registries the project's sources name (`oci://host/prefix`).
+    pub fn source_registries(&self) -> Vec<&str> {
+        self.sources
+            .iter()
+            .filter_map(|(_, mapping)| match mapping {
+                Mapping::Oci { registry, .. } => Some(registry.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// wkg's settings for registry `name`.
     pub fn registry_settings(&self, name: &str) -> Result<RegistrySettings> {
         let Some(oci) = self.wkg.registry.get(name).and_then(|r| r.oci.as_ref()) else {
@@ -312,6 +323,11 @@ fn decode_auth(registry: &str, encoded: &str) -> Result<(String, String)> {
 /// `WKG_CONFIG_FILE`, else `$XDG_CONFIG_HOME/wasm-pkg/config.toml`, else
 /// `~/.config/wasm-pkg/config.toml`.
 pub fn wkg_config_path() -> Option<PathBuf> {
+    wkg_config_path_with(&var)
+}
+
+/// [`wkg_config_path`] in the environment `var` looks variables up in.
+pub fn wkg_config_path_with(var: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
     if let Some(file) = var(WKG_CONFIG_VAR) {
         return Some(PathBuf::from(file));
     }

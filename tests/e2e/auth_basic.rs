@@ -6,11 +6,10 @@
 //! and no credentials at all, each with a clear message and nothing pushed.
 
 use std::fs;
-use std::os::unix::fs::PermissionsExt;
 
 use crate::util::{
     Registry, Run, TestDir, assert_conceals, basic_authorization, blob_uploads, demo_component, fresh_cache,
-    manifest_puts, sha256_digest,
+    helper_queries, install_credential_helper, manifest_puts, sha256_digest, write_docker_config,
 };
 
 const USER: &str = "e2e-basic-user";
@@ -84,15 +83,6 @@ fn round_trip_at(dir: &TestDir, reg: &Registry, repo_tag: &str, auth_args: &[&st
     round_trip(dir, reg, (repo, tag), (&reference, &reference), auth_args, env);
 }
 
-/// `$HOME` of the binary in `dir` (see `TestDir`).
-/// Writes a Docker `config.json` into `config_dir` with an `auths` entry for `host`.
-fn write_docker_config(config_dir: &std::path::Path, host: &str, user: &str, password: &str) {
-    fs::create_dir_all(config_dir).expect("create the Docker config directory");
-    let auth = basic_authorization(user, password).trim_start_matches("Basic ").to_owned();
-    let config = serde_json::json!({"auths": {host: {"auth": auth}}});
-    fs::write(config_dir.join("config.json"), config.to_string()).expect("write config.json");
-}
-
 /// Writes `wasmcloud.toml` (registry `host`) and `creds.json` into the working directory.
 fn write_wasmcloud_project(dir: &TestDir, host: &str, user: &str, password: &str) {
     dir.write(
@@ -102,34 +92,6 @@ fn write_wasmcloud_project(dir: &TestDir, host: &str, user: &str, password: &str
     );
     let creds = serde_json::json!({host: {"username": user, "password": password, "registryType": "oci"}});
     dir.write("creds.json", creds.to_string().as_bytes());
-}
-
-/// Writes a fake `docker-credential-<name>` into `<root>/bin` that answers `get` for any server
-/// with `user`/`password` and appends each server it was asked about to `<root>/<name>.log`;
-/// returns the `PATH` that finds it first.
-fn install_credential_helper(dir: &TestDir, name: &str, user: &str, password: &str) -> String {
-    let bin = dir.root().join("bin");
-    fs::create_dir_all(&bin).expect("create bin/");
-    let log = dir.root().join(format!("{name}.log"));
-    let script = format!(
-        "#!/bin/sh\n\
-         # A stand-in for a Docker credential helper: answers `get` for any server.\n\
-         if [ \"$1\" != get ]; then echo \"unsupported action: $1\" >&2; exit 1; fi\n\
-         read -r server || true\n\
-         printf '%s\\n' \"$server\" >> '{log}'\n\
-         printf '{{\"ServerURL\":\"%s\",\"Username\":\"{user}\",\"Secret\":\"{password}\"}}\\n' \"$server\"\n",
-        log = log.display()
-    );
-    let path = bin.join(format!("docker-credential-{name}"));
-    fs::write(&path, script).expect("write the credential helper");
-    fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).expect("make the helper executable");
-    let inherited = std::env::var("PATH").unwrap_or_default();
-    format!("{}:{inherited}", bin.display())
-}
-
-/// The servers the helper `name` was asked about.
-fn helper_queries(dir: &TestDir, name: &str) -> Vec<String> {
-    fs::read_to_string(dir.root().join(format!("{name}.log"))).unwrap_or_default().lines().map(str::to_owned).collect()
 }
 
 #[test]

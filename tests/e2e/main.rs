@@ -9,6 +9,7 @@ mod util;
 mod allow_host;
 mod auth_basic;
 mod auth_token;
+mod boundary;
 mod cache;
 mod cache_links;
 mod copy;

@@ -64,6 +64,31 @@ fn valid_helper(name: &str) -> Option<&str> {
     (!name.is_empty() && !name.contains(['/', '\\'])).then_some(name)
 }
 
+/// The `auths` entries of a `config.json` text for `registries` (compared as Docker
+/// compares keys), as `{"auths": {...}}` with the keys as written; `None` when there are
+/// none (or the text is not a JSON object).
+pub fn auths_for(text: &str, registries: &[String]) -> Option<String> {
+    let Ok(Value::Object(config)) = serde_json::from_str::<Value>(text) else {
+        return None;
+    };
+    let wanted: Vec<String> = registries.iter().map(|r| normalize_key(r)).collect();
+    let auths: serde_json::Map<String, Value> = config
+        .get("auths")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .filter(|(key, _)| wanted.contains(&normalize_key(key)))
+        .map(|(key, entry)| (key.clone(), entry.clone()))
+        .collect();
+    (!auths.is_empty()).then(|| serde_json::json!({ "auths": auths }).to_string())
+}
+
+/// The keys of an [`auths_for`] answer (registry names, never their entries).
+pub fn auth_keys(json: &str) -> Vec<String> {
+    let value: Value = serde_json::from_str(json).unwrap_or_default();
+    value.get("auths").and_then(Value::as_object).map(|a| a.keys().cloned().collect()).unwrap_or_default()
+}
+
 /// Docker's normalisation of registry keys: `https://GHCR.io/v2/` → `ghcr.io`.
 pub fn normalize_key(key: &str) -> String {
     let key = key.trim();

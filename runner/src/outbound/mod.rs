@@ -1,9 +1,12 @@
 //! Policy for the guest's outgoing HTTP requests (`wasi:http/outgoing-handler`), all in the
 //! host's `WasiHttpHooks::send_request` — the one place requests leave the sandbox:
-//! - with `--allow-host`, a request to an endpoint off the list ([`allow`]) is refused with
-//!   `HttpRequestDenied` (the packager reports "request denied by the host's outbound
-//!   policy") and one line on stderr saying how to allow it; responses of allowed hosts
-//!   teach the list their token realms and redirect targets;
+//! - the command's plan names the registries it contacts: a request to any other endpoint
+//!   is refused (`HttpRequestDenied`; the packager reports "request denied by the host's
+//!   outbound policy"), unless the plan needs registries it finds while running (WIT
+//!   registry discovery);
+//! - with `--allow-host`, a request to an endpoint off that list ([`allow`]) is refused too,
+//!   with one line on stderr saying how to allow it; responses of allowed hosts teach each
+//!   list their token realms and redirect targets;
 //! - every request is sent by the runner's own client ([`client`]), whose TLS trusts extra
 //!   CA certificates and can skip verification for named registries ([`tls`]).
 
@@ -33,9 +36,12 @@ type SendFuture = Box<dyn Future<Output = Result<(http::Response<WasiBody>, clie
 
 /// Which outgoing requests the guest may make, and how they are sent.
 pub struct OutboundPolicy {
+    /// The plan's registries; `None`: the plan does not restrict.
+    plan: Option<Arc<Mutex<AllowList>>>,
     /// `None`: every endpoint is allowed (no `--allow-host`).
     allow: Option<Arc<Mutex<AllowList>>>,
-    tls: Arc<Tls>,
+    /// `None` only when every request is refused anyway ([`OutboundPolicy::deny_all`]).
+    tls: Option<Arc<Tls>>,
     /// Lines already printed on stderr (each refusal or hint is said once).
     said: Arc<Mutex<BTreeSet<String>>>,
     /// Say on stderr which endpoints the allow list learns (`WASMSHIP_DEBUG`).
@@ -46,7 +52,23 @@ impl OutboundPolicy {
     /// Requests restricted to `allow` (if any), sent with `tls`.
     pub fn new(allow: Option<AllowList>, tls: Tls) -> Self {
         let allow = allow.map(|a| Arc::new(Mutex::new(a)));
-        Self { allow, tls: Arc::new(tls), said: Arc::default(), debug: false }
+        Self { plan: None, allow, tls: Some(Arc::new(tls)), said: Arc::default(), debug: false }
+    }
+
+    /// No request goes out (planning needs no network).
+    pub fn deny_all() -> Self {
+        let plan = Some(Arc::new(Mutex::new(AllowList::default())));
+        Self { plan, allow: None, tls: None, said: Arc::default(), debug: false }
+    }
+
+    /// Restricts requests to the `registries` the plan names (`host[:port]`), or to none;
+    /// `None` leaves them unrestricted by the plan.
+    pub fn with_plan(mut self, registries: Option<&[String]>) -> Result<Self> {
+        self.plan = match registries {
+            Some(names) => Some(Arc::new(Mutex::new(AllowList::new(names)?))),
+            None => None,
+        };
+        Ok(self)
     }
 
     /// The policy the runner's flags ask for: `--allow-host` values (none: no restriction),
@@ -87,6 +109,18 @@ impl WasiHttpHooks for OutboundPolicy {
         let Some(endpoint) = Endpoint::of(request.uri()) else {
             return Box::new(async { Err(Error::HttpRequestUriInvalid) });
         };
+        if let Some(plan) = &self.plan
+            && !lock(plan).permits(&endpoint)
+        {
+            say_once(
+                &self.said,
+                format!(
+                    "wasmship: refused a request to {endpoint}: the command names no such registry \
+                     (it may reach only its registries, their token realms and redirect targets)"
+                ),
+            );
+            return Box::new(async { Err(Error::HttpRequestDenied) });
+        }
         if let Some(allow) = &self.allow
             && !lock(allow).permits(&endpoint)
         {
@@ -101,8 +135,10 @@ impl WasiHttpHooks for OutboundPolicy {
             return Box::new(async { Err(Error::HttpRequestDenied) });
         }
 
-        let allow = self.allow.clone();
-        let tls = self.tls.clone();
+        let lists: Vec<_> = self.plan.iter().chain(&self.allow).cloned().collect();
+        let Some(tls) = self.tls.clone() else {
+            return Box::new(async { Err(Error::HttpRequestDenied) });
+        };
         let said = self.said.clone();
         let debug = self.debug;
         Box::new(async move {
@@ -120,14 +156,15 @@ impl WasiHttpHooks for OutboundPolicy {
                 }
                 Err(error) => return Err(error),
             };
-            if let Some(allow) = allow
-                && let Some(learned) = lock(&allow).learn(&endpoint, response.status(), response.headers())
-                && debug
-            {
-                eprintln!(
-                    "wasmship: allowing {learned}, where {endpoint} sends clients (status {})",
-                    response.status()
-                );
+            for list in lists {
+                if let Some(learned) = lock(&list).learn(&endpoint, response.status(), response.headers())
+                    && debug
+                {
+                    eprintln!(
+                        "wasmship: allowing {learned}, where {endpoint} sends clients (status {})",
+                        response.status()
+                    );
+                }
             }
             Ok((response, task))
         })

@@ -97,6 +97,33 @@ fn refused_hosts_get_request_denied_without_a_connection() {
 }
 
 #[test]
+fn the_plan_restricts_requests_to_its_registries_and_their_realms() {
+    let (realm_port, realm) = serve(vec![("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}", Duration::ZERO)]);
+    let challenge = format!(
+        "HTTP/1.1 401 Unauthorized\r\nwww-authenticate: Bearer realm=\"http://127.0.0.1:{realm_port}/token\"\r\n\
+         content-length: 0\r\n\r\n"
+    );
+    let (registry_port, registry) = serve(vec![(challenge.leak(), Duration::ZERO)]);
+    let named = [format!("127.0.0.1:{registry_port}")];
+    let mut policy = OutboundPolicy::new(None, allow_all()).with_plan(Some(&named)).unwrap();
+    let mut send = |uri: String| {
+        let future = policy.send_request(get(&uri), None, Box::new(async { Ok(()) }));
+        block_on(async { Box::into_pin(future).await.map(|(response, _)| response.status()) })
+    };
+    let token_uri = format!("http://127.0.0.1:{realm_port}/token");
+    assert!(matches!(send(token_uri.clone()), Err(Error::HttpRequestDenied)), "not before the challenge");
+    assert!(matches!(send("http://127.0.0.1:9/v2/".into()), Err(Error::HttpRequestDenied)), "another host");
+    assert_eq!(send(format!("http://127.0.0.1:{registry_port}/v2/")).unwrap(), 401);
+    assert_eq!(send(token_uri).unwrap(), 200, "the realm the registry named is learned");
+    registry.join().unwrap();
+    realm.join().unwrap();
+
+    let mut none = OutboundPolicy::deny_all();
+    let future = none.send_request(get("http://127.0.0.1:9/v2/"), None, Box::new(async { Ok(()) }));
+    assert!(matches!(block_on(Box::into_pin(future)), Err(Error::HttpRequestDenied)));
+}
+
+#[test]
 fn a_realm_named_by_an_allowed_registry_becomes_allowed() {
     let (realm_port, realm) = serve(vec![("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}", Duration::ZERO)]);
     let challenge = format!(

@@ -6,6 +6,7 @@
 //! without the runner (`wasi_host`) and small helpers for digests, JSON and secrets.
 
 mod dir;
+mod docker;
 mod fault_proxy;
 mod fixtures;
 mod http_wire;
@@ -14,6 +15,7 @@ mod token_server;
 pub mod wasi_host;
 
 pub use dir::{Run, TestDir, run_to_end};
+pub use docker::{helper_queries, install_credential_helper, write_docker_config};
 pub use fault_proxy::{Fault, FaultProxy, ObjectStore};
 pub use fixtures::{
     COMPONENT_HEADER, DEMO_EXPORT, DEMO_IMPORT, DEMO_METADATA, NOT_WASM, big_component, core_module, demo_component,

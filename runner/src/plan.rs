@@ -1,0 +1,55 @@
+//! Asks the packager what a command needs before anything is granted: a first instance of
+//! the component, given the working directory read-only (where project files are), no
+//! network and no stdin or stdout, answers `wasmship:packager/plan.capabilities` for the
+//! command's arguments and environment. The runner knows nothing of the packager's flags;
+//! this answer is all it grants from (see `sandbox`).
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use wasmtime::Store;
+use wasmtime::component::{Component, Linker};
+use wasmtime_wasi::{FsPerms, WasiCtx};
+
+use crate::outbound::OutboundPolicy;
+use crate::state::Host;
+
+mod bindings {
+    wasmtime::component::bindgen!({
+        path: "../wit",
+        world: "wasmship:packager/planner",
+        exports: { default: async },
+    });
+}
+
+pub use bindings::exports::wasmship::packager::plan::{Access, Grants, IfMissing, Network, PathGrant, PathKind};
+
+/// What the packager says the command with `args` needs in `env`; `None` when it cannot
+/// plan the command (its error is reported by the command itself, run with nothing
+/// granted).
+pub async fn ask(
+    linker: &Linker<Host>,
+    component: &Component,
+    args: &[String],
+    env: &[(String, String)],
+    cwd: &Path,
+) -> Result<Option<Grants>> {
+    let mut builder = WasiCtx::builder();
+    builder.inherit_stderr().allow_blocking_current_thread(true).envs(env);
+    if let Some(name) = cwd.to_str() {
+        // Best effort: an unreadable working directory only means no project files.
+        let _ = builder.preopened_dir(cwd, name, FsPerms::ReadOnly);
+    }
+    let mut store = Store::new(linker.engine(), Host::new(builder.build(), OutboundPolicy::deny_all()));
+    let planner = bindings::Planner::instantiate_async(&mut store, component, linker)
+        .await
+        .map_err(anyhow::Error::from)
+        .context("cannot instantiate the packager component to plan the command")?;
+    let answer = planner
+        .wasmship_packager_plan()
+        .call_capabilities(&mut store, args, env)
+        .await
+        .map_err(anyhow::Error::from)
+        .context("the packager crashed while planning the command")?;
+    Ok(answer.ok())
+}

@@ -1,0 +1,102 @@
+//! `wasmship plan`'s output: a plan as lines for people, or as JSON for scripts and tests.
+
+use std::fmt::Write as _;
+
+use serde_json::{Value, json};
+
+use super::{FsAccess, IfMissing, Network, PathKind, Plan};
+
+fn access(access: FsAccess) -> &'static str {
+    match access {
+        FsAccess::Read => "read",
+        FsAccess::Write => "write",
+    }
+}
+
+fn kind(kind: PathKind) -> &'static str {
+    match kind {
+        PathKind::File => "file",
+        PathKind::Directory => "directory",
+        PathKind::FileOrDirectory => "file-or-directory",
+    }
+}
+
+fn if_missing(if_missing: IfMissing) -> &'static str {
+    match if_missing {
+        IfMissing::Fail => "fail",
+        IfMissing::Create => "create",
+        IfMissing::Skip => "skip",
+    }
+}
+
+fn network(network: Network) -> &'static str {
+    match network {
+        Network::None => "none",
+        Network::Registries => "registries",
+        Network::Any => "any",
+    }
+}
+
+/// The plan as JSON: `{"command", "paths": [{path, kind, access, ifMissing, ownerOnly,
+/// purpose}], "registries": [{name, skipTlsVerify}], "network", "projectCredentials"}`.
+pub fn to_json(plan: &Plan) -> Value {
+    let needs = &plan.needs;
+    json!({
+        "command": plan.command,
+        "paths": needs.paths.iter().map(|g| json!({
+            "path": g.path.display().to_string(),
+            "kind": kind(g.kind),
+            "access": access(g.access),
+            "ifMissing": if_missing(g.if_missing),
+            "ownerOnly": g.owner_only,
+            "purpose": g.purpose,
+        })).collect::<Vec<_>>(),
+        "registries": needs.registries.iter().map(|r| json!({
+            "name": r.name,
+            "skipTlsVerify": r.skip_tls_verify,
+        })).collect::<Vec<_>>(),
+        "network": network(needs.network),
+        "projectCredentials": needs.project_credentials.as_ref().map(|p| p.display().to_string()),
+    })
+}
+
+/// The plan as text, one line per path and registry.
+pub fn to_text(plan: &Plan) -> String {
+    let needs = &plan.needs;
+    let mut out = String::new();
+    let _ = writeln!(out, "command: {}", plan.command);
+    if needs.paths.is_empty() {
+        let _ = writeln!(out, "paths: none");
+    }
+    for g in &needs.paths {
+        let mut notes = Vec::new();
+        match g.if_missing {
+            IfMissing::Create => notes.push("created if missing"),
+            IfMissing::Skip => notes.push("skipped if missing"),
+            IfMissing::Fail => {}
+        }
+        if g.owner_only {
+            notes.push("owner only");
+        }
+        let notes = if notes.is_empty() { String::new() } else { format!(" [{}]", notes.join(", ")) };
+        let _ =
+            writeln!(out, "{:<5} {:<17} {}{notes}  ({})", access(g.access), kind(g.kind), g.path.display(), g.purpose);
+    }
+    for r in &needs.registries {
+        let tls = if r.skip_tls_verify { " (TLS certificate not verified)" } else { "" };
+        let _ = writeln!(out, "registry {}{tls}", r.name);
+    }
+    let _ = writeln!(
+        out,
+        "network: {}",
+        match needs.network {
+            Network::None => "none",
+            Network::Registries => "the registries above only",
+            Network::Any => "the registries above and those WIT registry discovery finds",
+        }
+    );
+    if let Some(path) = &needs.project_credentials {
+        let _ = writeln!(out, "project credentials: {} (handed over as content)", path.display());
+    }
+    out
+}

@@ -7,19 +7,65 @@ use std::fmt;
 /// Result with the library's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// Categories of failure; they map one to one onto the WIT `error` variant.
+/// Categories of failure; they map one to one onto the WIT `error` variant and are
+/// named in `-o json` errors (`"kind"`, kebab-case: `invalid-reference`, …). The CLI exits
+/// with status 1 for every category (WASI hosts carry an exit code, but scripts tell the
+/// categories apart by `kind`); a usage error clap reports itself also exits 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ErrorKind {
+    /// A reference could not be parsed.
     InvalidReference,
+    /// An input file or value is not acceptable (e.g. not WebAssembly, not JSON).
     InvalidInput,
+    /// A command-line flag or argument value is wrong; the message says the right form.
+    Usage,
+    /// A configuration or project file (`wasmship.toml`, wkg's `config.toml`,
+    /// `wkg.lock`) is not valid.
+    Config,
+    /// A provider archive is malformed, or its claims or signature do not check out.
+    InvalidArchive,
+    /// Content is larger than a limit allows.
+    TooLarge,
+    /// A policy refused the operation (`:latest` without `--allow-latest`, an existing
+    /// version without `--force`, a stale `wkg.lock`).
     Policy,
+    /// A manifest, blob, tag, cache entry or key does not exist.
     NotFound,
+    /// The registry refused the credentials or asked for some.
     Unauthorized,
+    /// Content does not match its digest or size.
     DigestMismatch,
+    /// The artifact is not of a kind the operation handles.
     UnsupportedMediaType,
+    /// The registry answered with an error.
     Registry,
+    /// A request did not reach the registry, or the response broke off.
     Transport,
+    /// A local file operation failed.
     Io,
+}
+
+impl ErrorKind {
+    /// The category's name in `-o json` output and the WIT variant: kebab-case.
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorKind::InvalidReference => "invalid-reference",
+            ErrorKind::InvalidInput => "invalid-input",
+            ErrorKind::Usage => "usage",
+            ErrorKind::Config => "config",
+            ErrorKind::InvalidArchive => "invalid-archive",
+            ErrorKind::TooLarge => "too-large",
+            ErrorKind::Policy => "policy",
+            ErrorKind::NotFound => "not-found",
+            ErrorKind::Unauthorized => "unauthorized",
+            ErrorKind::DigestMismatch => "digest-mismatch",
+            ErrorKind::UnsupportedMediaType => "unsupported-media-type",
+            ErrorKind::Registry => "registry",
+            ErrorKind::Transport => "transport",
+            ErrorKind::Io => "io",
+        }
+    }
 }
 
 /// Everything that can go wrong in the packager.
@@ -30,6 +76,12 @@ pub enum Error {
 
     #[error("{0}")]
     InvalidInput(String),
+
+    #[error("{0}")]
+    Usage(String),
+
+    #[error("{file}: {reason}")]
+    Config { file: String, reason: String },
 
     #[error("{0}")]
     Policy(String),
@@ -95,12 +147,14 @@ impl Error {
         match self {
             Error::InvalidReference { .. } => ErrorKind::InvalidReference,
             Error::InvalidInput(_) => ErrorKind::InvalidInput,
+            Error::Usage(_) => ErrorKind::Usage,
+            Error::Config { .. } => ErrorKind::Config,
             Error::Policy(_) => ErrorKind::Policy,
             Error::NotFound { .. } => ErrorKind::NotFound,
             Error::Unauthorized { .. } => ErrorKind::Unauthorized,
             Error::DigestMismatch { .. } | Error::SizeMismatch { .. } => ErrorKind::DigestMismatch,
-            Error::SizeLimitExceeded { .. } => ErrorKind::InvalidInput,
-            Error::InvalidArchive { .. } | Error::InvalidSignature { .. } => ErrorKind::InvalidInput,
+            Error::SizeLimitExceeded { .. } => ErrorKind::TooLarge,
+            Error::InvalidArchive { .. } | Error::InvalidSignature { .. } => ErrorKind::InvalidArchive,
             Error::UnsupportedMediaType { .. } => ErrorKind::UnsupportedMediaType,
             Error::Registry { .. } => ErrorKind::Registry,
             Error::Transport { .. } => ErrorKind::Transport,
@@ -111,6 +165,11 @@ impl Error {
     /// An I/O failure on `path` while doing `action`.
     pub fn io(path: impl fmt::Display, action: &'static str, source: std::io::Error) -> Self {
         Error::Io { path: path.to_string(), action, source }
+    }
+
+    /// A configuration or project file that is not valid.
+    pub fn config(file: impl fmt::Display, reason: impl fmt::Display) -> Self {
+        Error::Config { file: file.to_string(), reason: reason.to_string() }
     }
 
     /// A reference that could not be parsed.

@@ -124,7 +124,7 @@ pub fn reachable(path: &Path) -> bool {
     #[cfg(target_arch = "wasm32")]
     {
         let cwd = std::env::current_dir().ok();
-        granted_by(path, cwd.as_deref(), &crate::component::preopened_dirs())
+        granted_by(path, cwd.as_deref(), &crate::wasi::preopened_dirs())
     }
     #[cfg(not(target_arch = "wasm32"))]
     {

@@ -18,7 +18,8 @@
 //! - [`plan`]: what a command needs from its host (paths, registries, network),
 //!   resolved before it runs; [`host_contract`]: the variables the runner sets;
 //! - [`cli`]: argument parsing and output;
-//! - `component` (wasm32 only): the generated bindings and the exports.
+//! - `wasi` (wasm32 only): the generated bindings and host facts, the ground floor;
+//! - `component` (wasm32 only): the exports.
 
 pub mod artifact;
 pub mod auth;
@@ -40,5 +41,7 @@ pub mod witpkg;
 
 #[cfg(target_arch = "wasm32")]
 mod component;
+#[cfg(target_arch = "wasm32")]
+mod wasi;
 
 pub use error::{Error, ErrorKind, Result};

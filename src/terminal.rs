@@ -10,7 +10,7 @@ pub const PROGRESS_MIN_BYTES: u64 = 4 * 1024 * 1024;
 pub fn stderr_is_terminal() -> bool {
     #[cfg(target_arch = "wasm32")]
     {
-        crate::component::stderr_is_terminal()
+        crate::wasi::stderr_is_terminal()
     }
     #[cfg(not(target_arch = "wasm32"))]
     {

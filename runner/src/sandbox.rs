@@ -167,6 +167,9 @@ fn directory_for(grant: &PathGrant) -> Result<Option<PathBuf>> {
             Ok(Some(dir))
         }
         IfMissing::Fail if dir == path => bail!("{}: the directory {} does not exist", grant.purpose, dir.display()),
+        IfMissing::Fail if grant.access == Access::Read => {
+            bail!("{}: {} does not exist (there is no directory {})", grant.purpose, path.display(), dir.display())
+        }
         IfMissing::Fail => bail!(
             "{}: the directory {} does not exist (for {}); create it first",
             grant.purpose,

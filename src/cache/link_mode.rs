@@ -28,7 +28,7 @@ impl LinkMode {
             Some(mode) => mode.parse(),
             None => match std::env::var(LINK_MODE_VAR) {
                 Ok(mode) if !mode.is_empty() => mode.parse().map_err(|e| match e {
-                    Error::InvalidInput(message) => Error::InvalidInput(format!("{LINK_MODE_VAR}: {message}")),
+                    Error::Usage(message) => Error::Usage(format!("{LINK_MODE_VAR}: {message}")),
                     other => other,
                 }),
                 _ => Ok(LinkMode::default()),
@@ -44,7 +44,7 @@ impl FromStr for LinkMode {
         match s {
             "hardlink" => Ok(LinkMode::Hardlink),
             "copy" => Ok(LinkMode::Copy),
-            other => Err(Error::InvalidInput(format!("unknown link mode {other:?}: use hardlink or copy"))),
+            other => Err(Error::Usage(format!("unknown link mode {other:?}: use hardlink or copy"))),
         }
     }
 }

@@ -63,7 +63,7 @@ pub fn require_granted(dir: &Path) -> Result<()> {
     if crate::fsutil::reachable(dir) {
         return Ok(());
     }
-    Err(crate::Error::InvalidInput(format!(
+    Err(crate::Error::Usage(format!(
         "{} is not in a directory the host grants; run wasmship (it grants the cache), give the \
          component access (wasmtime run --dir {}), or name another with --cache-dir",
         dir.display(),

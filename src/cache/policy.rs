@@ -28,7 +28,7 @@ impl FromStr for PullPolicy {
             "always" => Ok(PullPolicy::Always),
             "if-not-present" | "missing" => Ok(PullPolicy::IfNotPresent),
             "never" => Ok(PullPolicy::Never),
-            other => Err(Error::InvalidInput(format!(
+            other => Err(Error::Usage(format!(
                 "unknown pull policy {other:?}: use always, if-not-present, never or revalidate"
             ))),
         }

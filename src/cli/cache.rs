@@ -129,13 +129,13 @@ fn parse_size(text: &str) -> Result<u64> {
         "K" => 1 << 10,
         "M" => 1 << 20,
         "G" => 1 << 30,
-        _ => return Err(Error::InvalidInput(format!("size {text:?}: use bytes or a K, M or G suffix"))),
+        _ => return Err(Error::Usage(format!("size {text:?}: use bytes or a K, M or G suffix"))),
     };
     number
         .parse::<u64>()
         .ok()
         .and_then(|n| n.checked_mul(multiplier))
-        .ok_or_else(|| Error::InvalidInput(format!("size {text:?}: use bytes or a K, M or G suffix")))
+        .ok_or_else(|| Error::Usage(format!("size {text:?}: use bytes or a K, M or G suffix")))
 }
 
 #[cfg(test)]

@@ -45,12 +45,12 @@ pub fn run(args: &DrainArgs) -> Result<()> {
     let drained: Vec<String> = match &args.reference {
         Some(reference) => {
             if args.target == DrainTarget::Lib {
-                return Err(Error::InvalidInput("a reference selects an OCI cache entry: use drain oci REF".into()));
+                return Err(Error::Usage("a reference selects an OCI cache entry: use drain oci REF".into()));
             }
             let key = match crate::ops::parse_reference(reference)? {
                 Reference::Registry(r) => Cache::key(&r),
                 Reference::Layout(_) => {
-                    return Err(Error::InvalidInput("oci-layout references are not cached; nothing to drain".into()));
+                    return Err(Error::Usage("oci-layout references are not cached; nothing to drain".into()));
                 }
             };
             let removed = drain_reference(args.cache_dir.as_deref(), &key)?;

@@ -24,7 +24,8 @@ pub fn print_json(value: &serde_json::Value) {
     print_text(&format!("{value}\n"));
 }
 
-/// Print an error on stderr: `error: …`, or `{"success":false,"error":…}`.
+/// Print an error on stderr: `error: …`, or `{"success":false,"kind":…,"error":…}` with
+/// the error's category (`ErrorKind::name`).
 pub fn print_error(format: OutputFormat, error: &Error) {
     let mut message = error.to_string();
     let mut source = std::error::Error::source(error);
@@ -39,6 +40,8 @@ pub fn print_error(format: OutputFormat, error: &Error) {
     let mut err = std::io::stderr().lock();
     let _ = match format {
         OutputFormat::Text => writeln!(err, "error: {message}"),
-        OutputFormat::Json => writeln!(err, "{}", serde_json::json!({"success": false, "error": message})),
+        OutputFormat::Json => {
+            writeln!(err, "{}", serde_json::json!({"success": false, "kind": error.kind().name(), "error": message}))
+        }
     };
 }

@@ -172,7 +172,7 @@ pub fn run(command: &ParCommand) -> Result<()> {
     match command {
         ParCommand::Create(args) => {
             let world = match &args.wit_dir {
-                Some(dir) => Some(crate::provider::world::encode_dir(dir)?),
+                Some(dir) => Some(crate::witpkg::encode::encode_dir(dir)?.1),
                 None => None,
             };
             let outcome = create(&CreateRequest {
@@ -240,7 +240,7 @@ fn target(given: Option<&str>) -> Result<String> {
         return Ok(host);
     }
     if cfg!(target_arch = "wasm32") {
-        return Err(Error::InvalidInput("the host's target is unknown here; give --arch (e.g. x86_64-linux)".into()));
+        return Err(Error::Usage("the host's target is unknown here; give --arch (e.g. x86_64-linux)".into()));
     }
     Ok(format!("{}-{}", std::env::consts::ARCH, std::env::consts::OS))
 }

@@ -34,9 +34,9 @@ impl PlanArgs {
 pub fn run(args: &PlanArgs) -> Result<()> {
     let argv = std::iter::once("wasmship".to_owned()).chain(args.command.iter().cloned());
     let mut planned = Cli::try_parse_from(argv)
-        .map_err(|e| Error::InvalidInput(format!("the command to plan: {}", e.render().to_string().trim())))?;
+        .map_err(|e| Error::Usage(format!("the command to plan: {}", e.render().to_string().trim())))?;
     if matches!(planned.command, Command::Plan(_)) {
-        return Err(Error::InvalidInput("plan a command other than plan".into()));
+        return Err(Error::Usage("plan a command other than plan".into()));
     }
     let plan = planned.plan(&HostEnv::process())?;
     if args.output == OutputFormat::Json || planned.output() == OutputFormat::Json {

@@ -58,11 +58,11 @@ pub fn run(args: &PushArgs) -> Result<()> {
         .map(|a| {
             a.split_once('=')
                 .map(|(k, v)| (k.trim().to_string(), v.to_string()))
-                .ok_or_else(|| Error::InvalidInput(format!("annotation {a:?} is not KEY=VALUE")))
+                .ok_or_else(|| Error::Usage(format!("annotation {a:?} is not KEY=VALUE")))
         })
         .collect::<Result<Vec<_>>>()?;
     let upload = match (args.monolithic_push, args.chunked, args.chunk_size) {
-        (_, _, Some(0)) => return Err(Error::InvalidInput("--chunk-size must be at least 1".into())),
+        (_, _, Some(0)) => return Err(Error::Usage("--chunk-size must be at least 1".into())),
         (_, _, Some(size)) => Some(UploadMode::Chunked(size)),
         (_, true, None) => Some(UploadMode::Chunked(crate::ops::push::DEFAULT_CHUNK_SIZE)),
         (true, false, None) => Some(UploadMode::Monolithic),

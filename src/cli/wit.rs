@@ -267,7 +267,7 @@ pub fn run(command: &WitCommand) -> Result<()> {
             let format = match format.as_str() {
                 "wit" => GetFormat::Wit,
                 "wasm" => GetFormat::Wasm,
-                other => return Err(Error::InvalidInput(format!("unknown format {other:?}: use wit or wasm"))),
+                other => return Err(Error::Usage(format!("unknown format {other:?}: use wit or wasm"))),
             };
             let request = GetRequest { spec: PackageSpec::parse(package)?, format, output: path.clone() };
             let got = ops::get(&project, &request)?;

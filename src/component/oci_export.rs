@@ -90,6 +90,10 @@ pub(super) fn to_wit(e: Error) -> WitError {
     match e.kind() {
         ErrorKind::InvalidReference => WitError::InvalidReference(message),
         ErrorKind::InvalidInput => WitError::InvalidInput(message),
+        ErrorKind::Usage => WitError::Usage(message),
+        ErrorKind::Config => WitError::Config(message),
+        ErrorKind::InvalidArchive => WitError::InvalidArchive(message),
+        ErrorKind::TooLarge => WitError::TooLarge(message),
         ErrorKind::Policy => WitError::Policy(message),
         ErrorKind::NotFound => WitError::NotFound(message),
         ErrorKind::Unauthorized => WitError::Unauthorized(message),

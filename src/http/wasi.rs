@@ -5,11 +5,11 @@
 use std::io::{self, Read};
 
 use super::{Body, Method, Request, Response, Scheme, Transport, TransportError};
-use crate::component::bindings::wasi::http::outgoing_handler;
-use crate::component::bindings::wasi::http::types::{
+use crate::wasi::bindings::wasi::http::outgoing_handler;
+use crate::wasi::bindings::wasi::http::types::{
     self as http, ErrorCode, Fields, IncomingBody, OutgoingBody, OutgoingRequest,
 };
-use crate::component::bindings::wasi::io::streams::{InputStream, OutputStream, StreamError};
+use crate::wasi::bindings::wasi::io::streams::{InputStream, OutputStream, StreamError};
 
 /// Size of one read from a response body.
 const READ_CHUNK: u64 = 256 * 1024;

@@ -193,9 +193,11 @@ fn key_in_directory(options: &KeyOptions, public: &str, flag: &str) -> Result<Ke
 }
 
 fn key_dir(options: &KeyOptions) -> Result<PathBuf> {
-    options.directory.clone().or_else(keydir::default_dir).ok_or_else(|| {
-        Error::InvalidInput("no key directory: set HOME or WASH_KEYS, or give --directory or the keys".into())
-    })
+    options
+        .directory
+        .clone()
+        .or_else(keydir::default_dir)
+        .ok_or_else(|| Error::Usage("no key directory: set HOME or WASH_KEYS, or give --directory or the keys".into()))
 }
 
 fn write_archive(

@@ -63,7 +63,7 @@ pub fn push_with(request: &PushRequest, adjust: impl FnOnce(&mut WasmFile)) -> R
     reference.check_latest_policy("pushing", request.options.allow_latest)?;
     for (key, _) in &request.annotations {
         if key.trim().is_empty() {
-            return Err(Error::InvalidInput("annotation keys must not be empty (use -a key=value)".into()));
+            return Err(Error::Usage("annotation keys must not be empty (use -a key=value)".into()));
         }
     }
 

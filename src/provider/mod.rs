@@ -8,8 +8,10 @@
 //! - [`sign`]: the signed JWT (Ed25519), encoded and verified;
 //! - [`keys`]: nkeys seeds and public keys;
 //! - [`keydir`]: where keys come from (arguments, wash's key directory);
-//! - [`par`]: a whole archive: load and verify, build and sign;
-//! - [`world`]: the provider's WIT world, encoded for `world.wasm`.
+//! - [`par`]: a whole archive: load and verify, build and sign.
+//!
+//! The provider's WIT world (`world.wasm`) is binary WIT from
+//! `witpkg::encode`; the CLI hands it in, so this module stays below `witpkg`.
 
 pub mod archive;
 pub mod claims;
@@ -17,7 +19,6 @@ pub mod keydir;
 pub mod keys;
 pub mod par;
 pub mod sign;
-pub mod world;
 
 pub use archive::looks_like_archive;
 pub use claims::{ProviderClaims, ProviderInfo};

@@ -192,21 +192,20 @@ impl WitConfig {
             && let Some(text) = read_optional(&path)?
         {
             config.wkg = toml::from_str(&text)
-                .map_err(|e| Error::InvalidInput(format!("{}: not a valid wkg config: {e}", path.display())))?;
+                .map_err(|e| Error::config(path.display(), format!("not a valid wkg config: {e}")))?;
         }
         Ok(config)
     }
 
     /// Add one project file's sources (a later file's are less preferred).
     fn add_project_file(&mut self, path: &Path, text: &str, project_dir: &Path) -> Result<()> {
-        let file: ProjectFile =
-            toml::from_str(text).map_err(|e| Error::InvalidInput(format!("{}: {e}", path.display())))?;
+        let file: ProjectFile = toml::from_str(text).map_err(|e| Error::config(path.display(), e))?;
         let sources = file.registry.and_then(|r| r.pull).map(|p| p.sources).unwrap_or_default();
         for source in sources {
             let target = Target::parse(&source.target)
-                .map_err(|e| Error::InvalidInput(format!("{}: target {:?}: {e}", path.display(), source.target)))?;
+                .map_err(|e| Error::config(path.display(), format!("target {:?}: {e}", source.target)))?;
             let mapping = parse_source(&source.source, project_dir)
-                .map_err(|e| Error::InvalidInput(format!("{}: source {:?}: {e}", path.display(), source.source)))?;
+                .map_err(|e| Error::config(path.display(), format!("source {:?}: {e}", source.source)))?;
             self.sources.push((target, mapping));
         }
         // Stable: equally specific targets keep file order.
@@ -231,7 +230,7 @@ impl WitConfig {
             config.add_project_file(Path::new(name), text, project_dir)?;
         }
         if let Some(text) = wkg {
-            config.wkg = toml::from_str(text).map_err(|e| Error::InvalidInput(format!("wkg config: {e}")))?;
+            config.wkg = toml::from_str(text).map_err(|e| Error::config("wkg config", e))?;
         }
         Ok(config)
     }
@@ -316,7 +315,7 @@ pub fn parse_source(source: &str, project_dir: &Path) -> Result<Mapping> {
 
 fn decode_auth(registry: &str, encoded: &str) -> Result<(String, String)> {
     crate::config::docker::decode_basic(encoded).ok_or_else(|| {
-        Error::InvalidInput(format!("wkg config: registry {registry:?}: oci.auth is not base64 of user:password"))
+        Error::config("wkg config", format!("registry {registry:?}: oci.auth is not base64 of user:password"))
     })
 }
 

@@ -39,7 +39,9 @@ pub fn build(wit_dir: &Path, metadata: &PackageMetadata) -> Result<Built> {
 }
 
 /// Encode the package in `wit_dir` (with `wit_dir/deps`) as binary WIT, as
-/// it is: the package's name and version, and the bytes.
+/// it is: the package's name and version, and the bytes. A provider's
+/// `world.wasm` is this, as `wash par create --wit-directory` embeds it
+/// (without the wasm-metadata `wit build` stamps on published packages).
 pub fn encode_dir(wit_dir: &Path) -> Result<(PackageSpec, Vec<u8>)> {
     let (resolve, package) = resolve_dir(wit_dir)?;
     let spec = PackageSpec::of(&resolve.packages[package].name);
@@ -78,4 +80,32 @@ pub fn stamp(bytes: &[u8], spec: &PackageSpec, metadata: &PackageMetadata) -> Re
         add.homepage = AddMetadataField::Set(wasm_metadata::Homepage::new(v).map_err(|e| invalid("homepage", &e))?);
     }
     add.to_wasm(bytes).map_err(|e| Error::InvalidInput(format!("adding wasm-metadata to {spec}: {e:#}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodes_a_wit_directory_as_binary_wit() {
+        let dir = std::env::temp_dir().join(format!("wasmship-wit-{:x}", crate::fsutil::random_u64()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("provider.wit"),
+            "package acme:demo@0.1.0;\n\ninterface store {\n  get: func(key: string) -> option<string>;\n}\n\n\
+             world provider {\n  export store;\n}\n",
+        )
+        .unwrap();
+        let (_, bytes) = encode_dir(&dir).unwrap();
+        assert!(bytes.starts_with(b"\0asm\x0d\0\x01\0"), "a component");
+        let decoded = wit_component::decode(&bytes).unwrap();
+        let resolve = decoded.resolve();
+        let package = &resolve.packages[decoded.package()];
+        assert_eq!(package.name.to_string(), "acme:demo@0.1.0");
+        assert!(package.worlds.contains_key("provider"));
+
+        std::fs::write(dir.join("provider.wit"), "package broken").unwrap();
+        assert!(encode_dir(&dir).unwrap_err().to_string().contains("WIT in"));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
 }

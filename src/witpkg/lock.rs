@@ -82,7 +82,7 @@ impl LockFile {
     pub fn load(path: &Path) -> Result<LockFile> {
         match std::fs::read_to_string(path) {
             Ok(text) => LockFile::parse(&text).map_err(|e| match e {
-                Error::InvalidInput(m) => Error::InvalidInput(format!("{}: {m}", path.display())),
+                Error::Config { reason, .. } => Error::config(path.display(), reason),
                 other => other,
             }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(LockFile::default()),
@@ -92,7 +92,7 @@ impl LockFile {
 
     /// Parse lock file text.
     pub fn parse(text: &str) -> Result<LockFile> {
-        let bad = |what: String| Error::InvalidInput(format!("not a valid wkg.lock: {what}"));
+        let bad = |what: String| Error::config(FILE_NAME, format!("not a valid wkg.lock: {what}"));
         let form: FileForm = toml::from_str(text).map_err(|e| bad(e.to_string()))?;
         if form.version != VERSION {
             return Err(bad(format!("unsupported lock file version {} (only {VERSION})", form.version)));

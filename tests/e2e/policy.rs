@@ -1,5 +1,6 @@
 //! What the binary refuses, and how: `:latest` and untagged references without
-//! `--allow-latest`, files that are not WebAssembly, and the JSON shape of errors. A refusal
+//! `--allow-latest`, files that are not WebAssembly, and the JSON shape of errors (with their
+//! category, `kind`). A refusal
 //! exits 1 and leaves the registry (and the working directory) untouched.
 
 use crate::util::{NOT_WASM, Registry, TestDir, blob_uploads, demo_component, manifest_puts, str_field};
@@ -93,10 +94,19 @@ fn json_errors_go_to_stderr_with_success_false() {
     let err = push.stderr_json();
     assert_eq!(err["success"], false, "{err:#}");
     assert!(!str_field(&err, "error").is_empty(), "{err:#}");
+    assert_eq!(err["kind"], "invalid-input", "{err:#}");
 
     let pull = dir.run(&["pull", &reg.reference("demo/errors:9.9.9"), "--output", "json"]).failure();
     let err = pull.stderr_json();
     assert_eq!(err["success"], false, "{err:#}");
     assert!(!str_field(&err, "error").is_empty(), "{err:#}");
+    assert_eq!(err["kind"], "not-found", "{err:#}");
     assert!(!dir.path("errors.wasm").exists(), "a failed pull wrote its default destination");
+
+    let latest = dir.run(&["pull", &reg.reference("demo/errors:latest"), "-o", "json"]).failure();
+    assert_eq!(latest.stderr_json()["kind"], "policy", "{latest}");
+    let size = dir.run(&["cache", "prune", "--max-size", "12X", "-o", "json"]).failure();
+    assert_eq!(size.stderr_json()["kind"], "usage", "{size}");
+    let reference = dir.run(&["inspect", "UPPER CASE!", "-o", "json"]).failure();
+    assert_eq!(reference.stderr_json()["kind"], "invalid-reference", "{reference}");
 }

@@ -47,10 +47,16 @@ pub fn credential_for(registry: &str) -> Option<Credential> {
         return Some(helper);
     }
     let config = load_config()?;
-    config.auths.into_iter().find(|(k, _)| normalize_key(k) == key).and_then(|(_, entry)| entry.into_credential())
+    config.auths.iter().find(|(k, _)| normalize_key(k) == key).and_then(|(_, entry)| entry.credential())
 }
 
-fn load_config() -> Option<ConfigFile> {
+/// Docker's configuration, read once per process.
+fn load_config() -> Option<&'static ConfigFile> {
+    static CONFIG: std::sync::OnceLock<Option<ConfigFile>> = std::sync::OnceLock::new();
+    CONFIG.get_or_init(read_config).as_ref()
+}
+
+fn read_config() -> Option<ConfigFile> {
     let bytes = match std::env::var(CONFIG_JSON_VAR) {
         Ok(json) => json.into_bytes(),
         Err(_) => std::fs::read(config_path()?).ok()?,
@@ -95,15 +101,15 @@ pub(crate) fn decode_basic(encoded: &str) -> Option<(String, String)> {
 }
 
 impl AuthEntry {
-    fn into_credential(self) -> Option<Credential> {
+    fn credential(&self) -> Option<Credential> {
         if let (Some(username), Some(password)) = (&self.username, &self.password) {
             return Some(Credential::Basic { username: username.clone(), password: Secret::new(password.clone()) });
         }
-        if let Some(auth) = self.auth.filter(|a| !a.is_empty()) {
-            let (username, password) = decode_basic(&auth)?;
+        if let Some(auth) = self.auth.as_deref().filter(|a| !a.is_empty()) {
+            let (username, password) = decode_basic(auth)?;
             return Some(Credential::Basic { username, password: Secret::new(password) });
         }
-        self.registrytoken.map(|t| Credential::Bearer(Secret::new(t)))
+        self.registrytoken.clone().map(|t| Credential::Bearer(Secret::new(t)))
     }
 }
 
@@ -136,7 +142,7 @@ mod tests {
         )
         .unwrap();
         let entry = config.auths.into_iter().next().unwrap().1;
-        match entry.into_credential() {
+        match entry.credential() {
             Some(Credential::Basic { username, password }) => {
                 assert_eq!(username, "alice");
                 assert_eq!(password.expose(), "s3cret");

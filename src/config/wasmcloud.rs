@@ -69,9 +69,11 @@ pub struct ProjectConfig {
 }
 
 impl ProjectConfig {
-    /// Read `./wasmcloud.toml` when present and readable.
-    pub fn load() -> Option<ProjectConfig> {
-        Self::load_from(Path::new("."))
+    /// `./wasmcloud.toml` when present and readable, read once per process (a command
+    /// consults it for short references, plain HTTP and credentials).
+    pub fn load() -> Option<&'static ProjectConfig> {
+        static PROJECT: std::sync::OnceLock<Option<ProjectConfig>> = std::sync::OnceLock::new();
+        PROJECT.get_or_init(|| Self::load_from(Path::new("."))).as_ref()
     }
 
     /// Read `<dir>/wasmcloud.toml` and its credentials: the content the runner handed

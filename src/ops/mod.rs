@@ -45,7 +45,7 @@ pub fn parse_reference(input: &str) -> Result<Reference> {
     let input = input.trim();
     if !input.starts_with(LAYOUT_SCHEME)
         && !names_registry(input)
-        && let Some(url) = ProjectConfig::load().and_then(|p| p.registry_url)
+        && let Some(url) = ProjectConfig::load().and_then(|p| p.registry_url.clone())
     {
         return Reference::parse(&format!("{url}/{input}"));
     }

@@ -96,27 +96,37 @@ fn refused_hosts_get_request_denied_without_a_connection() {
     assert_eq!(allow_value(&Endpoint { host: "127.0.0.1".into(), port: 5000 }), "127.0.0.1:5000");
 }
 
-#[test]
-fn the_plan_restricts_requests_to_its_registries_and_their_realms() {
+/// A registry on loopback whose one answer is a `401` naming a token realm (also on
+/// loopback, answering once), checked through `policy` built for the registry's
+/// `host:port`: the realm is refused before the challenge and allowed after it, as is
+/// `other` (a URI of another host) never.
+fn check_realm_learning(policy: impl FnOnce(String) -> OutboundPolicy, other: Option<&str>) {
     let (realm_port, realm) = serve(vec![("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}", Duration::ZERO)]);
     let challenge = format!(
         "HTTP/1.1 401 Unauthorized\r\nwww-authenticate: Bearer realm=\"http://127.0.0.1:{realm_port}/token\"\r\n\
          content-length: 0\r\n\r\n"
     );
     let (registry_port, registry) = serve(vec![(challenge.leak(), Duration::ZERO)]);
-    let named = [format!("127.0.0.1:{registry_port}")];
-    let mut policy = OutboundPolicy::new(None, allow_all()).with_plan(Some(&named)).unwrap();
+    let mut policy = policy(format!("127.0.0.1:{registry_port}"));
     let mut send = |uri: String| {
         let future = policy.send_request(get(&uri), None, Box::new(async { Ok(()) }));
         block_on(async { Box::into_pin(future).await.map(|(response, _)| response.status()) })
     };
     let token_uri = format!("http://127.0.0.1:{realm_port}/token");
-    assert!(matches!(send(token_uri.clone()), Err(Error::HttpRequestDenied)), "not before the challenge");
-    assert!(matches!(send("http://127.0.0.1:9/v2/".into()), Err(Error::HttpRequestDenied)), "another host");
+    assert!(matches!(send(token_uri.clone()), Err(Error::HttpRequestDenied)), "not allowed before the challenge");
+    if let Some(other) = other {
+        assert!(matches!(send(other.to_owned()), Err(Error::HttpRequestDenied)), "another host");
+    }
     assert_eq!(send(format!("http://127.0.0.1:{registry_port}/v2/")).unwrap(), 401);
     assert_eq!(send(token_uri).unwrap(), 200, "the realm the registry named is learned");
     registry.join().unwrap();
     realm.join().unwrap();
+}
+
+#[test]
+fn the_plan_restricts_requests_to_its_registries_and_their_realms() {
+    let plan = |named: String| OutboundPolicy::new(None, allow_all()).with_plan(Some(&[named])).unwrap();
+    check_realm_learning(plan, Some("http://127.0.0.1:9/v2/"));
 
     let mut none = OutboundPolicy::deny_all();
     let future = none.send_request(get("http://127.0.0.1:9/v2/"), None, Box::new(async { Ok(()) }));
@@ -125,25 +135,7 @@ fn the_plan_restricts_requests_to_its_registries_and_their_realms() {
 
 #[test]
 fn a_realm_named_by_an_allowed_registry_becomes_allowed() {
-    let (realm_port, realm) = serve(vec![("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}", Duration::ZERO)]);
-    let challenge = format!(
-        "HTTP/1.1 401 Unauthorized\r\nwww-authenticate: Bearer realm=\"http://127.0.0.1:{realm_port}/token\"\r\n\
-         content-length: 0\r\n\r\n"
-    );
-    let (registry_port, registry) = serve(vec![(challenge.leak(), Duration::ZERO)]);
-    let allow = AllowList::new(&[format!("127.0.0.1:{registry_port}")]).unwrap();
-    let mut policy = OutboundPolicy::new(Some(allow), allow_all());
-
-    let mut send = |uri: String| {
-        let future = policy.send_request(get(&uri), None, Box::new(async { Ok(()) }));
-        block_on(async { Box::into_pin(future).await.map(|(response, _)| response.status()) })
-    };
-    let token_uri = format!("http://127.0.0.1:{realm_port}/token");
-    assert!(matches!(send(token_uri.clone()), Err(Error::HttpRequestDenied)), "not allowed before the challenge");
-    assert_eq!(send(format!("http://127.0.0.1:{registry_port}/v2/")).unwrap(), 401);
-    assert_eq!(send(token_uri).unwrap(), 200);
-    registry.join().unwrap();
-    realm.join().unwrap();
+    check_realm_learning(|named| OutboundPolicy::new(Some(AllowList::new(&[named]).unwrap()), allow_all()), None);
 }
 
 /// A CA and a server certificate for `localhost`/`127.0.0.1` signed by it, made with the

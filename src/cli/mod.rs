@@ -34,7 +34,9 @@ const RUNNER_HELP: &str = "With the wasmship runner (the native `wasmship` binar
   wasmship self version          runner, wasmtime and component versions
   wasmship --component FILE ...  run another build of the packager
   wasmship --allow-host HOST ... only contact these hosts (repeatable)
-  wasmship --ca-cert FILE ...    also trust these PEM certificates (repeatable)";
+  wasmship --ca-cert FILE ...    also trust these PEM certificates (repeatable)
+It grants each command only what `wasmship plan COMMAND...` shows; WASMSHIP_DEBUG=1 names
+every grant on stderr.";
 
 /// wasmship: push, pull and inspect WebAssembly components in OCI registries
 /// and OCI image layouts.

@@ -123,8 +123,6 @@ impl WitCommand {
             WitCommand::Check { .. } => {
                 planner.input_file(lock, "wkg.lock");
             }
-            // The package is staged as `<name>.wasm` in a scratch directory of the project.
-            WitCommand::Publish { .. } => planner.working_dir(FsAccess::Write, "staged package"),
             _ => {}
         }
         match self {

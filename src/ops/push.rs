@@ -13,8 +13,9 @@ use crate::artifact::provider::{ProviderArtifact, build_provider_artifact};
 use crate::artifact::{ArtifactPlan, BuildOptions, WasmFile, analyze, build_artifact};
 use crate::auth::Access;
 use crate::error::{Error, Result};
-use crate::oci::{Descriptor, Digest};
-use crate::store::{BlobSource, Store, UploadMode};
+use crate::oci::Digest;
+use crate::reference::Reference;
+use crate::store::{BlobSource, UploadMode};
 use crate::terminal::Progress;
 
 /// Blobs larger than this are uploaded in chunks even when not asked.
@@ -59,14 +60,7 @@ pub fn push(request: &PushRequest) -> Result<PushOutcome> {
 /// artifact is built (a binary WIT package lists its worlds and interfaces
 /// as exports).
 pub fn push_with(request: &PushRequest, adjust: impl FnOnce(&mut WasmFile)) -> Result<PushOutcome> {
-    let reference = super::parse_reference(&request.reference)?;
-    reference.check_latest_policy("pushing", request.options.allow_latest)?;
-    for (key, _) in &request.annotations {
-        if key.trim().is_empty() {
-            return Err(Error::Usage("annotation keys must not be empty (use -a key=value)".into()));
-        }
-    }
-
+    let reference = checked_reference(request)?;
     let path = &request.file;
     let plan = match file_kind(path)? {
         FileKind::Wasm => {
@@ -79,17 +73,59 @@ pub fn push_with(request: &PushRequest, adjust: impl FnOnce(&mut WasmFile)) -> R
             }
             let mut file = analyze(&path.display().to_string(), &mut BufReader::new(open(path)?))?;
             adjust(&mut file);
-            build_artifact(
-                &file,
-                &BuildOptions {
-                    file_name: file_name(path),
-                    created: created_time()?,
-                    annotations: request.annotations.clone(),
-                },
-            )
+            wasm_artifact(request, &file)?
         }
         FileKind::ProviderArchive => provider_plan(request)?,
     };
+    let source = FileSource { path, size: plan.layer_descriptor.size };
+    store_artifact(&reference, request, &plan, &source)
+}
+
+/// [`push_with`] for Wasm bytes held in memory (a binary WIT package built on the fly):
+/// `request.file` only names the layer (its title); nothing is read from it.
+pub fn push_wasm_bytes(
+    request: &PushRequest,
+    bytes: Vec<u8>,
+    adjust: impl FnOnce(&mut WasmFile),
+) -> Result<PushOutcome> {
+    let reference = checked_reference(request)?;
+    let mut file = analyze(&request.file.display().to_string(), &mut bytes.as_slice())?;
+    adjust(&mut file);
+    let plan = wasm_artifact(request, &file)?;
+    store_artifact(&reference, request, &plan, &bytes)
+}
+
+/// The request's reference, parsed and checked against the `:latest` policy, with its
+/// annotation keys checked.
+fn checked_reference(request: &PushRequest) -> Result<Reference> {
+    let reference = super::parse_reference(&request.reference)?;
+    reference.check_latest_policy("pushing", request.options.allow_latest)?;
+    for (key, _) in &request.annotations {
+        if key.trim().is_empty() {
+            return Err(Error::Usage("annotation keys must not be empty (use -a key=value)".into()));
+        }
+    }
+    Ok(reference)
+}
+
+/// The CNCF Wasm artifact of an analysed Wasm file.
+fn wasm_artifact(request: &PushRequest, file: &WasmFile) -> Result<ArtifactPlan> {
+    let options = BuildOptions {
+        file_name: file_name(&request.file),
+        created: created_time()?,
+        annotations: request.annotations.clone(),
+    };
+    Ok(build_artifact(file, &options))
+}
+
+/// Uploads what `reference`'s store lacks of `plan` (the layer from `layer`), then the
+/// manifest.
+fn store_artifact(
+    reference: &Reference,
+    request: &PushRequest,
+    plan: &ArtifactPlan,
+    layer: &dyn BlobSource,
+) -> Result<PushOutcome> {
     if let Some(digest) = reference.digest()
         && digest != &plan.manifest.digest
     {
@@ -100,7 +136,7 @@ pub fn push_with(request: &PushRequest, adjust: impl FnOnce(&mut WasmFile)) -> R
         });
     }
 
-    let mut store = open_store(&reference, &request.options, Access::PullPush)?;
+    let mut store = open_store(reference, &request.options, Access::PullPush)?;
     let mut uploaded = 0;
     let mut skipped = 0;
 
@@ -114,8 +150,8 @@ pub fn push_with(request: &PushRequest, adjust: impl FnOnce(&mut WasmFile)) -> R
     if store.blob_exists(&plan.layer_descriptor.digest)? {
         skipped += 1;
     } else {
-        let size = plan.layer_descriptor.size;
-        upload_file(store.as_mut(), path, &plan.layer_descriptor, upload_mode(request.upload, size))?;
+        let mode = upload_mode(request.upload, plan.layer_descriptor.size);
+        store.blob_put(&plan.layer_descriptor, layer, mode)?;
         uploaded += 1;
     }
 
@@ -193,10 +229,6 @@ fn provider_plan(request: &PushRequest) -> Result<ArtifactPlan> {
         created: created_time()?,
         annotations: &request.annotations,
     }))
-}
-
-fn upload_file(store: &mut dyn Store, path: &Path, descriptor: &Descriptor, mode: UploadMode) -> Result<()> {
-    store.blob_put(descriptor, &FileSource { path, size: descriptor.size }, mode)
 }
 
 /// The Wasm file as an upload source: each attempt reads it afresh.

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use crate::util::{
-    Registry, Run, TestDir, demo_component, helper_queries, install_credential_helper, write_docker_config,
+    Registry, Run, TestDir, demo_component, helper_queries, install_credential_helper, run_to_end, write_docker_config,
 };
 
 /// The expected plans: one JSON file per case, `{"args", "files", "plan"}`.
@@ -158,6 +158,32 @@ fn a_file_in_the_home_directory_is_granted_through_a_view_of_it() {
     let out = dir.home().join("back.wasm");
     debug_run(&dir, &["pull", &reference, "-d", out.to_str().unwrap()], &[]).success();
     assert_eq!(fs::read(&out).unwrap(), demo_component());
+}
+
+#[test]
+fn a_command_run_in_the_home_directory_sees_only_the_files_it_names() {
+    let dir = TestDir::new();
+    let home = dir.home();
+    fs::write(home.join("app.wasm"), demo_component()).unwrap();
+    fs::create_dir_all(home.join(".ssh")).unwrap();
+    fs::write(home.join(".ssh/id_ed25519"), "PRIVATE KEY").unwrap();
+    let layout = format!("oci-layout://{}:1", dir.root().join("layout").display());
+    let in_home = |args: &[&str]| {
+        let mut cmd = dir.command(args);
+        cmd.current_dir(home).env("WASMSHIP_DEBUG", "1");
+        run_to_end(cmd, format!("wasmship {} (in $HOME)", args.join(" ")))
+    };
+
+    let push = in_home(&["push", &layout, "app.wasm"]).success();
+    assert!(
+        grants(&dir, &push).contains("read-only, as a view of the named files $HOME (relative paths, file to push)"),
+        "{push}"
+    );
+    let pull = in_home(&["pull", &layout, "-d", "back.wasm"]).success();
+    assert_eq!(fs::read(home.join("back.wasm")).unwrap(), demo_component(), "{pull}");
+    let left: BTreeSet<String> =
+        fs::read_dir(home).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert_eq!(left, set(&[".ssh", "app.wasm", "back.wasm"]), "the views are gone");
 }
 
 #[test]

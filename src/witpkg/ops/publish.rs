@@ -4,7 +4,7 @@
 //! interfaces as exports. An existing version is not overwritten unless
 //! forced: others may have locked its digest.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use super::{Project, in_project};
 use crate::artifact::WasmKind;
@@ -12,7 +12,7 @@ use crate::auth::Access;
 use crate::error::{Error, Result};
 use crate::oci::Digest;
 use crate::oci::annotations::VERSION;
-use crate::ops::push::{PushRequest, push_with};
+use crate::ops::push::{PushRequest, push_wasm_bytes};
 use crate::ops::{open_store, parse_reference};
 use crate::reference::Reference;
 use crate::store::Selector;
@@ -105,39 +105,19 @@ pub fn publish(project: &Project, request: &PublishRequest) -> Result<PublishOut
     }
 
     // The layer is titled `<name>.wasm`, as wkg titles it.
-    let staging = staging_dir(&project.dir)?;
-    let file = staging.path.join(format!("{}.wasm", spec.package.name));
-    std::fs::write(&file, &bytes).map_err(|e| Error::io(file.display(), "write", e))?;
     let exports = decoded.exports();
     let push = PushRequest {
         reference: reference.clone(),
-        file,
+        file: PathBuf::from(format!("{}.wasm", spec.package.name)),
         annotations: vec![(VERSION.to_string(), version.to_string())],
         upload: None,
         config: None,
         options,
     };
-    let outcome = push_with(&push, |analysed| {
+    let outcome = push_wasm_bytes(&push, bytes, |analysed| {
         analysed.kind = WasmKind::Component;
         analysed.exports = exports;
         analysed.imports.clear();
     })?;
     Ok(PublishOutcome { spec, reference: outcome.reference, digest: outcome.digest })
-}
-
-/// A directory removed on drop.
-struct Staging {
-    path: PathBuf,
-}
-
-impl Drop for Staging {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.path);
-    }
-}
-
-fn staging_dir(project_dir: &Path) -> Result<Staging> {
-    let path = project_dir.join(format!(".wasmship-publish-{:016x}", crate::fsutil::random_u64()));
-    std::fs::create_dir_all(&path).map_err(|e| Error::io(path.display(), "create directory", e))?;
-    Ok(Staging { path })
 }

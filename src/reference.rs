@@ -27,6 +27,27 @@ pub enum Reference {
     Layout(LayoutReference),
 }
 
+/// Whether `authority` (`host`, `host:port`, `[v6]` or `[v6]:port`) names the loopback
+/// interface: `localhost`, an IPv4 literal in 127.0.0.0/8, or `::1` — nothing else, so
+/// `127.attacker.example` is not (credentials only travel in cleartext to loopback).
+pub fn is_loopback_host(authority: &str) -> bool {
+    let host = match authority.strip_prefix('[') {
+        Some(rest) => rest.split(']').next().unwrap_or(rest),
+        None => match authority.rsplit_once(':') {
+            Some((host, port)) if !host.contains(':') && port.bytes().all(|b| b.is_ascii_digit()) => host,
+            _ => authority,
+        },
+    };
+    if host.eq_ignore_ascii_case("localhost") {
+        return true;
+    }
+    match host.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(ip)) => ip.is_loopback(),
+        Ok(std::net::IpAddr::V6(ip)) => ip.is_loopback(),
+        Err(_) => false,
+    }
+}
+
 /// An artifact in a registry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegistryReference {
@@ -126,6 +147,16 @@ fn is_host_segment(first: &str) -> bool {
 impl RegistryReference {
     fn parse(input: &str) -> Result<Self> {
         let body = input.strip_prefix(OCI_SCHEME).unwrap_or(input);
+        if let Some((first, _)) = body.split_once('/')
+            && let Some((_, host)) = first.rsplit_once('@')
+        {
+            // Not echoed: what precedes `@` is likely a password.
+            return Err(Error::invalid_reference(
+                &format!("…@{host}/…"),
+                "user names and passwords do not belong in a reference; give them with -u/-p, \
+                 WASH_REG_USER/WASH_REG_PASSWORD or a Docker login",
+            ));
+        }
         let (name_and_tag, digest) = split_digest(input, body)?;
         let (host, path) = match name_and_tag.split_once('/') {
             Some((first, rest)) if is_host_segment(first) => (first.to_ascii_lowercase(), rest),
@@ -161,7 +192,7 @@ impl RegistryReference {
 
     /// Whether this registry is on the loopback interface (plain HTTP by default).
     pub fn is_loopback(&self) -> bool {
-        matches!(self.hostname(), "localhost" | "127.0.0.1" | "::1") || self.hostname().starts_with("127.")
+        is_loopback_host(self.hostname())
     }
 
     /// `tag` or `digest`: what to ask the registry's manifest endpoint for.
@@ -223,21 +254,37 @@ fn validate_tag(input: &str, tag: &str) -> Result<()> {
     }
 }
 
+/// `name[:port]` or `[ipv6][:port]`: a name of dot-separated labels of letters, digits
+/// and inner hyphens, or an IPv6 literal in brackets; a port of 1 to 65535. Nothing else.
 fn validate_host(input: &str, host: &str) -> Result<()> {
-    let (name, port) = if host.starts_with('[') {
-        match host.split_once("]") {
-            Some((h, rest)) => (h, rest.strip_prefix(':')),
+    let (name_ok, port) = match host.strip_prefix('[') {
+        Some(rest) => match rest.split_once(']') {
+            Some((ip, after)) => {
+                let port = match after {
+                    "" => None,
+                    _ => Some(after.strip_prefix(':').unwrap_or("not a port")),
+                };
+                (ip.parse::<std::net::Ipv6Addr>().is_ok(), port)
+            }
             None => return Err(Error::invalid_reference(input, "unterminated IPv6 address")),
-        }
-    } else {
-        match host.rsplit_once(':') {
-            Some((h, p)) => (h, Some(p)),
-            None => (host, None),
+        },
+        None => {
+            let (name, port) = match host.split_once(':') {
+                Some((name, port)) => (name, Some(port)),
+                None => (host, None),
+            };
+            let label_ok = |label: &str| {
+                !label.is_empty()
+                    && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                    && !label.starts_with('-')
+                    && !label.ends_with('-')
+            };
+            (name.split('.').all(label_ok), port)
         }
     };
-    let name_ok =
-        !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '[' | ':'));
-    let port_ok = port.is_none_or(|p| !p.is_empty() && p.parse::<u16>().is_ok());
+    let port_ok = port.is_none_or(|p| {
+        !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()) && p.parse::<u16>().is_ok_and(|n| n > 0)
+    });
     if name_ok && port_ok {
         Ok(())
     } else {
@@ -380,6 +427,26 @@ mod tests {
         assert_eq!(r.hostname(), "127.0.0.1");
         let Reference::Registry(r) = Reference::parse("alpine:3").unwrap() else { panic!() };
         assert_eq!(r.api_host(), "registry-1.docker.io");
+        assert!(!r.is_loopback());
+    }
+
+    #[test]
+    fn credentials_in_a_reference_are_refused_without_being_echoed() {
+        let error = Reference::parse("user:s3cr3t@ghcr.io/a/b:1").unwrap_err().to_string();
+        assert!(error.contains("do not belong in a reference") && error.contains("ghcr.io"), "{error}");
+        assert!(!error.contains("s3cr3t") && !error.contains("user:"), "issue 11: the password was echoed: {error}");
+    }
+
+    #[test]
+    fn loopback_means_loopback_addresses_only() {
+        for host in ["localhost", "LocalHost:5000", "127.0.0.1", "127.9.8.7:80", "::1", "[::1]", "[::1]:5000"] {
+            assert!(is_loopback_host(host), "{host}");
+        }
+        // Issue 11: a name that merely starts with `127.` got Basic credentials in cleartext.
+        for host in ["127.attacker.example", "127.attacker.example:5000", "127.0.0.1.nip.io", "10.0.0.1", "[::2]"] {
+            assert!(!is_loopback_host(host), "{host}");
+        }
+        let Reference::Registry(r) = Reference::parse("127.attacker.example/x/y:1").unwrap() else { panic!() };
         assert!(!r.is_loopback());
     }
 }

@@ -62,7 +62,7 @@ use crate::cli::Invocation;
 use crate::guest::Guest;
 use crate::outbound::OutboundPolicy;
 use crate::owner_only::OwnerOnly;
-use crate::plan::{Grants, Network};
+use crate::plan::{Grants, Network, Planned};
 use crate::run::Exit;
 
 /// Exit status of a run that failed before or outside the guest.
@@ -109,7 +109,11 @@ fn real_main() -> Result<i32> {
     let runtime =
         tokio::runtime::Builder::new_current_thread().enable_all().build().context("cannot start the async runtime")?;
     let result = runtime.block_on(async {
-        let grants = plan::ask(&linker, &component, &invocation.args, &env, &cwd).await?.unwrap_or_else(nothing);
+        let grants = match plan::ask(&linker, &component, &invocation.args, &env, &cwd).await? {
+            Planned::Grants(grants) => grants,
+            Planned::Unplannable => nothing(),
+            Planned::Crashed(error) => return Ok(Exit::Trap(error)),
+        };
         let home = files::process_var("HOME").filter(|h| !h.is_empty()).map(std::path::PathBuf::from);
         let sandbox = sandbox::preopens(&grants.paths, home.as_deref())?;
         let preopens = &sandbox.preopens;

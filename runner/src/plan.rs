@@ -24,16 +24,25 @@ mod bindings {
 
 pub use bindings::exports::wasmship::packager::plan::{Access, Grants, IfMissing, Network, PathGrant, PathKind};
 
-/// What the packager says the command with `args` needs in `env`; `None` when it cannot
-/// plan the command (its error is reported by the command itself, run with nothing
-/// granted).
+/// What the packager answered.
+pub enum Planned {
+    /// What the command needs.
+    Grants(Grants),
+    /// The packager could not plan the command: it runs with nothing granted and reports
+    /// its own error, in its own output format.
+    Unplannable,
+    /// The packager trapped while planning (a bug).
+    Crashed(anyhow::Error),
+}
+
+/// What the packager says the command with `args` needs in `env`.
 pub async fn ask(
     linker: &Linker<Host>,
     component: &Component,
     args: &[String],
     env: &[(String, String)],
     cwd: &Path,
-) -> Result<Option<Grants>> {
+) -> Result<Planned> {
     let mut builder = WasiCtx::builder();
     builder.inherit_stderr().allow_blocking_current_thread(true).envs(env);
     if let Some(name) = cwd.to_str() {
@@ -45,11 +54,10 @@ pub async fn ask(
         .await
         .map_err(anyhow::Error::from)
         .context("cannot instantiate the packager component to plan the command")?;
-    let answer = planner
-        .wasmship_packager_plan()
-        .call_capabilities(&mut store, args, env)
-        .await
-        .map_err(anyhow::Error::from)
-        .context("the packager crashed while planning the command")?;
-    Ok(answer.ok())
+    let answer = planner.wasmship_packager_plan().call_capabilities(&mut store, args, env).await;
+    Ok(match answer {
+        Ok(Ok(grants)) => Planned::Grants(grants),
+        Ok(Err(_)) => Planned::Unplannable,
+        Err(trap) => Planned::Crashed(anyhow::Error::from(trap).context("the packager crashed while planning")),
+    })
 }

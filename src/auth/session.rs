@@ -267,8 +267,7 @@ impl Session {
 
     fn plain_http_allowed(&self, authority: &str) -> bool {
         let host = authority.rsplit_once(':').map_or(authority, |(h, _)| h);
-        matches!(host, "localhost" | "127.0.0.1" | "[::1]")
-            || host.starts_with("127.")
+        crate::reference::is_loopback_host(authority)
             || self.plain_http_ok.iter().any(|h| h.eq_ignore_ascii_case(authority) || h.eq_ignore_ascii_case(host))
     }
 
@@ -303,6 +302,18 @@ pub fn percent_encode(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cleartext_credentials_go_to_loopback_and_named_hosts_only() {
+        let session = Session::new("r.example", "a/b", Access::Pull, None, vec!["plain.example:5000".into()]);
+        for ok in ["127.0.0.1:5000", "localhost", "[::1]:80", "plain.example:5000"] {
+            assert!(session.plain_http_allowed(ok), "{ok}");
+        }
+        // Issue 11: `127.attacker.example` counted as loopback and received a Basic password.
+        for refused in ["127.attacker.example", "127.attacker.example:5000", "r.example", "plain.example:6000"] {
+            assert!(!session.plain_http_allowed(refused), "{refused}");
+        }
+    }
 
     #[test]
     fn encodes_scopes() {

@@ -8,6 +8,9 @@ use super::Secret;
 
 /// Lifetime assumed when the response gives none (distribution spec: 60 s).
 const DEFAULT_LIFETIME: Duration = Duration::from_secs(60);
+/// The longest a token is trusted, whatever its `expires_in` says (a registry answering
+/// `u64::MAX` must not overflow the clock).
+const MAX_LIFETIME: Duration = Duration::from_secs(24 * 3600);
 
 /// A bearer token and how long it lives.
 #[derive(Debug, Clone)]
@@ -30,7 +33,11 @@ struct TokenResponse {
 pub fn parse(body: &[u8]) -> Option<Token> {
     let response: TokenResponse = serde_json::from_slice(body).ok()?;
     let value = response.token.filter(|t| !t.is_empty()).or(response.access_token.filter(|t| !t.is_empty()))?;
-    let lifetime = response.expires_in.filter(|s| *s > 0).map(Duration::from_secs).unwrap_or(DEFAULT_LIFETIME);
+    let lifetime = response
+        .expires_in
+        .filter(|s| *s > 0)
+        .map(|s| Duration::from_secs(s).min(MAX_LIFETIME))
+        .unwrap_or(DEFAULT_LIFETIME);
     Some(Token { value: Secret::new(value), lifetime })
 }
 
@@ -40,6 +47,8 @@ mod tests {
 
     #[test]
     fn accepts_token_or_access_token() {
+        let forever = parse(br#"{"token":"abc","expires_in":18446744073709551615}"#).unwrap();
+        assert_eq!(forever.lifetime, MAX_LIFETIME, "issue 11: u64::MAX overflowed Instant + Duration");
         let t = parse(br#"{"token":"abc","expires_in":300}"#).unwrap();
         assert_eq!(t.value.expose(), "abc");
         assert_eq!(t.lifetime, Duration::from_secs(300));

@@ -213,7 +213,7 @@ fn provider_plan(request: &PushRequest) -> Result<ArtifactPlan> {
     )?;
     read.archive.require_valid()?;
     let config = match &request.config {
-        Some(config) => std::fs::read(config).map_err(|e| Error::io(config.display(), "read config", e))?,
+        Some(config) => read_config(config)?,
         None => b"{}".to_vec(),
     };
     let claims = read.archive.claims();
@@ -242,6 +242,33 @@ impl BlobSource for FileSource<'_> {
         let reader = BufReader::with_capacity(256 * 1024, open(self.path)?);
         Ok(Box::new(Progress::new(reader, format!("uploading {}", file_name(self.path)), self.size)))
     }
+}
+
+/// The most a `--config` blob may hold (a provider's config is a small JSON object).
+const MAX_CONFIG_SIZE: u64 = 1 << 20;
+
+/// A `--config` file: a regular file (not a device or a pipe) of at most
+/// [`MAX_CONFIG_SIZE`] bytes holding JSON.
+fn read_config(path: &Path) -> Result<Vec<u8>> {
+    let meta = std::fs::metadata(path).map_err(|e| Error::io(path.display(), "read config", e))?;
+    if !meta.is_file() {
+        return Err(Error::InvalidInput(format!("--config {}: not a regular file", path.display())));
+    }
+    if meta.len() > MAX_CONFIG_SIZE {
+        return Err(Error::SizeLimitExceeded { what: format!("--config {}", path.display()), limit: MAX_CONFIG_SIZE });
+    }
+    let mut bytes = Vec::new();
+    open(path)?
+        .take(MAX_CONFIG_SIZE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::io(path.display(), "read config", e))?;
+    if bytes.len() as u64 > MAX_CONFIG_SIZE {
+        return Err(Error::SizeLimitExceeded { what: format!("--config {}", path.display()), limit: MAX_CONFIG_SIZE });
+    }
+    if let Err(e) = serde_json::from_slice::<serde_json::Value>(&bytes) {
+        return Err(Error::InvalidInput(format!("--config {}: not JSON ({e})", path.display())));
+    }
+    Ok(bytes)
 }
 
 fn upload_mode(requested: Option<UploadMode>, size: u64) -> UploadMode {

@@ -64,8 +64,7 @@ impl RegistryMetadata {
 
 /// The metadata URL of registry `name`: plain HTTP for loopback hosts.
 pub fn url(name: &str) -> Url {
-    let host = name.rsplit_once(':').map_or(name, |(h, port)| if port.parse::<u16>().is_ok() { h } else { name });
-    let loopback = host == "localhost" || host == "[::1]" || host.starts_with("127.");
+    let loopback = crate::reference::is_loopback_host(name);
     Url::new(if loopback { Scheme::Http } else { Scheme::Https }, name, PATH)
 }
 
@@ -189,5 +188,6 @@ mod tests {
         assert_eq!(url("127.0.0.1:8080").to_string(), "http://127.0.0.1:8080/.well-known/wasm-pkg/registry.json");
         assert_eq!(url("localhost").to_string(), "http://localhost/.well-known/wasm-pkg/registry.json");
         assert_eq!(url("wasi.dev").to_string(), "https://wasi.dev/.well-known/wasm-pkg/registry.json");
+        assert_eq!(url("127.evil.example").to_string(), "https://127.evil.example/.well-known/wasm-pkg/registry.json");
     }
 }

@@ -359,3 +359,29 @@ fn prune_evicts_least_recently_used_entries() {
     run_cached(&dir, &cache, &["pull", &new_ref, "--offline", "-d", "z.wasm"]).success();
     assert!(dir.read("z.wasm") == new);
 }
+
+/// Issue 11: a relative `--cache-dir` was ignored by `pull` and broke `cache ls`/`drain`;
+/// it names a directory under the working directory for every command.
+#[test]
+fn a_relative_cache_dir_is_taken_from_the_working_directory() {
+    let dir = TestDir::new();
+    let reg = Registry::start(&dir);
+    dir.write("app.wasm", &demo_component());
+    let reference = reg.reference("demo/relcache:1.0.0");
+    dir.run(&["push", &reference, "app.wasm"]).success();
+
+    let pulled = dir.run(&["pull", &reference, "-d", "back.wasm", "--cache-dir", "my-cache", "-o", "json"]).success();
+    assert_eq!(dir.read("back.wasm"), demo_component());
+    let layer = sha256_digest(&demo_component());
+    assert!(
+        dir.path("my-cache/blobs/sha256").join(digest_hex(&layer)).is_file(),
+        "the layer is cached under ./my-cache: {pulled}"
+    );
+    let listed = dir.run(&["cache", "ls", "--cache-dir", "my-cache", "-o", "json"]).success().stdout_json();
+    let entries = listed["entries"].as_array().expect("entries");
+    assert_eq!(entries.len(), 1, "{listed:#}");
+    assert_eq!(str_field(&entries[0], "reference"), reference);
+    let drained = dir.run(&["drain", "oci", "--cache-dir", "my-cache", "-o", "json"]).success().stdout_json();
+    assert_eq!(drained["success"], true, "{drained:#}");
+    assert_eq!(std::fs::read_dir(dir.path("my-cache")).unwrap().count(), 0, "drained");
+}

@@ -303,6 +303,14 @@ fn push_takes_a_config_file_and_uncompressed_archives() {
     let archive = dir.read("plain.par");
     dir.write("config.json", br#"{"note":"provider config"}"#);
     let reference = reg.reference("providers/plain:0.1.0");
+    // Issue 11: invalid JSON was pushed as the config, and a device was read until it failed.
+    dir.write("bad.json", b"{not json");
+    let bad = dir.run(&["push", &reference, "plain.par", "--config", "bad.json", "-o", "json"]).failure();
+    assert!(bad.stderr.contains("not JSON"), "{bad}");
+    let device = dir.run(&["push", &reference, "plain.par", "--config", "/dev/zero", "-o", "json"]).failure();
+    assert!(device.stderr.contains("not a regular file"), "{device}");
+    assert_eq!(reg.tags("providers/plain"), None, "nothing was pushed");
+
     dir.run(&["push", &reference, "plain.par", "--config", "config.json"]).success();
     let manifest = reg.manifest_json("providers/plain", "0.1.0");
     assert_eq!(str_field(&manifest["config"], "digest"), sha256_digest(br#"{"note":"provider config"}"#));

@@ -1,6 +1,7 @@
 //! Interoperability with skopeo, an independent OCI implementation: it reads the layouts we
 //! write (manifest bytes and layer intact), and we pull from a layout that skopeo wrote from
-//! our registry push. Skipped, with a note, where skopeo is not installed.
+//! our registry push. skopeo must be installed (`.ci/run` installs it): a missing skopeo fails
+//! these tests instead of letting them pass unchecked.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -10,13 +11,12 @@ use crate::util::{Registry, Run, TestDir, demo_component, digest_hex, run_to_end
 
 const SKOPEO: &str = "/usr/bin/skopeo";
 
-/// Runs skopeo with a clean environment (no user policy or auth files); `None` when skopeo is
-/// not installed.
-fn skopeo(dir: &TestDir, args: &[&str]) -> Option<Run> {
-    if !Path::new(SKOPEO).is_file() {
-        eprintln!("note: {SKOPEO} is not installed; skipping this skopeo check (.ci/run installs it)");
-        return None;
-    }
+/// Runs skopeo with a clean environment (no user policy or auth files), expecting success.
+fn skopeo(dir: &TestDir, args: &[&str]) -> Run {
+    assert!(
+        Path::new(SKOPEO).is_file(),
+        "{SKOPEO} is not installed: run .ci/run (it installs it) or apt-get install skopeo"
+    );
     let home = dir.root().join("skopeo-home");
     fs::create_dir_all(&home).expect("create skopeo's HOME");
     let mut cmd = Command::new(SKOPEO);
@@ -24,7 +24,7 @@ fn skopeo(dir: &TestDir, args: &[&str]) -> Option<Run> {
     if let Some(path) = std::env::var_os("PATH") {
         cmd.env("PATH", path);
     }
-    Some(run_to_end(cmd, format!("skopeo {}", args.join(" "))).success())
+    run_to_end(cmd, format!("skopeo {}", args.join(" "))).success()
 }
 
 #[test]
@@ -38,15 +38,13 @@ fn skopeo_reads_the_layout_we_write() {
     let ours = fs::read(store.join("blobs/sha256").join(digest_hex(&digest))).expect("the manifest blob exists");
     let source = format!("oci:{}:v1", store.display());
 
-    let Some(raw) = skopeo(&dir, &["inspect", "--raw", &source]) else {
-        return;
-    };
+    let raw = skopeo(&dir, &["inspect", "--raw", &source]);
     assert_eq!(raw.stdout.as_bytes(), ours.as_slice());
     assert_eq!(sha256_digest(raw.stdout.as_bytes()), digest);
 
     let out: PathBuf = dir.root().join("skopeo-dir");
     let target = format!("dir:{}", out.display());
-    skopeo(&dir, &["copy", &source, &target]).expect("skopeo is installed");
+    skopeo(&dir, &["copy", &source, &target]);
     let layer = fs::read(out.join(digest_hex(&sha256_digest(&wasm)))).expect("skopeo wrote the layer under its digest");
     assert_eq!(layer, wasm);
     assert_eq!(fs::read(out.join("manifest.json")).expect("skopeo wrote manifest.json"), ours);
@@ -63,7 +61,7 @@ fn we_pull_from_a_layout_skopeo_wrote() {
     let served = reg.manifest("demo/via-skopeo", "1.0.0").expect("pushed");
 
     let store = dir.path("from-skopeo");
-    let Some(_) = skopeo(
+    skopeo(
         &dir,
         &[
             "copy",
@@ -71,9 +69,7 @@ fn we_pull_from_a_layout_skopeo_wrote() {
             &format!("docker://{reference}"),
             &format!("oci:{}:copied", store.display()),
         ],
-    ) else {
-        return;
-    };
+    );
 
     let out = dir.run(&["inspect", "oci-layout://from-skopeo:copied", "-o", "json"]).success().stdout_json();
     assert_eq!(str_field(&out, "digest"), served.digest);

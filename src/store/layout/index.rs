@@ -30,11 +30,8 @@ impl IndexLock {
             match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
                 Ok(_) => return Ok(IndexLock { path }),
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    let stale = std::fs::metadata(&path)
-                        .and_then(|m| m.modified())
-                        .ok()
-                        .and_then(|t| t.elapsed().ok())
-                        .is_some_and(|age| age > LOCK_STALE_AFTER);
+                    let modified = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
+                    let stale = modified.is_some_and(|m| lock_is_stale(m, std::time::SystemTime::now()));
                     if stale {
                         let _ = std::fs::remove_file(&path);
                         continue;
@@ -52,6 +49,16 @@ impl IndexLock {
                 Err(e) => return Err(Error::io(path.display(), "create lock", e)),
             }
         }
+    }
+}
+
+/// Whether a lock last modified at `modified` was left behind, seen at `now`: older than
+/// [`LOCK_STALE_AFTER`], or dated in the future (a lock lives for milliseconds; one from the
+/// future was planted or left by a skewed clock, and would otherwise hold every writer).
+fn lock_is_stale(modified: std::time::SystemTime, now: std::time::SystemTime) -> bool {
+    match now.duration_since(modified) {
+        Ok(age) => age > LOCK_STALE_AFTER,
+        Err(ahead) => ahead.duration() > Duration::from_secs(1),
     }
 }
 
@@ -160,5 +167,20 @@ impl LayoutIndex {
             self.manifests.iter().filter_map(|d| d.annotation(REF_NAME).map(str::to_string)).collect();
         tags.sort();
         tags
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    #[test]
+    fn locks_from_the_past_or_the_future_are_stale() {
+        let now = std::time::SystemTime::now();
+        assert!(!super::lock_is_stale(now - Duration::from_secs(1), now));
+        assert!(super::lock_is_stale(now - Duration::from_secs(31), now));
+        // Issue 11: a lock dated in the future made every write wait 60 s.
+        assert!(super::lock_is_stale(now + Duration::from_secs(3600), now));
+        assert!(!super::lock_is_stale(now + Duration::from_millis(200), now));
     }
 }

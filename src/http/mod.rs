@@ -1,8 +1,10 @@
 //! The HTTP transport the registry backend speaks through: plain request and
 //! response types, URL handling, and the `wasi:http/outgoing-handler`
-//! implementation (the only code that touches those bindings). Bodies stream
-//! both ways; nothing here buffers a whole blob.
+//! implementation (the only code that touches those bindings), with bounded
+//! waits (`timeouts`). Bodies stream both ways; nothing here buffers a whole
+//! blob.
 
+pub mod timeouts;
 mod url;
 #[cfg(target_arch = "wasm32")]
 mod wasi;

@@ -4,10 +4,11 @@
 
 use std::io::{self, Read};
 
+use super::timeouts::{TIMEOUT_VAR, Timeouts};
 use super::{Body, Method, Request, Response, Scheme, Transport, TransportError};
 use crate::wasi::bindings::wasi::http::outgoing_handler;
 use crate::wasi::bindings::wasi::http::types::{
-    self as http, ErrorCode, Fields, IncomingBody, OutgoingBody, OutgoingRequest,
+    self as http, ErrorCode, Fields, IncomingBody, OutgoingBody, OutgoingRequest, RequestOptions,
 };
 use crate::wasi::bindings::wasi::io::streams::{InputStream, OutputStream, StreamError};
 
@@ -56,8 +57,11 @@ impl Transport for WasiHttp {
             .and_then(|_| outgoing.set_path_with_query(Some(&request.url.path_and_query)))
             .map_err(|_| fail("invalid request", "method, scheme, authority or path refused".into()))?;
 
+        let timeouts = Timeouts::for_request(request.body.len());
+        let describe = |code: &ErrorCode| describe(code, &timeouts);
         let body = outgoing.body().map_err(|_| fail("request body", "unavailable".into()))?;
-        let future = outgoing_handler::handle(outgoing, None).map_err(|e| fail("request failed", describe(&e)))?;
+        let future = outgoing_handler::handle(outgoing, Some(request_options(&timeouts)))
+            .map_err(|e| fail("request failed", describe(&e)))?;
 
         let write_result = write_body(&body, &mut request.body);
         let finish_result = OutgoingBody::finish(body, None);
@@ -87,6 +91,8 @@ impl Transport for WasiHttp {
             status,
             headers,
             body: Box::new(BodyReader {
+                target,
+                stall: timeouts.stall(),
                 stream: Some(stream),
                 body: Some(incoming),
                 buffer: Vec::new(),
@@ -104,14 +110,25 @@ fn scheme_name(scheme: Scheme) -> &'static str {
     }
 }
 
-fn describe(code: &ErrorCode) -> String {
+/// The request options carrying `timeouts`; a host that does not support one keeps its own.
+fn request_options(timeouts: &Timeouts) -> RequestOptions {
+    let nanos = |d: std::time::Duration| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+    let options = RequestOptions::new();
+    let _ = options.set_connect_timeout(Some(nanos(timeouts.connect)));
+    let _ = options.set_first_byte_timeout(timeouts.first_byte.map(nanos));
+    let _ = options.set_between_bytes_timeout(Some(nanos(timeouts.between_bytes)));
+    options
+}
+
+/// What went wrong with a request, in words (never a Debug dump for the common cases).
+fn describe(code: &ErrorCode, timeouts: &Timeouts) -> String {
     match code {
         ErrorCode::DnsError(e) => {
             format!("DNS lookup failed{}", e.rcode.as_deref().map(|r| format!(" ({r})")).unwrap_or_default())
         }
         ErrorCode::ConnectionRefused => "connection refused (is the registry running and the port right?)".into(),
-        ErrorCode::ConnectionTimeout => "connection timed out".into(),
-        ErrorCode::ConnectionReadTimeout => "timed out reading the response".into(),
+        ErrorCode::ConnectionTimeout => format!("no connection within {} s", timeouts.connect.as_secs()),
+        ErrorCode::ConnectionReadTimeout | ErrorCode::HttpResponseTimeout => stalled(timeouts.stall()),
         ErrorCode::TlsProtocolError | ErrorCode::TlsAlertReceived(_) => {
             "TLS handshake failed (plain-HTTP registry? pass --insecure)".into()
         }
@@ -181,9 +198,17 @@ fn stream_error(e: StreamError) -> String {
     }
 }
 
+/// The message for a registry that stopped sending.
+fn stalled(stall: std::time::Duration) -> String {
+    format!("the registry sent nothing for {} s; {TIMEOUT_VAR}=SECONDS waits longer", stall.as_secs())
+}
+
 /// A response body as [`Read`]. Drops the stream before the body, as
 /// `wasi:http` requires.
 struct BodyReader {
+    /// `METHOD url`, for messages.
+    target: String,
+    stall: std::time::Duration,
     stream: Option<InputStream>,
     body: Option<IncomingBody>,
     buffer: Vec<u8>,
@@ -205,7 +230,15 @@ impl Read for BodyReader {
                 }
                 Err(StreamError::Closed) => self.done = true,
                 Err(StreamError::LastOperationFailed(e)) => {
-                    return Err(io::Error::other(format!("response body: {}", e.to_debug_string())));
+                    // Hosts report a body timeout as an error code, or (wasmtime) only in
+                    // the error's text.
+                    let text = e.to_debug_string();
+                    let detail = match http::http_error_code(&e) {
+                        Some(ErrorCode::ConnectionReadTimeout | ErrorCode::HttpResponseTimeout) => stalled(self.stall),
+                        None if text.contains("timeout") || text.contains("timed out") => stalled(self.stall),
+                        _ => text,
+                    };
+                    return Err(io::Error::other(format!("{}: response body: {detail}", self.target)));
                 }
             }
         }

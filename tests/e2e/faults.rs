@@ -368,3 +368,40 @@ fn a_registry_that_keeps_failing_gives_up_with_a_clear_error() {
     assert!(!dir.path("out.wasm").exists());
     assert_eq!(partial_files(&dir), Vec::<String>::new());
 }
+
+/// Issue 11: a registry that sends a response head and part of a blob, then goes silent, held
+/// a pull for 600 s per wait. The stall timeout (`WASMSHIP_TIMEOUT`, here 2 s) ends each wait;
+/// the error names the registry and the wait; nothing is left behind.
+#[test]
+fn a_registry_that_goes_silent_mid_blob_fails_after_the_stall_timeout() {
+    let dir = TestDir::new();
+    let reg = Registry::start(&dir);
+    let wasm = big_component(1024 * 1024);
+    dir.write("big.wasm", &wasm);
+    dir.run(&["push", &reg.reference("demo/stall:1.0.0"), "big.wasm"]).success();
+    let proxy = FaultProxy::start(reg.port());
+    let hex = digest_hex(&sha256_digest(&wasm)).to_owned();
+    let matched = hex.clone();
+    proxy.inject(10, move |r| is_blob_get(r, &matched), Fault::StallResponseBody { after: 64 * 1024, secs: 30 });
+
+    let cache = fresh_cache(&dir);
+    let reference = proxy.reference("demo/stall:1.0.0");
+    let started = std::time::Instant::now();
+    let pull = dir.run_env(
+        &["pull", &reference, "--destination", "out.wasm", "--cache-dir", &cache],
+        &[("WASMSHIP_TIMEOUT", "2")],
+    );
+    let waited = started.elapsed();
+    assert_eq!(pull.code, Some(1), "{pull}");
+    assert!(
+        pull.stderr.contains("sent nothing for 2 s") && pull.stderr.contains("WASMSHIP_TIMEOUT"),
+        "the error says how long it waited and how to wait longer: {pull}"
+    );
+    assert!(pull.stderr.contains(&proxy.host()), "the error names the registry: {pull}");
+    // Each stalled exchange holds the proxy for 30 s: a pull that waited for them would take
+    // at least that long.
+    assert!(waited < std::time::Duration::from_secs(29), "the pull waited out the stall ({waited:?}): {pull}");
+    assert!(!dir.path("out.wasm").exists(), "a failed pull left a file: {pull}");
+    let kept: Vec<_> = dir.listing().into_iter().filter(|p| p.contains(&hex)).collect();
+    assert!(kept.is_empty(), "the partial layer was kept: {kept:?}");
+}

@@ -36,6 +36,9 @@ pub enum Fault {
     Redirect { status: u16, location: String },
     /// Forward, pass on the response head and the first `after` bytes of its body, then close.
     CutResponseBody { after: u64 },
+    /// Forward, pass on the response head and the first `after` bytes of its body, then
+    /// send nothing for `secs` seconds before closing (a registry that goes silent).
+    StallResponseBody { after: u64, secs: u64 },
     /// Read the first `after` bytes of the request body, then close without an answer.
     CutRequestBody { after: u64 },
     /// Forward the request body at about `bytes_per_sec`.
@@ -176,6 +179,8 @@ struct Forward {
     bytes_per_sec: Option<u64>,
     response_bytes_per_sec: Option<u64>,
     corrupt_response_at: Option<u64>,
+    /// Seconds of silence after the (cut) response, before the connection closes.
+    stall_secs: Option<u64>,
     label: Option<String>,
 }
 
@@ -205,11 +210,16 @@ fn handle(shared: &Shared, client: TcpStream) {
             bytes_per_sec,
             response_bytes_per_sec,
             corrupt_response_at,
+            stall_secs,
             label,
         }) => {
             let rates = (bytes_per_sec, response_bytes_per_sec);
             let mut to_client = ByteFlipper { inner: &mut client, flip_at: corrupt_response_at, passed: 0 };
-            (forward(shared, &head, &mut reader, &mut to_client, cut_response_after, rates), label)
+            let status = forward(shared, &head, &mut reader, &mut to_client, cut_response_after, rates);
+            if let Some(secs) = stall_secs {
+                std::thread::sleep(Duration::from_secs(secs));
+            }
+            (status, label)
         }
     };
     let _ = client.shutdown(Shutdown::Both);
@@ -281,6 +291,12 @@ fn plan(shared: &Shared, head: &RequestHead) -> Plan {
         Fault::CutResponseBody { after } => Plan::Forward(Forward {
             cut_response_after: Some(after),
             label: Some(format!("response body cut after {after} bytes")),
+            ..Forward::default()
+        }),
+        Fault::StallResponseBody { after, secs } => Plan::Forward(Forward {
+            cut_response_after: Some(after),
+            stall_secs: Some(secs),
+            label: Some(format!("response body stalled after {after} bytes for {secs}s")),
             ..Forward::default()
         }),
         Fault::CutRequestBody { after } => {

@@ -179,15 +179,22 @@ fn a_416_on_a_chunk_resumes_from_the_registry_range() {
     assert_eq!(dir.read("back.wasm"), wasm);
 }
 
+/// A 1 MiB component pushed to a fresh registry as `repo_tag`, and a fault proxy in front of
+/// the registry: (registry, proxy, the component's bytes, the hex of its layer digest).
+fn big_layer_behind_proxy(dir: &TestDir, repo_tag: &str) -> (Registry, FaultProxy, Vec<u8>, String) {
+    let reg = Registry::start(dir);
+    let wasm = big_component(1024 * 1024);
+    dir.write("big.wasm", &wasm);
+    dir.run(&["push", &reg.reference(repo_tag), "big.wasm"]).success();
+    let proxy = FaultProxy::start(reg.port());
+    let hex = digest_hex(&sha256_digest(&wasm)).to_owned();
+    (reg, proxy, wasm, hex)
+}
+
 #[test]
 fn a_connection_cut_mid_layer_download_leaves_no_partial_file() {
     let dir = TestDir::new();
-    let reg = Registry::start(&dir);
-    let wasm = big_component(1024 * 1024);
-    dir.write("big.wasm", &wasm);
-    dir.run(&["push", &reg.reference("demo/cut-get:1.0.0"), "big.wasm"]).success();
-    let proxy = FaultProxy::start(reg.port());
-    let hex = digest_hex(&sha256_digest(&wasm)).to_owned();
+    let (_reg, proxy, wasm, hex) = big_layer_behind_proxy(&dir, "demo/cut-get:1.0.0");
     let matched = hex.clone();
     proxy.inject(1, move |r| is_blob_get(r, &matched), Fault::CutResponseBody { after: 64 * 1024 });
 
@@ -375,12 +382,7 @@ fn a_registry_that_keeps_failing_gives_up_with_a_clear_error() {
 #[test]
 fn a_registry_that_goes_silent_mid_blob_fails_after_the_stall_timeout() {
     let dir = TestDir::new();
-    let reg = Registry::start(&dir);
-    let wasm = big_component(1024 * 1024);
-    dir.write("big.wasm", &wasm);
-    dir.run(&["push", &reg.reference("demo/stall:1.0.0"), "big.wasm"]).success();
-    let proxy = FaultProxy::start(reg.port());
-    let hex = digest_hex(&sha256_digest(&wasm)).to_owned();
+    let (_reg, proxy, _wasm, hex) = big_layer_behind_proxy(&dir, "demo/stall:1.0.0");
     let matched = hex.clone();
     proxy.inject(10, move |r| is_blob_get(r, &matched), Fault::StallResponseBody { after: 64 * 1024, secs: 30 });
 

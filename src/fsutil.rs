@@ -106,6 +106,27 @@ impl Drop for TempFile {
     }
 }
 
+/// Open `path` for reading if it is a regular file (after following links). A FIFO would
+/// block the open until a writer came, and a device can be read forever: both, and
+/// directories, are refused with an `InvalidInput` error before anything is opened.
+pub fn open_regular(path: &Path) -> std::io::Result<File> {
+    let meta = fs::metadata(path)?;
+    if !meta.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file (a directory, pipe or device); name a file",
+        ));
+    }
+    File::open(path)
+}
+
+/// The bytes of the regular file at `path` (see [`open_regular`]).
+pub fn read_regular(path: &Path) -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut open_regular(path)?, &mut bytes)?;
+    Ok(bytes)
+}
+
 /// Replace `target` with `bytes` atomically: readers see the old or the new
 /// content, never a mix.
 pub fn write_atomic(target: &Path, bytes: &[u8]) -> Result<()> {

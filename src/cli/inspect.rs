@@ -74,7 +74,7 @@ pub fn run(args: &InspectArgs) -> Result<()> {
 /// A local file: a provider archive.
 fn inspect_file(path: &Path, format: OutputFormat) -> Result<()> {
     let mut head = [0u8; 4];
-    let n = std::fs::File::open(path)
+    let n = crate::fsutil::open_regular(path)
         .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
         .map_err(|e| Error::io(path.display(), "read", e))?;
     if head[..n] == *b"\0asm" {

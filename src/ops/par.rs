@@ -56,7 +56,7 @@ pub struct ParOutcome {
 pub fn create(request: &CreateRequest) -> Result<ParOutcome> {
     let mut info = request.info.clone();
     if let Some(schema) = &request.schema {
-        let text = std::fs::read(schema).map_err(|e| Error::io(schema.display(), "read schema", e))?;
+        let text = crate::fsutil::read_regular(schema).map_err(|e| Error::io(schema.display(), "read schema", e))?;
         info.schema = Some(serde_json::from_slice(&text).map_err(|e| {
             Error::InvalidInput(format!("{}: the link configuration schema is not JSON: {e}", schema.display()))
         })?);
@@ -99,7 +99,7 @@ pub struct InsertRequest {
 pub fn insert(request: &InsertRequest) -> Result<ParOutcome> {
     let path = &request.archive;
     let what = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| Error::io(&what, "read", e))?;
+    let bytes = crate::fsutil::read_regular(path).map_err(|e| Error::io(&what, "read", e))?;
     let compressed = bytes.starts_with(&GZIP_MAGIC);
     let loaded = load(&bytes[..], true, &what)?;
     loaded.require_valid()?;
@@ -137,7 +137,7 @@ pub fn insert(request: &InsertRequest) -> Result<ParOutcome> {
 }
 
 fn read_binary(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|e| Error::io(path.display(), "read provider binary", e))
+    crate::fsutil::read_regular(path).map_err(|e| Error::io(path.display(), "read provider binary", e))
 }
 
 /// The binary's file name without its last extension, as wash names keys and archives.

@@ -92,7 +92,7 @@ pub fn read_archive(source: impl Read, what: &str) -> Result<ReadArchive> {
 
 /// Inspect a local archive file.
 pub fn inspect_file(path: &Path) -> Result<ProviderReport> {
-    let file = std::fs::File::open(path).map_err(|e| Error::io(path.display(), "open", e))?;
+    let file = crate::fsutil::open_regular(path).map_err(|e| Error::io(path.display(), "open", e))?;
     let read = read_archive(BufReader::new(file), &path.display().to_string())?;
     ProviderReport::of(&read.archive, read.compressed)
 }

@@ -280,7 +280,7 @@ fn upload_mode(requested: Option<UploadMode>, size: u64) -> UploadMode {
 }
 
 fn open(path: &Path) -> Result<File> {
-    File::open(path).map_err(|e| Error::io(path.display(), "open", e))
+    crate::fsutil::open_regular(path).map_err(|e| Error::io(path.display(), "open", e))
 }
 
 fn file_name(path: &Path) -> String {

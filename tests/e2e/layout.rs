@@ -154,3 +154,32 @@ fn tampered_layer_in_a_layout_is_rejected() {
     assert!(!run.stderr.trim().is_empty(), "no error message: {run}");
     assert_eq!(dir.listing(), before, "a rejected pull left files behind");
 }
+
+/// Makes a FIFO at `path` (replacing what is there).
+fn fifo(path: &Path) {
+    let _ = fs::remove_file(path);
+    let status = std::process::Command::new("mkfifo").arg(path).status().expect("run mkfifo");
+    assert!(status.success(), "mkfifo {}", path.display());
+}
+
+/// Issue 11: a FIFO planted as a layout's `index.json` or as a blob hung every reader
+/// forever, and a device as the file to push was read until memory ran out. Anything but a
+/// regular file is refused before it is opened.
+#[test]
+fn pipes_and_devices_are_refused_not_read() {
+    let dir = TestDir::new();
+    dir.write("demo.wasm", &demo_component());
+    dir.run(&["push", "oci-layout://layout:1", "demo.wasm"]).success();
+    let layer = sha256_digest(&demo_component());
+    fifo(&dir.path("layout/blobs/sha256").join(digest_hex(&layer)));
+    let pull = dir.run(&["pull", "oci-layout://layout:1", "-d", "out.wasm"]).failure();
+    assert!(pull.stderr.contains("not a regular file"), "{pull}");
+    assert!(!dir.path("out.wasm").exists());
+
+    fifo(&dir.path("layout/index.json"));
+    let inspect = dir.run(&["inspect", "oci-layout://layout:1"]).failure();
+    assert!(inspect.stderr.contains("not a regular file"), "{inspect}");
+
+    let device = dir.run(&["push", "oci-layout://other:1", "/dev/zero"]).failure();
+    assert!(device.stderr.contains("not a regular file"), "{device}");
+}

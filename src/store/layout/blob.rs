@@ -136,7 +136,7 @@ pub(super) fn remove(store: &LayoutStore, digest: &Digest) -> Result<()> {
 
 fn open_file(store: &LayoutStore, descriptor: &Descriptor) -> Result<(PathBuf, File)> {
     let path = store.blob_path(&descriptor.digest);
-    let file = File::open(&path).map_err(|e| match e.kind() {
+    let file = crate::fsutil::open_regular(&path).map_err(|e| match e.kind() {
         io::ErrorKind::NotFound => {
             Error::NotFound { what: format!("blob {}", descriptor.digest), location: store.location() }
         }

@@ -96,7 +96,7 @@ impl LayoutIndex {
     /// Read `index.json` of the layout at `root`.
     pub fn load(root: &Path) -> Result<Self> {
         let path = root.join("index.json");
-        let bytes = std::fs::read(&path).map_err(|e| Error::io(path.display(), "read", e))?;
+        let bytes = crate::fsutil::read_regular(&path).map_err(|e| Error::io(path.display(), "read", e))?;
         serde_json::from_slice(&bytes)
             .map_err(|e| Error::InvalidInput(format!("{}: not a valid OCI index: {e}", path.display())))
     }

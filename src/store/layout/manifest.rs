@@ -1,6 +1,5 @@
 //! Manifests of a layout: stored as blobs, named through `index.json`.
 
-use std::fs::File;
 use std::io::Read;
 
 use super::{LayoutIndex, LayoutStore};
@@ -50,7 +49,7 @@ pub(super) fn get(store: &LayoutStore, selector: &Selector) -> Result<RawManifes
 /// learn its media type from the descriptor or the JSON.
 fn read_verified(store: &LayoutStore, descriptor: &Descriptor, check_size: bool) -> Result<RawManifest> {
     let path = store.blob_path(&descriptor.digest);
-    let file = File::open(&path).map_err(|e| match e.kind() {
+    let file = crate::fsutil::open_regular(&path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => {
             Error::NotFound { what: format!("manifest blob {}", descriptor.digest), location: store.location() }
         }

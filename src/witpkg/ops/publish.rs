@@ -51,7 +51,7 @@ pub fn publish(project: &Project, request: &PublishRequest) -> Result<PublishOut
     let bytes = if input.is_dir() {
         encode::build(&input, &config.metadata)?.bytes
     } else {
-        std::fs::read(&input).map_err(|e| Error::io(input.display(), "read", e))?
+        crate::fsutil::read_regular(&input).map_err(|e| Error::io(input.display(), "read", e))?
     };
     let decoded = decode(&bytes, &input.display().to_string())?;
     let spec = decoded.spec();

@@ -14,6 +14,7 @@ mod cache;
 mod cache_links;
 mod copy;
 mod faults;
+mod hostile;
 mod inspect;
 mod layout;
 mod manifest;

@@ -132,6 +132,22 @@ pub enum Error {
     },
 }
 
+/// The most characters of a value from outside (a realm, a registry's message) that a
+/// message repeats.
+pub const MAX_ECHO: usize = 200;
+
+/// `value` as a message may repeat it: on one line (control characters as spaces) and at
+/// most `max` characters, the rest counted rather than shown.
+pub fn excerpt(value: &str, max: usize) -> String {
+    let one_line: String = value.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let total = one_line.chars().count();
+    if total <= max {
+        return one_line;
+    }
+    let kept: String = one_line.chars().take(max).collect();
+    format!("{kept}… ({} more characters)", total - max)
+}
+
 fn detail_suffix(code: &Option<String>, message: &Option<String>) -> String {
     match (code, message) {
         (Some(c), Some(m)) if !m.is_empty() => format!(" {c}: {m}"),
@@ -175,5 +191,20 @@ impl Error {
     /// A reference that could not be parsed.
     pub fn invalid_reference(reference: &str, reason: impl Into<String>) -> Self {
         Error::InvalidReference { reference: reference.to_string(), reason: reason.into() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn echoed_values_are_one_short_line() {
+        assert_eq!(excerpt("short", 10), "short");
+        assert_eq!(excerpt("two\nlines", 20), "two lines");
+        let long = "x".repeat(60_000);
+        let shown = excerpt(&long, MAX_ECHO);
+        assert!(shown.len() < 300 && shown.ends_with("(59800 more characters)"), "{shown}");
+        assert_eq!(excerpt("ééé", 2), "éé… (1 more characters)");
     }
 }

@@ -283,7 +283,7 @@ fn display_realm(url: &Url) -> String {
     if let Some((path, _)) = shown.path_and_query.split_once('?') {
         shown.path_and_query = path.to_string();
     }
-    shown.to_string()
+    crate::error::excerpt(&shown.to_string(), crate::error::MAX_ECHO)
 }
 
 /// Percent-encode a query value (RFC 3986 unreserved characters stay).

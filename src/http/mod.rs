@@ -11,7 +11,7 @@ mod wasi;
 
 use std::io::Read;
 
-pub use url::{Scheme, Url};
+pub use url::{Scheme, Url, scrub_userinfo};
 
 /// HTTP methods the distribution API needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

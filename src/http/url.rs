@@ -36,7 +36,8 @@ impl Url {
         };
         let split = rest.find(['/', '?']).unwrap_or(rest.len());
         let (authority, path) = rest.split_at(split);
-        if authority.is_empty() {
+        // `user:password@host`: credentials never travel in a URL (nor get printed with it).
+        if authority.is_empty() || authority.contains('@') {
             return None;
         }
         let path = if path.is_empty() {
@@ -87,9 +88,29 @@ impl fmt::Display for Url {
     }
 }
 
+/// `url` with any `user:password@` before its host replaced by `…@`, to be shown.
+pub fn scrub_userinfo(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    match rest[..authority_end].rsplit_once('@') {
+        Some((_, host)) => format!("{scheme}://…@{host}{}", &rest[authority_end..]),
+        None => url.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn urls_with_credentials_are_refused_and_scrubbed_when_shown() {
+        assert!(Url::parse("https://user:secret@evil.example/x").is_none());
+        let base = Url::parse("https://r.io/v2/").unwrap();
+        assert!(base.join("https://user:secret@evil.example/x").is_none());
+        assert_eq!(scrub_userinfo("https://user:secret@evil.example/x?y"), "https://…@evil.example/x?y");
+        assert_eq!(scrub_userinfo("https://r.io/a@b"), "https://r.io/a@b");
+        assert_eq!(scrub_userinfo("/relative"), "/relative");
+    }
 
     #[test]
     fn joins_locations() {

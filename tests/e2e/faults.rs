@@ -407,3 +407,21 @@ fn a_registry_that_goes_silent_mid_blob_fails_after_the_stall_timeout() {
     let kept: Vec<_> = dir.listing().into_iter().filter(|p| p.contains(&hex)).collect();
     assert!(kept.is_empty(), "the partial layer was kept: {kept:?}");
 }
+
+/// Issue 11: a redirect whose `Location` carries `user:password@` printed the password in the
+/// error. Such a location is refused, and shown without its credentials.
+#[test]
+fn a_redirect_carrying_credentials_is_refused_without_printing_them() {
+    let dir = TestDir::new();
+    let (_reg, proxy, _wasm, hex) = big_layer_behind_proxy(&dir, "demo/userinfo:1.0.0");
+    let matched = hex.clone();
+    let location = format!("http://someone:pw-in-url-5e1f@{}/v2/x/blobs/sha256:{hex}", proxy.host());
+    proxy.inject(10, move |r| is_blob_get(r, &matched), Fault::Redirect { status: 307, location });
+
+    let cache = fresh_cache(&dir);
+    let reference = proxy.reference("demo/userinfo:1.0.0");
+    let pull = dir.run(&["pull", &reference, "-d", "out.wasm", "--cache-dir", &cache, "-o", "json"]).failure();
+    assert!(pull.stderr.contains("unusable redirect location"), "{pull}");
+    assert_conceals(&pull, &["pw-in-url-5e1f", "someone:"]);
+    assert!(!dir.path("out.wasm").exists());
+}

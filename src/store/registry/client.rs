@@ -165,7 +165,10 @@ impl RegistryClient {
             })?;
             let next = current.join(location).ok_or_else(|| Error::Transport {
                 target: self.registry.clone(),
-                detail: format!("unusable redirect location {location:?}"),
+                detail: format!(
+                    "unusable redirect location {:?}",
+                    crate::error::excerpt(&crate::http::scrub_userinfo(location), crate::error::MAX_ECHO)
+                ),
             })?;
             current = next;
             response = if current.authority.eq_ignore_ascii_case(&self.api_host) && current.scheme == self.scheme {

@@ -22,8 +22,11 @@ struct ErrorEntry {
 /// The error for a response with an unexpected `status` and `body`.
 pub fn from_response(registry: &str, status: u16, body: &[u8], action: &str, subject: &str) -> Error {
     let entries = serde_json::from_slice::<ErrorBody>(body).map(|b| b.errors).unwrap_or_default();
-    let code = (!entries.is_empty()).then(|| entries.iter().map(|e| e.code.as_str()).collect::<Vec<_>>().join(", "));
-    let message = entries.iter().map(|e| e.message.as_str()).filter(|m| !m.is_empty()).collect::<Vec<_>>().join("; ");
+    let echo = |text: String| crate::error::excerpt(&text, crate::error::MAX_ECHO);
+    let code =
+        (!entries.is_empty()).then(|| echo(entries.iter().map(|e| e.code.as_str()).collect::<Vec<_>>().join(", ")));
+    let message =
+        echo(entries.iter().map(|e| e.message.as_str()).filter(|m| !m.is_empty()).collect::<Vec<_>>().join("; "));
     let message = if message.is_empty() {
         let text = String::from_utf8_lossy(body);
         let text = text.trim();
@@ -73,6 +76,14 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("400"), "{text}");
+    }
+
+    #[test]
+    fn a_huge_or_multiline_registry_message_is_cut_to_one_short_line() {
+        let message = format!("line one\n{}", "z".repeat(60_000));
+        let body = serde_json::json!({"errors": [{"code": "DENIED", "message": message}]}).to_string();
+        let text = from_response("r.io", 400, body.as_bytes(), "pull", "a:1").to_string();
+        assert!(text.len() < 500 && !text.contains('\n') && text.contains("more characters"), "{}", text.len());
     }
 
     #[test]

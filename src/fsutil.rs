@@ -122,9 +122,30 @@ pub fn open_regular(path: &Path) -> std::io::Result<File> {
 
 /// The bytes of the regular file at `path` (see [`open_regular`]).
 pub fn read_regular(path: &Path) -> std::io::Result<Vec<u8>> {
+    read_regular_at_most(path, u64::MAX)
+}
+
+/// The bytes of the regular file at `path` (see [`open_regular`]), refused with an
+/// `InvalidData` error when it holds more than `limit` bytes (project and metadata files:
+/// small by nature, hostile when not).
+pub fn read_regular_at_most(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
     let mut bytes = Vec::new();
-    std::io::Read::read_to_end(&mut open_regular(path)?, &mut bytes)?;
+    std::io::Read::read_to_end(&mut std::io::Read::take(open_regular(path)?, limit.saturating_add(1)), &mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, format!("larger than {limit} bytes")));
+    }
     Ok(bytes)
+}
+
+/// The most a project or configuration file (`wasmcloud.toml`, `wasmship.toml`, wkg's
+/// `config.toml`, a credentials file) may hold.
+pub const PROJECT_FILE_MAX: u64 = 1 << 20;
+
+/// The text of a small project or configuration file (at most [`PROJECT_FILE_MAX`] bytes,
+/// UTF-8).
+pub fn read_project_file(path: &Path) -> std::io::Result<String> {
+    String::from_utf8(read_regular_at_most(path, PROJECT_FILE_MAX)?)
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8 text"))
 }
 
 /// Replace `target` with `bytes` atomically: readers see the old or the new

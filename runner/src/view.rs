@@ -58,11 +58,17 @@ impl View {
         let mut made = View { dir: dir.to_path_buf(), view, placed: BTreeMap::new() };
         for name in names {
             let source = dir.join(name);
-            if !source.symlink_metadata().is_ok_and(|m| m.is_file()) {
+            let target = made.view.join(name);
+            // Each name once (a name granted twice is already placed); only regular files.
+            if made.placed.contains_key(name) || !source.symlink_metadata().is_ok_and(|m| m.is_file()) {
                 continue;
             }
-            let target = made.view.join(name);
-            if std::fs::hard_link(&source, &target).is_err() {
+            if let Err(error) = std::fs::hard_link(&source, &target) {
+                // A copy only where no link could be made (another owner, another mount); never
+                // over an existing name, which may be a link to the source itself.
+                if error.kind() == std::io::ErrorKind::AlreadyExists {
+                    continue;
+                }
                 std::fs::copy(&source, &target).with_context(|| format!("cannot place {}", source.display()))?;
             }
             let inode = target.metadata().map(|m| m.ino()).unwrap_or_default();
@@ -133,7 +139,8 @@ mod tests {
         std::fs::write(home.join(".docker/config.json"), "{}").unwrap();
         std::fs::write(home.join("app.wasm"), "wasm").unwrap();
         std::fs::write(home.join("old.wasm"), "old").unwrap();
-        let view = View::new(home, &["app.wasm".into(), "old.wasm".into(), "missing".into()]).unwrap();
+        let names = ["app.wasm".into(), "old.wasm".into(), "missing".into(), "app.wasm".into()];
+        let view = View::new(home, &names).unwrap();
         let mut seen: Vec<_> = std::fs::read_dir(view.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
         seen.sort();
         assert_eq!(seen, ["app.wasm", "old.wasm"]);

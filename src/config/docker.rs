@@ -59,7 +59,7 @@ fn load_config() -> Option<&'static ConfigFile> {
 fn read_config() -> Option<ConfigFile> {
     let bytes = match std::env::var(CONFIG_JSON_VAR) {
         Ok(json) => json.into_bytes(),
-        Err(_) => std::fs::read(config_path()?).ok()?,
+        Err(_) => crate::fsutil::read_project_file(&config_path()?).ok()?.into_bytes(),
     };
     serde_json::from_slice(&bytes).ok()
 }

@@ -47,7 +47,7 @@ pub struct ProjectFile {
 impl ProjectFile {
     /// Read `<dir>/wasmcloud.toml` when present, readable and valid.
     pub fn read(dir: &Path) -> Option<ProjectFile> {
-        let text = std::fs::read_to_string(dir.join(FILE_NAME)).ok()?;
+        let text = crate::fsutil::read_project_file(&dir.join(FILE_NAME)).ok()?;
         let file: File = toml::from_str(&text).ok()?;
         let section = file.registry.unwrap_or_default();
         Some(ProjectFile {
@@ -82,7 +82,10 @@ impl ProjectConfig {
         let file = ProjectFile::read(dir)?;
         let handed_over = crate::config::env::var(crate::host_contract::PROJECT_CREDENTIALS).map(String::into_bytes);
         let credentials = handed_over
-            .or_else(|| file.credentials.as_ref().and_then(|p| std::fs::read(resolve_path(dir, p)).ok()))
+            .or_else(|| {
+                let path = resolve_path(dir, file.credentials.as_ref()?);
+                crate::fsutil::read_project_file(&path).ok().map(String::into_bytes)
+            })
             .and_then(|bytes| serde_json::from_slice::<BTreeMap<String, CredsEntry>>(&bytes).ok())
             .unwrap_or_default()
             .into_iter()

@@ -56,7 +56,8 @@ pub struct ParOutcome {
 pub fn create(request: &CreateRequest) -> Result<ParOutcome> {
     let mut info = request.info.clone();
     if let Some(schema) = &request.schema {
-        let text = crate::fsutil::read_regular(schema).map_err(|e| Error::io(schema.display(), "read schema", e))?;
+        let text = crate::fsutil::read_regular_at_most(schema, crate::fsutil::PROJECT_FILE_MAX)
+            .map_err(|e| Error::io(schema.display(), "read schema", e))?;
         info.schema = Some(serde_json::from_slice(&text).map_err(|e| {
             Error::InvalidInput(format!("{}: the link configuration schema is not JSON: {e}", schema.display()))
         })?);

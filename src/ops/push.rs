@@ -250,21 +250,13 @@ const MAX_CONFIG_SIZE: u64 = 1 << 20;
 /// A `--config` file: a regular file (not a device or a pipe) of at most
 /// [`MAX_CONFIG_SIZE`] bytes holding JSON.
 fn read_config(path: &Path) -> Result<Vec<u8>> {
-    let meta = std::fs::metadata(path).map_err(|e| Error::io(path.display(), "read config", e))?;
-    if !meta.is_file() {
-        return Err(Error::InvalidInput(format!("--config {}: not a regular file", path.display())));
-    }
-    if meta.len() > MAX_CONFIG_SIZE {
-        return Err(Error::SizeLimitExceeded { what: format!("--config {}", path.display()), limit: MAX_CONFIG_SIZE });
-    }
-    let mut bytes = Vec::new();
-    open(path)?
-        .take(MAX_CONFIG_SIZE + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| Error::io(path.display(), "read config", e))?;
-    if bytes.len() as u64 > MAX_CONFIG_SIZE {
-        return Err(Error::SizeLimitExceeded { what: format!("--config {}", path.display()), limit: MAX_CONFIG_SIZE });
-    }
+    let bytes = crate::fsutil::read_regular_at_most(path, MAX_CONFIG_SIZE).map_err(|e| match e.kind() {
+        std::io::ErrorKind::InvalidInput => Error::InvalidInput(format!("--config {}: {e}", path.display())),
+        std::io::ErrorKind::InvalidData => {
+            Error::SizeLimitExceeded { what: format!("--config {}", path.display()), limit: MAX_CONFIG_SIZE }
+        }
+        _ => Error::io(path.display(), "read config", e),
+    })?;
     if let Err(e) = serde_json::from_slice::<serde_json::Value>(&bytes) {
         return Err(Error::InvalidInput(format!("--config {}: not JSON ({e})", path.display())));
     }

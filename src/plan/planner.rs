@@ -196,7 +196,7 @@ impl<'e> Planner<'e> {
         let dir = self.cwd.clone().unwrap_or_else(|| PathBuf::from("."));
         let mut texts = Vec::new();
         for name in [crate::witpkg::config::PROJECT_FILE, crate::config::wasmcloud::FILE_NAME, "wkg.toml"] {
-            if let Ok(text) = std::fs::read_to_string(dir.join(name)) {
+            if let Ok(text) = crate::fsutil::read_project_file(&dir.join(name)) {
                 self.input_file(Path::new(name), "project file");
                 texts.push((name, text));
             }

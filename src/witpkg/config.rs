@@ -338,7 +338,7 @@ pub fn wkg_config_path_with(var: &dyn Fn(&str) -> Option<String>) -> Option<Path
 }
 
 fn read_optional(path: &Path) -> Result<Option<String>> {
-    match std::fs::read_to_string(path) {
+    match crate::fsutil::read_project_file(path) {
         Ok(text) => Ok(Some(text)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         // A file the sandbox does not grant is treated as absent.

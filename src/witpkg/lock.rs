@@ -80,7 +80,7 @@ struct VersionForm {
 impl LockFile {
     /// Read `path`; a missing file is an empty lock.
     pub fn load(path: &Path) -> Result<LockFile> {
-        match std::fs::read_to_string(path) {
+        match crate::fsutil::read_project_file(path) {
             Ok(text) => LockFile::parse(&text).map_err(|e| match e {
                 Error::Config { reason, .. } => Error::config(path.display(), reason),
                 other => other,

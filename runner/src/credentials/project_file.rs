@@ -24,10 +24,16 @@ pub fn project_credentials(path: &Path, cwd: &Path, home: Option<&Path>) -> Resu
         );
     }
     let meta = real.metadata().with_context(|| format!("cannot read {}", path.display()))?;
-    if !meta.is_file() || meta.len() > MAX_SIZE {
-        bail!("the credentials file {} is not a file of at most {MAX_SIZE} bytes", path.display());
+    if !meta.is_file() {
+        bail!("the credentials file {} is not a regular file", path.display());
     }
-    let text = std::fs::read_to_string(&real).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut text = String::new();
+    let file = std::fs::File::open(&real).with_context(|| format!("cannot read {}", path.display()))?;
+    std::io::Read::read_to_string(&mut std::io::Read::take(file, MAX_SIZE + 1), &mut text)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    if text.len() as u64 > MAX_SIZE {
+        bail!("the credentials file {} is larger than {MAX_SIZE} bytes", path.display());
+    }
     Ok(Some(text))
 }
 

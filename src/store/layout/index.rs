@@ -13,6 +13,9 @@ use crate::oci::{Descriptor, Digest};
 
 /// How long to wait for `index.json.lock` before giving up.
 const LOCK_WAIT: Duration = Duration::from_secs(60);
+/// The most a layout's `index.json` may hold (a cache with tens of thousands of entries
+/// stays far below it).
+const INDEX_MAX_BYTES: u64 = 64 * 1024 * 1024;
 /// A lock older than this was left by a process that died; it is broken.
 const LOCK_STALE_AFTER: Duration = Duration::from_secs(30);
 
@@ -96,7 +99,8 @@ impl LayoutIndex {
     /// Read `index.json` of the layout at `root`.
     pub fn load(root: &Path) -> Result<Self> {
         let path = root.join("index.json");
-        let bytes = crate::fsutil::read_regular(&path).map_err(|e| Error::io(path.display(), "read", e))?;
+        let bytes = crate::fsutil::read_regular_at_most(&path, INDEX_MAX_BYTES)
+            .map_err(|e| Error::io(path.display(), "read", e))?;
         serde_json::from_slice(&bytes)
             .map_err(|e| Error::InvalidInput(format!("{}: not a valid OCI index: {e}", path.display())))
     }

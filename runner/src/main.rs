@@ -115,12 +115,7 @@ fn real_main() -> Result<i32> {
             Planned::Crashed(error) => return Ok(Exit::Trap(error)),
         };
         let home = files::process_var("HOME").filter(|h| !h.is_empty()).map(std::path::PathBuf::from);
-        let sandbox = sandbox::preopens(&grants.paths, home.as_deref())?;
-        let preopens = &sandbox.preopens;
         let registries: Vec<String> = grants.registries.iter().map(|r| r.name.clone()).collect();
-        if debug {
-            say_grants(&grants, preopens);
-        }
 
         let mut guest_env = env.clone();
         guest_env.extend(credentials::guest_env(&registries, files::process_var, debug));
@@ -141,7 +136,20 @@ fn real_main() -> Result<i32> {
         let outbound = OutboundPolicy::from_flags(&invocation.allow_hosts, &ca_files, &skip_verify, debug)?
             .with_plan(planned_hosts)?;
 
-        let wasi = sandbox::wasi_ctx(&invocation.args, &guest_env, preopens, &cwd)?;
+        // Directories last: from here on, views made in the home directory are settled
+        // (removed) whatever happens.
+        let sandbox = sandbox::preopens(&grants.paths, home.as_deref())?;
+        let preopens = &sandbox.preopens;
+        if debug {
+            say_grants(&grants, preopens);
+        }
+        let wasi = match sandbox::wasi_ctx(&invocation.args, &guest_env, preopens, &cwd) {
+            Ok(wasi) => wasi,
+            Err(error) => {
+                sandbox.finish()?;
+                return Err(error);
+            }
+        };
         let owner_only = OwnerOnly::before(preopens);
         let exit = run::run(&linker, &component, wasi, outbound).await;
         owner_only.finish()?;

@@ -40,6 +40,7 @@ mod cli;
 mod credentials;
 mod engine;
 mod files;
+mod guard;
 mod guest;
 #[path = "../../src/host_contract.rs"]
 mod host_contract;

@@ -28,7 +28,13 @@ impl OwnerOnly {
     pub fn finish(self) -> Result<()> {
         for (dir, before) in self.dirs {
             for name in files_in(&dir).difference(&before) {
-                restrict(&dir.join(name), 0o600)?;
+                let path = dir.join(name);
+                // Another process sharing the directory (the cache's lock) may have removed it.
+                if let Err(error) = restrict(&path, 0o600)
+                    && path.exists()
+                {
+                    return Err(error);
+                }
             }
         }
         Ok(())

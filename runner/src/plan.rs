@@ -22,7 +22,7 @@ mod bindings {
     });
 }
 
-pub use bindings::exports::wasmship::packager::plan::{Access, Grants, IfMissing, Network, PathGrant, PathKind};
+pub use bindings::exports::wasmship::packager::plan::{Access, Grants, Guard, IfMissing, Network, PathGrant, PathKind};
 
 /// What the packager answered.
 pub enum Planned {

@@ -8,6 +8,8 @@
 //!   otherwise refused with an error naming it — never replaced by an existing ancestor;
 //! - each under its absolute host path (never as `.`), so a path the plan did not name
 //!   resolves nowhere;
+//! - a guarded directory never through a symbolic link, and an owner-only one only when it is
+//!   the user's own (`guard`);
 //! - never the home directory itself: a file there is granted through a view holding only
 //!   the files the plan names (`view`), and directories above it are refused.
 //!
@@ -21,7 +23,7 @@ use anyhow::{Context, Result, bail};
 use wasmtime_wasi::{FsPerms, WasiCtx};
 
 use crate::host_contract;
-use crate::plan::{Access, IfMissing, PathGrant, PathKind};
+use crate::plan::{Access, Guard, IfMissing, PathGrant, PathKind};
 use crate::view::{Exposure, View, exposure};
 
 /// `argv[0]` as the guest sees it.
@@ -104,7 +106,7 @@ pub fn preopens(paths: &[PathGrant], home: Option<&Path>) -> Result<Sandbox> {
         match out.iter_mut().find(|p| p.dir == dir) {
             Some(known) => {
                 known.writable |= writable;
-                known.owner_only |= grant.owner_only;
+                known.owner_only |= grant.guard == Guard::OwnerOnly;
                 known.purpose = format!("{}, {}", known.purpose, grant.purpose);
                 known.names.extend(name);
             }
@@ -113,7 +115,7 @@ pub fn preopens(paths: &[PathGrant], home: Option<&Path>) -> Result<Sandbox> {
                 dir,
                 names: name.into_iter().collect(),
                 writable,
-                owner_only: grant.owner_only,
+                owner_only: grant.guard == Guard::OwnerOnly,
                 purpose: grant.purpose.clone(),
             }),
         }
@@ -150,7 +152,11 @@ fn directory_for(grant: &PathGrant) -> Result<Option<PathBuf>> {
         ),
         PathKind::File => parent(),
     };
+    if grant.guard != Guard::None {
+        crate::guard::refuse_link(&dir, &grant.purpose)?;
+    }
     if dir.is_dir() {
+        crate::guard::check(&dir, grant.guard, &grant.purpose)?;
         return Ok(Some(dir));
     }
     if dir.exists() {
@@ -161,7 +167,7 @@ fn directory_for(grant: &PathGrant) -> Result<Option<PathBuf>> {
         IfMissing::Create => {
             std::fs::create_dir_all(&dir)
                 .with_context(|| format!("cannot create {} ({})", dir.display(), grant.purpose))?;
-            if grant.owner_only {
+            if grant.guard == Guard::OwnerOnly {
                 crate::owner_only::restrict(&dir, 0o700)?;
             }
             Ok(Some(dir))
@@ -213,7 +219,7 @@ mod tests {
             kind,
             access,
             if_missing,
-            owner_only: false,
+            guard: Guard::None,
             purpose: "test".to_owned(),
         }
     }

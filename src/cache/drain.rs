@@ -1,13 +1,15 @@
 //! `drain`: empty the caches wasmship owns, as `wash drain` does — `oci`
-//! (the OCI cache), `lib` (wasmCloud's extracted provider binaries), `all`
-//! (both; WIT packages live in the OCI cache) — or one entry of the OCI
-//! cache with the blobs only it uses.
+//! (the OCI cache and the wasmCloud host's cache), `lib` (wasmCloud's
+//! extracted provider binaries), `all` (both; WIT packages live in the OCI
+//! cache) — or one entry of the OCI cache with the blobs only it uses. A
+//! missing directory is already empty; a directory that is not a cache is
+//! refused, never emptied.
 
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use super::{Cache, LIB_DIR_NAME, cache_dir, maintenance, temp_dir};
+use super::{Cache, Contents, LIB_DIR_NAME, cache_dir, host_cache_dir, maintenance, present, require_cache, temp_dir};
 use crate::error::{Error, Result};
 
 /// What to drain.
@@ -18,17 +20,29 @@ pub enum DrainTarget {
     All,
 }
 
-/// Empty the selected caches; the directories emptied.
-pub fn drain(target: DrainTarget, explicit_cache_dir: Option<&Path>) -> Result<Vec<PathBuf>> {
+/// Empty the selected caches; the directories emptied. The wasmCloud host's
+/// cache goes with the OCI cache when `with_host_cache`.
+pub fn drain(target: DrainTarget, explicit_cache_dir: Option<&Path>, with_host_cache: bool) -> Result<Vec<PathBuf>> {
     let mut drained = Vec::new();
     if matches!(target, DrainTarget::Oci | DrainTarget::All) {
         let dir = cache_dir(explicit_cache_dir);
-        empty_dir(&dir)?;
+        if present(&dir)? && require_cache(&dir)? == Contents::Cache {
+            empty_dir(&dir)?;
+        }
         drained.push(dir);
+        let host = host_cache_dir();
+        if with_host_cache && !drained.contains(&host) {
+            if present(&host)? {
+                empty_dir(&host)?;
+            }
+            drained.push(host);
+        }
     }
     if matches!(target, DrainTarget::Lib | DrainTarget::All) {
         let dir = temp_dir().join(LIB_DIR_NAME);
-        empty_dir(&dir)?;
+        if present(&dir)? {
+            empty_dir(&dir)?;
+        }
         drained.push(dir);
     }
     Ok(drained)
@@ -37,7 +51,7 @@ pub fn drain(target: DrainTarget, explicit_cache_dir: Option<&Path>) -> Result<V
 /// Remove one entry (by reference) from the OCI cache.
 pub fn drain_reference(explicit_cache_dir: Option<&Path>, key: &str) -> Result<Vec<String>> {
     let dir = cache_dir(explicit_cache_dir);
-    if !dir.join("index.json").is_file() {
+    if !present(&dir)? || require_cache(&dir)? == Contents::Empty || !dir.join("index.json").is_file() {
         return Ok(Vec::new());
     }
     let mut cache = Cache::open(&dir)?;
@@ -45,9 +59,8 @@ pub fn drain_reference(explicit_cache_dir: Option<&Path>, key: &str) -> Result<V
 }
 
 /// Remove everything inside `dir` (not `dir` itself, which may be a mount
-/// point or a preopened directory). A missing directory is already empty.
+/// point or a preopened directory).
 fn empty_dir(dir: &Path) -> Result<()> {
-    super::require_granted(dir)?;
     let listing = match fs::read_dir(dir) {
         Ok(listing) => listing,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
@@ -60,7 +73,12 @@ fn empty_dir(dir: &Path) -> Result<()> {
             Ok(t) if t.is_dir() => fs::remove_dir_all(&path),
             _ => fs::remove_file(&path),
         };
-        result.map_err(|e| Error::io(path.display(), "remove", e))?;
+        match result {
+            Ok(()) => {}
+            // Another process removed it first.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(Error::io(path.display(), "remove", e)),
+        }
     }
     Ok(())
 }

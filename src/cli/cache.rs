@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use super::{OutputFormat, output};
 use crate::cache::{Cache, cache_dir, cache_dir_with, maintenance};
 use crate::error::{Error, Result};
-use crate::plan::{FsAccess, IfMissing, Planner};
+use crate::plan::{IfMissing, Planner};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum CacheCommand {
@@ -25,7 +25,7 @@ pub enum CacheCommand {
 
 #[derive(Debug, clap::Args)]
 pub struct CacheArgs {
-    /// Cache directory (default: $WASMSHIP_CACHE_DIR, else $TMPDIR/wasmcloud_ocicache).
+    /// Cache directory (default: $WASMSHIP_CACHE_DIR, else ~/.cache/wasmship/oci).
     #[arg(long, value_name = "DIR")]
     cache_dir: Option<PathBuf>,
     /// Output format.
@@ -42,7 +42,7 @@ impl CacheCommand {
             CacheCommand::Prune { args: a, .. } => ("cache prune", a),
         };
         let dir = cache_dir_with(args.cache_dir.as_deref(), &planner.env().lookup());
-        args.cache_dir = Some(planner.dir(&dir, FsAccess::Write, IfMissing::Create, "cache"));
+        args.cache_dir = Some(planner.cache_dir(&dir, IfMissing::Skip));
         name
     }
 
@@ -57,8 +57,11 @@ impl CacheCommand {
 pub fn run(command: &CacheCommand) -> Result<()> {
     match command {
         CacheCommand::Ls(args) => {
-            let mut cache = Cache::open(&cache_dir(args.cache_dir.as_deref()))?;
-            let entries = maintenance::entries(&mut cache)?;
+            let dir = cache_dir(args.cache_dir.as_deref());
+            let entries = match Cache::open_existing(&dir)? {
+                Some(mut cache) => maintenance::entries(&mut cache)?,
+                None => Vec::new(),
+            };
             match args.output {
                 OutputFormat::Text => {
                     let mut text = String::new();
@@ -68,7 +71,7 @@ pub fn run(command: &CacheCommand) -> Result<()> {
                     output::print_text(&text);
                 }
                 OutputFormat::Json => output::print_json(&serde_json::json!({
-                    "cache": cache.root().display().to_string(),
+                    "cache": dir.display().to_string(),
                     "entries": entries.iter().map(|e| serde_json::json!({
                         "reference": e.reference,
                         "digest": e.digest.to_string(),
@@ -79,20 +82,23 @@ pub fn run(command: &CacheCommand) -> Result<()> {
             Ok(())
         }
         CacheCommand::Verify(args) => {
-            let mut cache = Cache::open(&cache_dir(args.cache_dir.as_deref()))?;
-            let bad = maintenance::verify(&mut cache)?;
+            let dir = cache_dir(args.cache_dir.as_deref());
+            let bad = match Cache::open_existing(&dir)? {
+                Some(mut cache) => maintenance::verify(&mut cache)?,
+                None => Vec::new(),
+            };
             if args.output == OutputFormat::Json {
                 output::print_json(&serde_json::json!({
                     "success": bad.is_empty(),
                     "removed": bad.iter().map(|b| b.digest.to_string()).collect::<Vec<_>>(),
                 }));
             } else if bad.is_empty() {
-                output::print_text(&format!("{}: every blob matches its digest\n", cache.root().display()));
+                output::print_text(&format!("{}: every blob matches its digest\n", dir.display()));
             }
             match bad.as_slice() {
                 [] => Ok(()),
                 _ => Err(Error::DigestMismatch {
-                    what: format!("{} cached blob(s) in {}", bad.len(), cache.root().display()),
+                    what: format!("{} cached blob(s) in {}", bad.len(), dir.display()),
                     expected: "content matching the digest".into(),
                     actual: format!(
                         "{} (removed; the next pull fetches them again)",
@@ -103,8 +109,10 @@ pub fn run(command: &CacheCommand) -> Result<()> {
         }
         CacheCommand::Prune { max_size, args } => {
             let limit = parse_size(max_size)?;
-            let mut cache = Cache::open(&cache_dir(args.cache_dir.as_deref()))?;
-            let evicted = maintenance::prune(&mut cache, limit)?;
+            let evicted = match Cache::open_existing(&cache_dir(args.cache_dir.as_deref()))? {
+                Some(mut cache) => maintenance::prune(&mut cache, limit)?,
+                None => Vec::new(),
+            };
             match args.output {
                 OutputFormat::Text => {
                     let text: String = evicted.iter().map(|r| format!("evicted {r}\n")).collect();

@@ -150,7 +150,7 @@ struct CacheArgs {
     /// Never touch the network; use the cache only (same as --pull never).
     #[arg(long)]
     offline: bool,
-    /// Cache directory (default: $WASMSHIP_CACHE_DIR, else $TMPDIR/wasmcloud_ocicache).
+    /// Cache directory (default: $WASMSHIP_CACHE_DIR, else ~/.cache/wasmship/oci).
     #[arg(long, value_name = "DIR")]
     cache_dir: Option<std::path::PathBuf>,
     /// Do not use or fill the cache.
@@ -165,13 +165,8 @@ impl CacheArgs {
         if self.no_cache {
             return;
         }
-        self.plan_dir(planner);
-    }
-
-    /// The cache directory, used even with `--no-cache` (the wasmCloud host's entry).
-    fn plan_dir(&mut self, planner: &mut Planner) {
         let dir = crate::cache::cache_dir_with(self.cache_dir.as_deref(), &planner.env().lookup());
-        self.cache_dir = Some(planner.dir(&dir, FsAccess::Write, IfMissing::Create, "cache"));
+        self.cache_dir = Some(planner.cache_dir(&dir, IfMissing::Create));
     }
 
     fn offline(&self) -> bool {

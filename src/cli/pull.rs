@@ -25,6 +25,9 @@ pub struct PullArgs {
     /// Also write the wasmCloud host's cache entry, so a host started later finds it offline.
     #[arg(long)]
     wasmcloud_host_cache: bool,
+    /// The wasmCloud host's cache directory, when its entry is written.
+    #[arg(skip)]
+    host_cache_dir: Option<std::path::PathBuf>,
     /// How a cached layer reaches the destination: hardlink (default, else
     /// $WASMSHIP_LINK_MODE: no copy while no other pulled file shares the cached blob) or
     /// copy. Edit a linked file in place and the cache notices and fetches the blob again.
@@ -51,7 +54,8 @@ impl PullArgs {
             self.cache.plan(planner);
         }
         if self.wasmcloud_host_cache {
-            self.cache.plan_dir(planner);
+            let dir = crate::cache::host_cache_dir_with(&planner.env().lookup());
+            self.host_cache_dir = Some(planner.shared_dir(&dir, IfMissing::Create, "wasmCloud host cache"));
         }
         match &self.destination {
             Some(path) => {
@@ -72,7 +76,7 @@ pub fn run(args: &PullArgs) -> Result<()> {
         expected_digest: args.digest.clone(),
         options: args.registry.options(&args.reference, args.allow_latest),
         cache: args.cache.options()?,
-        wasmcloud_host_cache: args.wasmcloud_host_cache,
+        wasmcloud_host_cache: args.host_cache_dir.clone().filter(|_| args.wasmcloud_host_cache),
         link_mode: LinkMode::choose(args.link_mode.as_deref())?,
     })?;
     let file = outcome.destination.display().to_string();

@@ -40,7 +40,7 @@ impl Guest for Packager {
             expected_digest: request.expected_digest,
             options: options(request.options),
             cache: Default::default(),
-            wasmcloud_host_cache: false,
+            wasmcloud_host_cache: None,
             link_mode: crate::cache::LinkMode::choose(None).map_err(to_wit)?,
         })
         .map_err(to_wit)?;

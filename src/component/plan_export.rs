@@ -4,7 +4,7 @@
 use super::Packager;
 use super::bindings::exports::wasmship::packager::oci::Error as WitError;
 use super::bindings::exports::wasmship::packager::plan::{
-    Access, Grants, Guest, IfMissing, Network, PathGrant, PathKind, RegistryGrant,
+    Access, Grants, Guard, Guest, IfMissing, Network, PathGrant, PathKind, RegistryGrant,
 };
 use crate::plan::{self, HostEnv};
 
@@ -33,7 +33,11 @@ impl Guest for Packager {
                         plan::IfMissing::Create => IfMissing::Create,
                         plan::IfMissing::Skip => IfMissing::Skip,
                     },
-                    owner_only: g.owner_only,
+                    guard: match g.guard {
+                        plan::Guard::None => Guard::None,
+                        plan::Guard::NoSymlink => Guard::NoSymlink,
+                        plan::Guard::OwnerOnly => Guard::OwnerOnly,
+                    },
                     purpose: g.purpose,
                 })
                 .collect(),

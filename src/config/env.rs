@@ -1,12 +1,20 @@
 //! Credentials from environment variables: wash's `WASH_REG_USER` /
 //! `WASH_REG_PASSWORD`, wkg's `WKG_OCI_USERNAME` / `WKG_OCI_PASSWORD`, and
-//! wkg's per-host bearer token `WKG_REGISTRY_<HOST>_AUTH_BEARER`.
+//! wkg's per-host bearer token `WKG_REGISTRY_<HOST>_AUTH_BEARER`; and
+//! whether the runner hosts this run.
 
 use crate::auth::{Credential, Secret};
 
 /// The variable `name`, unless unset or empty.
 pub fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// Whether the `wasmship` runner hosts this run: it granted exactly the
+/// command's plan, skipping only directories the plan may do without that
+/// do not exist, and checked every owner-only directory to be the user's own.
+pub fn under_runner() -> bool {
+    var(crate::host_contract::RUNNER).as_deref() == Some("1")
 }
 
 /// The environment's credential for `registry`, if any.

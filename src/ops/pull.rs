@@ -29,8 +29,9 @@ pub struct PullRequest {
     pub expected_digest: Option<String>,
     pub options: RegistryOptions,
     pub cache: CacheOptions,
-    /// Also write the wasmCloud host's own cache entry for the reference.
-    pub wasmcloud_host_cache: bool,
+    /// Also write the wasmCloud host's own cache entry for the reference into
+    /// this directory (the host's `$TMPDIR/wasmcloud_ocicache`).
+    pub wasmcloud_host_cache: Option<PathBuf>,
     /// Hard-link the cached layer to the destination, or copy it.
     pub link_mode: LinkMode,
 }
@@ -115,9 +116,9 @@ pub fn pull(request: &PullRequest) -> Result<PullOutcome> {
         }
     }
 
-    if request.wasmcloud_host_cache {
-        let dir = fetched.cache_dir.clone().unwrap_or_else(|| crate::cache::cache_dir(request.cache.dir.as_deref()));
-        host_compat::write_entry(&dir, &reference.to_string(), &destination, &fetched.resolved.top.digest)?;
+    if let Some(dir) = request.wasmcloud_host_cache.as_deref() {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir.display(), "create directory", e))?;
+        host_compat::write_entry(dir, &reference.to_string(), &destination, &fetched.resolved.top.digest)?;
     }
 
     Ok(PullOutcome {

@@ -47,6 +47,22 @@ pub enum IfMissing {
     Skip,
 }
 
+/// How far a directory must be the user's own before the host grants it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub enum Guard {
+    /// Granted as the host finds it.
+    #[default]
+    None,
+    /// Refused when it is a symbolic link (a directory in a shared place, such as
+    /// `$TMPDIR`, that another user could have planted to point elsewhere).
+    NoSymlink,
+    /// The user's own: not a symbolic link, owned by the user running the host and not
+    /// writable by group or others, nor anything in it owned by someone else; created
+    /// with mode 0700, and files created in it during the run get 0600 (the cache,
+    /// signing keys; WASI 0.2 can neither see owners nor set modes).
+    OwnerOnly,
+}
+
 /// One path a command touches: absolute and normalised when the working directory is
 /// known (always under the runner).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,8 +71,8 @@ pub struct PathGrant {
     pub kind: PathKind,
     pub access: FsAccess,
     pub if_missing: IfMissing,
-    /// Created 0700; files created during the run become 0600 (signing keys).
-    pub owner_only: bool,
+    /// How far a directory must be the user's own.
+    pub guard: Guard,
     /// What the path is for, in words.
     pub purpose: String,
 }

@@ -11,7 +11,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{FsAccess, HostEnv, IfMissing, Needs, Network, PathGrant, PathKind, RegistryGrant, normalize};
+use super::{FsAccess, Guard, HostEnv, IfMissing, Needs, Network, PathGrant, PathKind, RegistryGrant, normalize};
 use crate::config::wasmcloud::ProjectFile;
 use crate::error::Result;
 use crate::host_contract;
@@ -73,16 +73,16 @@ impl<'e> Planner<'e> {
                 // view of the named files only: see the runner's `sandbox`).
                 self.working_dir(FsAccess::Read, "relative paths");
                 if absolute != cwd {
-                    self.grant(absolute, kind, access, if_missing, false, purpose);
+                    self.grant(absolute, kind, access, if_missing, Guard::None, purpose);
                 } else {
                     self.working_dir(access, purpose);
                 }
                 return inside;
             }
-            self.grant(absolute.clone(), kind, access, if_missing, false, purpose);
+            self.grant(absolute.clone(), kind, access, if_missing, Guard::None, purpose);
             return absolute;
         }
-        self.grant(cleaned.clone(), kind, access, if_missing, false, purpose);
+        self.grant(cleaned.clone(), kind, access, if_missing, Guard::None, purpose);
         cleaned
     }
 
@@ -105,14 +105,30 @@ impl<'e> Planner<'e> {
     /// `create` is false.
     pub fn owner_only_dir(&mut self, path: &Path, create: bool, purpose: &str) -> PathBuf {
         let if_missing = if create { IfMissing::Create } else { IfMissing::Skip };
+        self.guarded_dir(path, if_missing, Guard::OwnerOnly, purpose)
+    }
+
+    /// The cache (written), which must be the user's own: a cache someone else can
+    /// write could serve anything under a trusted name.
+    pub fn cache_dir(&mut self, path: &Path, if_missing: IfMissing) -> PathBuf {
+        self.guarded_dir(path, if_missing, Guard::OwnerOnly, "cache")
+    }
+
+    /// A directory written in a shared place (the wasmCloud host's caches under
+    /// `$TMPDIR`), never through a symbolic link planted there.
+    pub fn shared_dir(&mut self, path: &Path, if_missing: IfMissing, purpose: &str) -> PathBuf {
+        self.guarded_dir(path, if_missing, Guard::NoSymlink, purpose)
+    }
+
+    fn guarded_dir(&mut self, path: &Path, if_missing: IfMissing, guard: Guard, purpose: &str) -> PathBuf {
         let used = self.dir(path, FsAccess::Write, if_missing, purpose);
         let absolute = self.absolute(&used);
         if let Some(grant) = self.needs.paths.iter_mut().rev().find(|g| g.path == absolute) {
-            grant.owner_only = true;
+            grant.guard = grant.guard.max(guard);
         } else {
-            // Inside the working directory: granted on its own too, so the host can keep it
-            // private.
-            self.grant(absolute, PathKind::Directory, FsAccess::Write, if_missing, true, purpose);
+            // Inside the working directory: granted on its own too, so the host can check
+            // and keep it.
+            self.grant(absolute, PathKind::Directory, FsAccess::Write, if_missing, guard, purpose);
         }
         used
     }
@@ -120,7 +136,7 @@ impl<'e> Planner<'e> {
     /// The working directory itself.
     pub fn working_dir(&mut self, access: FsAccess, purpose: &str) {
         let dir = self.cwd.clone().unwrap_or_else(|| PathBuf::from("."));
-        self.grant(dir, PathKind::Directory, access, IfMissing::Fail, false, purpose);
+        self.grant(dir, PathKind::Directory, access, IfMissing::Fail, Guard::None, purpose);
     }
 
     /// A reference the command reads from (`access` read) or writes to; returns the
@@ -229,12 +245,12 @@ impl<'e> Planner<'e> {
         kind: PathKind,
         access: FsAccess,
         if_missing: IfMissing,
-        owner_only: bool,
+        guard: Guard,
         purpose: &str,
     ) {
         if let Some(known) = self.needs.paths.iter_mut().find(|g| g.path == path && g.kind == kind) {
             known.access = known.access.max(access);
-            known.owner_only |= owner_only;
+            known.guard = known.guard.max(guard);
             known.if_missing = match (known.if_missing, if_missing) {
                 (IfMissing::Create, _) | (_, IfMissing::Create) => IfMissing::Create,
                 (IfMissing::Fail, _) | (_, IfMissing::Fail) => IfMissing::Fail,
@@ -246,7 +262,7 @@ impl<'e> Planner<'e> {
             }
             return;
         }
-        self.needs.paths.push(PathGrant { path, kind, access, if_missing, owner_only, purpose: purpose.to_owned() });
+        self.needs.paths.push(PathGrant { path, kind, access, if_missing, guard, purpose: purpose.to_owned() });
     }
 
     /// What was collected.

@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use serde_json::{Value, json};
 
-use super::{FsAccess, IfMissing, Network, PathKind, Plan};
+use super::{FsAccess, Guard, IfMissing, Network, PathKind, Plan};
 
 fn access(access: FsAccess) -> &'static str {
     match access {
@@ -29,6 +29,14 @@ fn if_missing(if_missing: IfMissing) -> &'static str {
     }
 }
 
+fn guard(guard: Guard) -> &'static str {
+    match guard {
+        Guard::None => "none",
+        Guard::NoSymlink => "no-symlink",
+        Guard::OwnerOnly => "owner-only",
+    }
+}
+
 fn network(network: Network) -> &'static str {
     match network {
         Network::None => "none",
@@ -37,7 +45,7 @@ fn network(network: Network) -> &'static str {
     }
 }
 
-/// The plan as JSON: `{"command", "paths": [{path, kind, access, ifMissing, ownerOnly,
+/// The plan as JSON: `{"command", "paths": [{path, kind, access, ifMissing, guard,
 /// purpose}], "registries": [{name, skipTlsVerify}], "network", "projectCredentials"}`.
 pub fn to_json(plan: &Plan) -> Value {
     let needs = &plan.needs;
@@ -48,7 +56,7 @@ pub fn to_json(plan: &Plan) -> Value {
             "kind": kind(g.kind),
             "access": access(g.access),
             "ifMissing": if_missing(g.if_missing),
-            "ownerOnly": g.owner_only,
+            "guard": guard(g.guard),
             "purpose": g.purpose,
         })).collect::<Vec<_>>(),
         "registries": needs.registries.iter().map(|r| json!({
@@ -75,8 +83,10 @@ pub fn to_text(plan: &Plan) -> String {
             IfMissing::Skip => notes.push("skipped if missing"),
             IfMissing::Fail => {}
         }
-        if g.owner_only {
-            notes.push("owner only");
+        match g.guard {
+            Guard::None => {}
+            Guard::NoSymlink => notes.push("not through a symbolic link"),
+            Guard::OwnerOnly => notes.push("owner only"),
         }
         let notes = if notes.is_empty() { String::new() } else { format!(" [{}]", notes.join(", ")) };
         let _ =

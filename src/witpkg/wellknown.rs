@@ -106,7 +106,9 @@ pub fn metadata(
         });
     }
     let meta = fetch(name, transport)?;
-    if let Some(path) = &cached {
+    if let (Some(path), Some(dir)) = (&cached, cache_dir)
+        && crate::cache::claim(dir).is_ok()
+    {
         let _ = std::fs::create_dir_all(crate::fsutil::parent_dir(path));
         let _ = crate::fsutil::write_atomic(path, &serde_json::to_vec(&meta).expect("metadata serialises"));
     }

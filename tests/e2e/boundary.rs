@@ -234,10 +234,13 @@ fn read_only_commands_get_nothing_writable_but_the_cache() {
     let inspect = debug_run(&dir, &["inspect", &reference], &[]).success();
     assert_eq!(
         grants(&dir, &inspect),
-        set(&["read-write $TMP/wasmcloud_ocicache (cache)", &registry, "network the registries granted"])
+        set(&["read-write, owner only $HOME/.cache/wasmship/oci (cache)", &registry, "network the registries granted"])
     );
     let offline = debug_run(&dir, &["inspect", &reference, "--offline"], &[]).success();
-    assert_eq!(grants(&dir, &offline), set(&["read-write $TMP/wasmcloud_ocicache (cache)", "network none"]));
+    assert_eq!(
+        grants(&dir, &offline),
+        set(&["read-write, owner only $HOME/.cache/wasmship/oci (cache)", "network none"])
+    );
 }
 
 #[test]

@@ -1,4 +1,4 @@
-//! The OCI cache (`wasmcloud_ocicache`): warm pulls transfer no blob, re-pushed tags are
+//! The OCI cache (`~/.cache/wasmship/oci`): warm pulls transfer no blob, re-pushed tags are
 //! noticed, `--offline` works with the registry gone, concurrent pulls share one cache,
 //! corrupted blobs are caught, and `drain` removes exactly what it says.
 
@@ -235,9 +235,12 @@ fn the_wasmcloud_host_cache_entry_is_written_on_request() {
     dir.run(&["push", &reference, "demo.wasm"]).success();
     run_cached(&dir, &cache, &["pull", &reference, "-d", "x.wasm", "--wasmcloud-host-cache"]).success();
 
+    // The host's entry goes where the wasmCloud host looks, not into wasmship's cache.
+    let host = dir.tmp().join("wasmcloud_ocicache");
     let name = reference.to_lowercase().replace([':', '/', '.'], "_");
-    assert_eq!(std::fs::read(cache.join(&name)).expect("host entry"), demo_component());
-    let digest = std::fs::read_to_string(cache.join(format!("{name}.digest"))).expect("host digest file");
+    assert!(!cache.join(&name).exists());
+    assert_eq!(std::fs::read(host.join(&name)).expect("host entry"), demo_component());
+    let digest = std::fs::read_to_string(host.join(format!("{name}.digest"))).expect("host digest file");
     assert_eq!(digest, reg.manifest("demo/host", "0.1.0").expect("pushed").digest);
 }
 

@@ -12,6 +12,7 @@ mod auth_token;
 mod boundary;
 mod cache;
 mod cache_links;
+mod cache_trust;
 mod copy;
 mod faults;
 mod hostile;

@@ -3,6 +3,8 @@
 //! ([`layout`]). The reference picks the backend. Both verify content on the
 //! way in and on the way out.
 
+#[cfg(any(test, feature = "conformance"))]
+pub mod conformance;
 pub mod layout;
 pub mod registry;
 pub mod verify;

@@ -26,6 +26,7 @@ mod push_pull;
 mod secrets;
 mod self_hosting;
 mod skopeo;
+mod store_conformance;
 mod tags;
 mod typed_export;
 mod wit;

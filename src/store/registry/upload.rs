@@ -143,11 +143,28 @@ fn attempt(
                     }
                 }
             }
+            source_ends(&mut reader, descriptor, &subject).map_err(|e| Failure::Fatal(Box::new(e)))?;
             let url = location.with_query("digest", &descriptor.digest.to_string());
             let response = store.client.send_streaming(Request::new(Method::Put, url)).map_err(classify_error)?;
             finish(store, response, &subject)
         }
     }
+}
+
+/// After the last chunk: the source must end where the descriptor says (the
+/// chunks take exactly `descriptor.size` bytes, so a longer source would
+/// otherwise be cut short unnoticed), and a source that verifies itself checks
+/// what it gave when read to its end.
+fn source_ends(reader: &mut dyn Read, descriptor: &Descriptor, subject: &str) -> Result<()> {
+    let beyond = io::copy(reader, &mut io::sink()).map_err(|e| crate::store::verify::into_error(e, subject))?;
+    if beyond > 0 {
+        return Err(Error::SizeMismatch {
+            what: format!("blob {subject} to upload"),
+            expected: descriptor.size,
+            actual: descriptor.size + beyond,
+        });
+    }
+    Ok(())
 }
 
 fn classify_error(error: Error) -> Failure {

@@ -2,7 +2,8 @@
 //! the binary (`dir`), a throwaway `docker-registry` with its access log, open or behind Basic
 //! or token auth (`registry`), a token server for the latter (`token_server`), a
 //! fault-injecting proxy and a redirect target (`fault_proxy`, on the small HTTP/1.1 of
-//! `http_wire`), the Wasm inputs (`fixtures`), a wasmtime host of the packager component
+//! `http_wire`, which also carries a native transport for the packager's registry store,
+//! `tcp_transport`), the Wasm inputs (`fixtures`), a wasmtime host of the packager component
 //! without the runner (`wasi_host`) and small helpers for digests, JSON and secrets.
 
 mod dir;
@@ -11,6 +12,7 @@ mod fault_proxy;
 mod fixtures;
 mod http_wire;
 mod registry;
+mod tcp_transport;
 mod token_server;
 pub mod wasi_host;
 
@@ -23,6 +25,7 @@ pub use fixtures::{
 };
 pub use http_wire::RequestHead;
 pub use registry::{Registry, blob_uploads, manifest_puts};
+pub use tcp_transport::TcpTransport;
 pub use token_server::{TokenField, TokenServer};
 
 use serde_json::Value;

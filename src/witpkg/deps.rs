@@ -13,6 +13,7 @@ use semver::Version;
 
 use super::name::{PackageRef, PackageSpec, dir_name};
 use super::parse_failure;
+use super::resolve::LocalPackage;
 use crate::error::{Error, Result};
 use crate::fsutil::random_u64;
 
@@ -116,13 +117,13 @@ fn swap(deps_dir: &Path, fresh: &Path) -> Result<()> {
     Ok(())
 }
 
-/// The packages needed but absent from `deps_dir`: of `requirements` (what
-/// the local package refers to) and of what the packages in `deps_dir` refer
-/// to, those no entry provides. Entries are read as wit-parser reads a `deps`
+/// The packages needed but absent from `deps_dir`: of what `local` refers to
+/// and of what the packages in `deps_dir` refer to, those neither an entry
+/// nor `local` itself provides (a dependency may use the local package). Entries are read as wit-parser reads a `deps`
 /// directory (directories and `.wit` files as WIT, `.wasm`/`.wat` files as
 /// binary packages with their dependencies embedded; other files ignored);
 /// one that does not parse is an error, as it is when the world is built.
-pub fn missing(deps_dir: &Path, requirements: &[PackageSpec]) -> Result<Vec<PackageSpec>> {
+pub fn missing(deps_dir: &Path, local: &LocalPackage) -> Result<Vec<PackageSpec>> {
     let mut entries: Vec<_> = match std::fs::read_dir(deps_dir) {
         Ok(entries) => {
             entries.collect::<std::io::Result<_>>().map_err(|e| Error::io(deps_dir.display(), "read directory", e))?
@@ -131,7 +132,7 @@ pub fn missing(deps_dir: &Path, requirements: &[PackageSpec]) -> Result<Vec<Pack
         Err(e) => return Err(Error::io(deps_dir.display(), "read directory", e)),
     };
     entries.sort_by_key(|e| e.file_name());
-    let mut provided = Vec::new();
+    let mut provided: Vec<(PackageSpec, Vec<PackageSpec>)> = local.own.iter().map(|s| (s.clone(), Vec::new())).collect();
     for entry in entries {
         let path = entry.path();
         let what = || format!("WIT dependency {}", path.display());
@@ -158,7 +159,7 @@ pub fn missing(deps_dir: &Path, requirements: &[PackageSpec]) -> Result<Vec<Pack
             }
         }
     }
-    Ok(unmet(requirements, &provided))
+    Ok(unmet(&local.requirements, &provided))
 }
 
 /// Of `requirements` and of what the `provided` packages refer to, what no
@@ -256,7 +257,9 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("wasmship-deps-{:x}", random_u64()));
         let deps = dir.join("deps");
         let wanted = [spec("ex:api@0.2.0")];
-        assert_eq!(missing(&deps, &wanted).unwrap(), wanted, "no deps directory");
+        let local =
+            LocalPackage { spec: spec("ex:app@0.1.0"), requirements: wanted.to_vec(), own: vec![spec("ex:app@0.1.0")] };
+        assert_eq!(missing(&deps, &local).unwrap(), wanted, "no deps directory");
         std::fs::create_dir_all(deps.join("ex-api-0.2.0")).unwrap();
         std::fs::write(
             deps.join("ex-api-0.2.0/package.wit"),
@@ -264,11 +267,14 @@ mod tests {
         )
         .unwrap();
         std::fs::write(deps.join("notes.txt"), "ignored").unwrap();
-        assert_eq!(missing(&deps, &wanted).unwrap(), [spec("ex:types@0.1.0")]);
+        assert_eq!(missing(&deps, &local).unwrap(), [spec("ex:types@0.1.0")]);
         std::fs::write(deps.join("types.wit"), "package ex:types@0.1.0;\ninterface t {\n  type p = u32;\n}\n").unwrap();
-        assert!(missing(&deps, &wanted).unwrap().is_empty());
+        assert!(missing(&deps, &local).unwrap().is_empty());
+        // A dependency may use the local package (wasi:http uses wasi:cli).
+        std::fs::write(deps.join("user.wit"), "package ex:user@1.0.0;\nworld w {\n  import ex:app/i@0.1.0;\n}\n").unwrap();
+        assert!(missing(&deps, &local).unwrap().is_empty());
         std::fs::write(deps.join("broken.wit"), "package").unwrap();
-        assert!(missing(&deps, &wanted).unwrap_err().to_string().contains("broken.wit"));
+        assert!(missing(&deps, &local).unwrap_err().to_string().contains("broken.wit"));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

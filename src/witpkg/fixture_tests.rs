@@ -242,13 +242,13 @@ fn building_against_resolved_dependencies_gives_the_bytes_of_building_after_fetc
         let wit = dir.join("wit");
         let local = local_package(&wit).unwrap();
         let resolution = resolve(&local, &LockFile::default(), &Update::Nothing, &mut memory).unwrap();
-        assert!(!deps::missing(&wit.join("deps"), &local.requirements).unwrap().is_empty());
+        assert!(!deps::missing(&wit.join("deps"), &local).unwrap().is_empty());
         let (merged, package) = super::resolve::push_world(&wit, &resolution.merged).unwrap();
         let in_memory = super::encode::build_resolved(&merged, package, &wit, &metadata).unwrap();
         assert!(!wit.join("deps").exists());
 
         deps::write(&wit.join("deps"), &deps::render(&resolution.merged, &resolution.unversioned).unwrap()).unwrap();
-        assert!(deps::missing(&wit.join("deps"), &local.requirements).unwrap().is_empty(), "{name}");
+        assert!(deps::missing(&wit.join("deps"), &local).unwrap().is_empty(), "{name}");
         let after_fetch = build(&wit, &metadata).unwrap();
         assert_eq!(in_memory.spec, after_fetch.spec);
         assert!(in_memory.bytes == after_fetch.bytes, "{name}: the bytes differ");

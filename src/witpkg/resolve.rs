@@ -48,6 +48,8 @@ pub struct LocalPackage {
     pub spec: PackageSpec,
     /// Foreign packages referenced, each once, sorted.
     pub requirements: Vec<PackageSpec>,
+    /// The package and the packages nested in it (what `wit/deps` may refer to too).
+    pub own: Vec<PackageSpec>,
 }
 
 /// Read the local package in `wit_dir` (without `deps`) and list the foreign
@@ -62,7 +64,11 @@ pub fn local_package(wit_dir: &Path) -> Result<LocalPackage> {
         .filter(|name| !own.contains(name))
         .map(PackageSpec::of)
         .collect();
-    Ok(LocalPackage { spec: PackageSpec::of(&group.main.name), requirements: requirements.into_iter().collect() })
+    Ok(LocalPackage {
+        spec: PackageSpec::of(&group.main.name),
+        requirements: requirements.into_iter().collect(),
+        own: own.into_iter().map(PackageSpec::of).collect(),
+    })
 }
 
 fn parse_local(wit_dir: &Path) -> Result<UnresolvedPackageGroup> {

@@ -138,7 +138,8 @@ pub(super) fn resolve_in_memory(
     lock: &LockFile,
     unavailable: &dyn Fn(&PackageSpec, Error) -> Error,
 ) -> Result<Resolution> {
-    if lock_covers(config, local, lock)? {
+    // A requirement no configuration maps is reported by the resolution below.
+    if lock_covers(config, local, lock).unwrap_or(false) {
         let mut cached = PinnedCache { config, project };
         if let Ok(resolution) = resolve(local, lock, &Update::Nothing, &mut cached) {
             return Ok(resolution);

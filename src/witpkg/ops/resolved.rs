@@ -27,7 +27,7 @@ pub(super) struct Encoded {
 /// Encode the package in `wit_dir` with the project's metadata.
 pub(super) fn encode_dir(project: &Project, config: &WitConfig, wit_dir: &Path) -> Result<Encoded> {
     let local = local_package(wit_dir)?;
-    if deps::missing(&wit_dir.join(DEPS_DIR), &local.requirements)?.is_empty() {
+    if deps::missing(&wit_dir.join(DEPS_DIR), &local)?.is_empty() {
         return Ok(Encoded { built: encode::build(wit_dir, &config.metadata)?, resolution: None });
     }
     let lock = LockFile::load(&project.lock_path())?;

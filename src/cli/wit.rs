@@ -274,7 +274,8 @@ pub fn run(command: &WitCommand) -> Result<()> {
             let built = ops::build(&project, file.as_deref())?;
             let path = built.path.display().to_string();
             if json {
-                let mut value = serde_json::json!({"package": built.spec.to_string(), "file": path, "size": built.size});
+                let mut value =
+                    serde_json::json!({"package": built.spec.to_string(), "file": path, "size": built.size});
                 deps_json(&mut value, &built.deps);
                 output::print_json(&value);
             } else {

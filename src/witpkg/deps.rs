@@ -132,7 +132,8 @@ pub fn missing(deps_dir: &Path, local: &LocalPackage) -> Result<Vec<PackageSpec>
         Err(e) => return Err(Error::io(deps_dir.display(), "read directory", e)),
     };
     entries.sort_by_key(|e| e.file_name());
-    let mut provided: Vec<(PackageSpec, Vec<PackageSpec>)> = local.own.iter().map(|s| (s.clone(), Vec::new())).collect();
+    let mut provided: Vec<(PackageSpec, Vec<PackageSpec>)> =
+        local.own.iter().map(|s| (s.clone(), Vec::new())).collect();
     for entry in entries {
         let path = entry.path();
         let what = || format!("WIT dependency {}", path.display());
@@ -247,7 +248,10 @@ mod tests {
         let wanted = [spec("ex:api@0.2.0"), spec("ex:bare")];
         assert!(unmet(&wanted, &provided).is_empty());
         // Versions count: a package of another version does not stand in.
-        assert_eq!(unmet(&[spec("ex:api@0.3.0"), spec("ex:types")], &provided), [spec("ex:api@0.3.0"), spec("ex:types")]);
+        assert_eq!(
+            unmet(&[spec("ex:api@0.3.0"), spec("ex:types")], &provided),
+            [spec("ex:api@0.3.0"), spec("ex:types")]
+        );
         assert_eq!(unmet(&wanted, &provided[..1]), [spec("ex:bare"), spec("ex:types@0.1.0")]);
         assert_eq!(unmet(&wanted, &[]), wanted);
     }
@@ -271,7 +275,8 @@ mod tests {
         std::fs::write(deps.join("types.wit"), "package ex:types@0.1.0;\ninterface t {\n  type p = u32;\n}\n").unwrap();
         assert!(missing(&deps, &local).unwrap().is_empty());
         // A dependency may use the local package (wasi:http uses wasi:cli).
-        std::fs::write(deps.join("user.wit"), "package ex:user@1.0.0;\nworld w {\n  import ex:app/i@0.1.0;\n}\n").unwrap();
+        std::fs::write(deps.join("user.wit"), "package ex:user@1.0.0;\nworld w {\n  import ex:app/i@0.1.0;\n}\n")
+            .unwrap();
         assert!(missing(&deps, &local).unwrap().is_empty());
         std::fs::write(deps.join("broken.wit"), "package").unwrap();
         assert!(missing(&deps, &local).unwrap_err().to_string().contains("broken.wit"));

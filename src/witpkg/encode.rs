@@ -1,6 +1,7 @@
-//! `wit build`: the local WIT package (its `deps` resolved) encoded as a
-//! binary WIT package with `wit_component::encode`, stamped with
-//! wasm-metadata (name, version, and what the project configures).
+//! `wit build`: the local WIT package (resolved against its `deps`, or
+//! against dependencies resolved in memory) encoded as a binary WIT package
+//! with `wit_component::encode`, stamped with wasm-metadata (name, version,
+//! and what the project configures).
 
 use std::path::Path;
 
@@ -41,7 +42,12 @@ pub fn build(wit_dir: &Path, metadata: &PackageMetadata) -> Result<Built> {
 
 /// Encode `package` of `resolve` (the package in `wit_dir`, resolved against
 /// dependencies held in memory) as [`build`] does.
-pub fn build_resolved(resolve: &Resolve, package: PackageId, wit_dir: &Path, metadata: &PackageMetadata) -> Result<Built> {
+pub fn build_resolved(
+    resolve: &Resolve,
+    package: PackageId,
+    wit_dir: &Path,
+    metadata: &PackageMetadata,
+) -> Result<Built> {
     let (spec, bytes) = encode_package(resolve, package, wit_dir)?;
     let bytes = stamp(&bytes, &spec, metadata)?;
     Ok(Built { spec, bytes })

@@ -314,7 +314,10 @@ fn build_and_publish_resolve_what_wit_deps_lacks_like_wkg_without_writing_wit_de
     assert!(pushed == dir.read("fetched.wasm"), "publish pushes what build writes");
 
     // Publishing another package's directory resolves it too, but leaves the project's lock be.
-    dir.write("other/wit/uses.wit", b"package example:other@1.0.0;\ninterface uses {\n  use example:types/types@0.1.0.{point};\n}\n");
+    dir.write(
+        "other/wit/uses.wit",
+        b"package example:other@1.0.0;\ninterface uses {\n  use example:types/types@0.1.0.{point};\n}\n",
+    );
     let other = wit(&dir, &cache, &["publish", "other/wit", "--json"]).success().stdout_json();
     assert_eq!(other["deps"], "resolved", "{other:#}");
     assert_eq!(other["lockWritten"], false, "{other:#}");
@@ -352,7 +355,8 @@ fn offline_builds_use_the_lock_and_cache_and_a_cold_cache_names_the_package_and_
     let cold = crate::util::fresh_cache(&dir);
     for args in [&["build", "--offline"][..], &["publish", "--offline", "--registry", "oci://127.0.0.1:9/wit"]] {
         let run = wit(&dir, &cold, args).failure();
-        let line = run.stderr.lines().find(|l| l.contains("package example:api@0.2.0")).unwrap_or_else(|| panic!("{run}"));
+        let line =
+            run.stderr.lines().find(|l| l.contains("package example:api@0.2.0")).unwrap_or_else(|| panic!("{run}"));
         assert!(line.contains("is not in wit/deps or the cache"), "{run}");
         assert!(line.contains("run `wasmship wit fetch` without --offline"), "{run}");
         assert!(!dir.path("wit/deps").exists(), "{run}");

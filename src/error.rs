@@ -89,6 +89,11 @@ pub enum Error {
     #[error("{what} not found in {location}")]
     NotFound { what: String, location: String },
 
+    /// A package a WIT package refers to is in neither `wit/deps`, the cache nor (unless
+    /// offline) a registry; `cause` says what was looked for where. Kind `not-found`.
+    #[error("package {package} is not in wit/deps{}", unavailable_places(*.offline, .cause))]
+    WitPackageUnavailable { package: String, offline: bool, cause: String },
+
     #[error("{registry}: authentication required or refused ({detail})")]
     Unauthorized { registry: String, detail: String },
 
@@ -157,6 +162,20 @@ fn detail_suffix(code: &Option<String>, message: &Option<String>) -> String {
     }
 }
 
+fn unavailable_places(offline: bool, cause: &str) -> String {
+    if offline {
+        format!(
+            " or the cache, and offline no registry is asked ({cause}); run `wasmship wit fetch` without \
+             --offline to fetch it into the cache, wit/deps and wkg.lock"
+        )
+    } else {
+        format!(
+            ", the cache or any configured registry ({cause}); once a registry serves it, `wasmship wit fetch` \
+             fetches it into wit/deps and wkg.lock"
+        )
+    }
+}
+
 impl Error {
     /// The category of this error.
     pub fn kind(&self) -> ErrorKind {
@@ -166,7 +185,7 @@ impl Error {
             Error::Usage(_) => ErrorKind::Usage,
             Error::Config { .. } => ErrorKind::Config,
             Error::Policy(_) => ErrorKind::Policy,
-            Error::NotFound { .. } => ErrorKind::NotFound,
+            Error::NotFound { .. } | Error::WitPackageUnavailable { .. } => ErrorKind::NotFound,
             Error::Unauthorized { .. } => ErrorKind::Unauthorized,
             Error::DigestMismatch { .. } | Error::SizeMismatch { .. } => ErrorKind::DigestMismatch,
             Error::SizeLimitExceeded { .. } => ErrorKind::TooLarge,
@@ -206,5 +225,23 @@ mod tests {
         let shown = excerpt(&long, MAX_ECHO);
         assert!(shown.len() < 300 && shown.ends_with("(59800 more characters)"), "{shown}");
         assert_eq!(excerpt("ééé", 2), "éé… (1 more characters)");
+    }
+
+    #[test]
+    fn an_unavailable_wit_package_is_named_with_the_command_that_fetches_it() {
+        let offline = Error::WitPackageUnavailable {
+            package: "acc:types@0.1.0".into(),
+            offline: true,
+            cause: "acc:types@0.1.0 not in the cache".into(),
+        };
+        assert_eq!(offline.kind(), ErrorKind::NotFound);
+        let text = offline.to_string();
+        assert!(text.starts_with("package acc:types@0.1.0 is not in wit/deps or the cache, and offline"), "{text}");
+        assert!(text.contains("run `wasmship wit fetch` without --offline"), "{text}");
+        assert!(!text.contains('\n'), "{text}");
+        let online = Error::WitPackageUnavailable { package: "acc:types".into(), offline: false, cause: "c".into() };
+        let text = online.to_string();
+        assert!(text.starts_with("package acc:types is not in wit/deps, the cache or any configured registry (c)"));
+        assert!(text.contains("`wasmship wit fetch` fetches it"), "{text}");
     }
 }

@@ -10,18 +10,21 @@ use crate::error::{Error, Result};
 use crate::ops::RegistryOptions;
 use crate::plan::{FsAccess, IfMissing, PathKind, Planner};
 use crate::witpkg::name::{PackageRef, PackageSpec};
-use crate::witpkg::ops::{self, GetFormat, GetRequest, Project, PublishRequest};
+use crate::witpkg::ops::{self, DepsUsed, GetFormat, GetRequest, Project, PublishRequest};
 use crate::witpkg::resolve::Update;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum WitCommand {
-    /// Encode the local WIT package (deps resolved) as a binary WIT package.
+    /// Encode the local WIT package as a binary WIT package (dependencies missing from wit/deps
+    /// are resolved as `wit fetch` resolves them, recorded in wkg.lock, and not written to wit/deps).
     Build {
         /// File to write (default: <ns>-<name>-<version>.wasm).
         #[arg(short = 'o', long = "output", value_name = "FILE")]
         file: Option<PathBuf>,
         #[command(flatten)]
         common: Common,
+        #[command(flatten)]
+        cache: CacheArgs,
     },
     /// Publish a WIT package (a .wasm, or a WIT directory built on the fly) to its registry.
     Publish {
@@ -37,6 +40,9 @@ pub enum WitCommand {
         force: bool,
         #[command(flatten)]
         common: Common,
+        /// For the dependencies of a WIT directory (as `build`); the push itself is never cached.
+        #[command(flatten)]
+        cache: CacheArgs,
     },
     /// Fetch one package and write it as WIT or as a binary package.
     Get {
@@ -101,9 +107,10 @@ pub struct Common {
 impl WitCommand {
     /// Every `wit` command works in the project (the working directory: configuration,
     /// `wkg.lock`, `wit/`); fetch and update write `wkg.lock` and `wit/deps`, build its
-    /// package; registries are found
-    /// while running (discovery), so the network is open unless offline or the registry
-    /// is named (`publish --registry oci://…` or a reference).
+    /// package; build and publish (of a WIT directory) resolve dependencies `wit/deps` lacks
+    /// through the cache and record them in `wkg.lock`. Registries are found while running
+    /// (discovery), so the network is open unless offline or, for publishing a `.wasm`, the
+    /// registry is named (`publish --registry oci://…` or a reference).
     pub fn plan(&mut self, planner: &mut Planner) -> Result<&'static str> {
         planner.wit_configuration();
         planner.working_dir(FsAccess::Read, "WIT project");
@@ -117,7 +124,10 @@ impl WitCommand {
             WitCommand::Check { .. } => "wit check",
         };
         match self {
-            WitCommand::Fetch { .. } | WitCommand::Update { .. } => {
+            WitCommand::Fetch { .. } | WitCommand::Update { .. } | WitCommand::Build { .. } => {
+                planner.output_file(lock, "wkg.lock");
+            }
+            WitCommand::Publish { input, .. } if !input.as_deref().is_some_and(|p| planner.is_file(p)) => {
                 planner.output_file(lock, "wkg.lock");
             }
             WitCommand::Check { .. } => {
@@ -126,14 +136,17 @@ impl WitCommand {
             _ => {}
         }
         match self {
-            WitCommand::Build { file, common } => {
+            WitCommand::Build { file, common, cache } => {
                 common.wit_dir = planner.dir(&common.wit_dir, FsAccess::Read, IfMissing::Fail, "WIT package");
                 match file {
                     Some(path) => *file = Some(planner.output_file(path, "binary WIT package")),
                     None => planner.working_dir(FsAccess::Write, "binary WIT package (<ns>-<name>-<version>.wasm)"),
                 }
+                plan_fetching(planner, cache);
             }
-            WitCommand::Publish { input, reference, registry, common, .. } => {
+            WitCommand::Publish { input, reference, registry, common, cache, .. } => {
+                // A `.wasm` is pushed as it is; a WIT directory is built, as `build` builds it.
+                let built = !input.as_deref().is_some_and(|p| planner.is_file(p));
                 match input {
                     Some(path) => {
                         let (kind, access) = (PathKind::FileOrDirectory, FsAccess::Read);
@@ -142,6 +155,9 @@ impl WitCommand {
                     None => {
                         common.wit_dir = planner.dir(&common.wit_dir, FsAccess::Read, IfMissing::Fail, "WIT package");
                     }
+                }
+                if built {
+                    plan_fetching(planner, cache);
                 }
                 match (reference.as_deref(), registry.as_deref()) {
                     (Some(r), _) => *reference = Some(planner.reference(r, FsAccess::Write, false)?),
@@ -194,11 +210,12 @@ impl WitCommand {
     fn project(&self) -> Result<Project> {
         let common = self.common();
         let cache = match self {
-            WitCommand::Get { cache, .. }
+            WitCommand::Build { cache, .. }
+            | WitCommand::Publish { cache, .. }
+            | WitCommand::Get { cache, .. }
             | WitCommand::Fetch { cache, .. }
             | WitCommand::Update { cache, .. }
             | WitCommand::Check { cache, .. } => cache.options()?,
-            _ => Default::default(),
         };
         Ok(Project {
             dir: PathBuf::from("."),
@@ -225,19 +242,49 @@ fn plan_fetching(planner: &mut Planner, cache: &mut CacheArgs) {
     }
 }
 
+/// Where a build's dependencies came from, in `--json` output: `"deps"` is `"wit/deps"` or
+/// `"resolved"` (then with `"lockWritten"` and `"network"`).
+fn deps_json(value: &mut serde_json::Value, deps: &DepsUsed) {
+    match deps {
+        DepsUsed::Tree => value["deps"] = "wit/deps".into(),
+        DepsUsed::Resolved { lock_written, network } => {
+            value["deps"] = "resolved".into();
+            value["lockWritten"] = (*lock_written).into();
+            value["network"] = (*network).into();
+        }
+    }
+}
+
+/// The line saying that dependencies were resolved (nothing when `wit/deps` had them).
+fn deps_text(deps: &DepsUsed) -> String {
+    match deps {
+        DepsUsed::Tree => String::new(),
+        DepsUsed::Resolved { lock_written, .. } => format!(
+            "dependencies missing from wit/deps were resolved (wit/deps left as it is); wkg.lock {}\n",
+            if *lock_written { "written" } else { "unchanged" }
+        ),
+    }
+}
+
 pub fn run(command: &WitCommand) -> Result<()> {
     let project = command.project()?;
     let json = command.output() == OutputFormat::Json;
     match command {
         WitCommand::Build { file, .. } => {
-            let built = ops::build(&project.dir, &project.wit_dir, file.as_deref())?;
+            let built = ops::build(&project, file.as_deref())?;
             let path = built.path.display().to_string();
             if json {
-                output::print_json(
-                    &serde_json::json!({"package": built.spec.to_string(), "file": path, "size": built.size}),
-                );
+                let mut value =
+                    serde_json::json!({"package": built.spec.to_string(), "file": path, "size": built.size});
+                deps_json(&mut value, &built.deps);
+                output::print_json(&value);
             } else {
-                output::print_text(&format!("Built {} ({} bytes) to {path}\n", built.spec, built.size));
+                output::print_text(&format!(
+                    "Built {} ({} bytes) to {path}\n{}",
+                    built.spec,
+                    built.size,
+                    deps_text(&built.deps)
+                ));
             }
         }
         WitCommand::Publish { input, reference, registry, force, .. } => {
@@ -249,15 +296,20 @@ pub fn run(command: &WitCommand) -> Result<()> {
             };
             let published = ops::publish(&project, &request)?;
             if json {
-                output::print_json(&serde_json::json!({
+                let mut value = serde_json::json!({
                     "package": published.spec.to_string(),
                     "reference": published.reference,
                     "digest": published.digest.to_string(),
-                }));
+                });
+                deps_json(&mut value, &published.deps);
+                output::print_json(&value);
             } else {
                 output::print_text(&format!(
-                    "Published {} to {} ({})\n",
-                    published.spec, published.reference, published.digest
+                    "Published {} to {} ({})\n{}",
+                    published.spec,
+                    published.reference,
+                    published.digest,
+                    deps_text(&published.deps)
                 ));
             }
         }

@@ -3,15 +3,17 @@
 //! diff-like report; and replaced as a whole (the new tree is written beside
 //! the old one and renamed into place).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use wit_parser::Resolve;
+use wit_parser::{Resolve, UnresolvedPackageGroup};
 
 use super::decode::print_package;
 use semver::Version;
 
 use super::name::{PackageRef, PackageSpec, dir_name};
+use super::parse_failure;
+use super::resolve::LocalPackage;
 use crate::error::{Error, Result};
 use crate::fsutil::random_u64;
 
@@ -115,6 +117,61 @@ fn swap(deps_dir: &Path, fresh: &Path) -> Result<()> {
     Ok(())
 }
 
+/// The packages needed but absent from `deps_dir`: of what `local` refers to
+/// and of what the packages in `deps_dir` refer to, those neither an entry
+/// nor `local` itself provides (a dependency may use the local package). Entries are read as wit-parser reads a `deps`
+/// directory (directories and `.wit` files as WIT, `.wasm`/`.wat` files as
+/// binary packages with their dependencies embedded; other files ignored);
+/// one that does not parse is an error, as it is when the world is built.
+pub fn missing(deps_dir: &Path, local: &LocalPackage) -> Result<Vec<PackageSpec>> {
+    let mut entries: Vec<_> = match std::fs::read_dir(deps_dir) {
+        Ok(entries) => {
+            entries.collect::<std::io::Result<_>>().map_err(|e| Error::io(deps_dir.display(), "read directory", e))?
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(Error::io(deps_dir.display(), "read directory", e)),
+    };
+    entries.sort_by_key(|e| e.file_name());
+    let mut provided: Vec<(PackageSpec, Vec<PackageSpec>)> =
+        local.own.iter().map(|s| (s.clone(), Vec::new())).collect();
+    for entry in entries {
+        let path = entry.path();
+        let what = || format!("WIT dependency {}", path.display());
+        let extension = path.extension().and_then(|e| e.to_str());
+        let groups = if path.is_dir() {
+            vec![UnresolvedPackageGroup::parse_dir(&path).map_err(|e| parse_failure(&what(), &e))?]
+        } else if extension == Some("wit") {
+            let text = std::fs::read_to_string(&path).map_err(|e| Error::io(path.display(), "read", e))?;
+            let group = UnresolvedPackageGroup::parse(&path, &text)
+                .map_err(|(map, e)| parse_failure(&what(), &e.render(&map)))?;
+            vec![group]
+        } else if matches!(extension, Some("wasm" | "wat")) {
+            let mut resolve = Resolve::default();
+            resolve.push_file(&path).map_err(|e| parse_failure(&what(), &e))?;
+            provided.extend(resolve.packages.iter().map(|(_, p)| (PackageSpec::of(&p.name), Vec::new())));
+            continue;
+        } else {
+            continue;
+        };
+        for group in &groups {
+            for package in std::iter::once(&group.main).chain(&group.nested) {
+                let refers: Vec<PackageSpec> = package.foreign_deps.keys().map(PackageSpec::of).collect();
+                provided.push((PackageSpec::of(&package.name), refers));
+            }
+        }
+    }
+    Ok(unmet(&local.requirements, &provided))
+}
+
+/// Of `requirements` and of what the `provided` packages refer to, what no
+/// provided package is.
+fn unmet(requirements: &[PackageSpec], provided: &[(PackageSpec, Vec<PackageSpec>)]) -> Vec<PackageSpec> {
+    let present: BTreeSet<&PackageSpec> = provided.iter().map(|(spec, _)| spec).collect();
+    let needed: BTreeSet<&PackageSpec> =
+        requirements.iter().chain(provided.iter().flat_map(|(_, refers)| refers)).collect();
+    needed.into_iter().filter(|spec| !present.contains(spec)).cloned().collect()
+}
+
 /// What differs between the `expected` and the `actual` tree, as report
 /// lines (empty when they are equal).
 pub fn diff(expected: &Tree, actual: &Tree) -> Vec<String> {
@@ -175,6 +232,55 @@ mod tests {
             ]
         );
         assert!(diff(&expected, &expected).is_empty());
+    }
+
+    fn spec(s: &str) -> PackageSpec {
+        PackageSpec::parse(s).unwrap()
+    }
+
+    #[test]
+    fn a_requirement_or_a_dependency_of_a_dependency_that_nothing_provides_is_missing() {
+        let provided = vec![
+            (spec("ex:api@0.2.0"), vec![spec("ex:types@0.1.0")]),
+            (spec("ex:types@0.1.0"), vec![]),
+            (spec("ex:bare"), vec![]),
+        ];
+        let wanted = [spec("ex:api@0.2.0"), spec("ex:bare")];
+        assert!(unmet(&wanted, &provided).is_empty());
+        // Versions count: a package of another version does not stand in.
+        assert_eq!(
+            unmet(&[spec("ex:api@0.3.0"), spec("ex:types")], &provided),
+            [spec("ex:api@0.3.0"), spec("ex:types")]
+        );
+        assert_eq!(unmet(&wanted, &provided[..1]), [spec("ex:bare"), spec("ex:types@0.1.0")]);
+        assert_eq!(unmet(&wanted, &[]), wanted);
+    }
+
+    #[test]
+    fn missing_reads_a_deps_directory_as_wit_parser_does() {
+        let dir = std::env::temp_dir().join(format!("wasmship-deps-{:x}", random_u64()));
+        let deps = dir.join("deps");
+        let wanted = [spec("ex:api@0.2.0")];
+        let local =
+            LocalPackage { spec: spec("ex:app@0.1.0"), requirements: wanted.to_vec(), own: vec![spec("ex:app@0.1.0")] };
+        assert_eq!(missing(&deps, &local).unwrap(), wanted, "no deps directory");
+        std::fs::create_dir_all(deps.join("ex-api-0.2.0")).unwrap();
+        std::fs::write(
+            deps.join("ex-api-0.2.0/package.wit"),
+            "package ex:api@0.2.0;\ninterface a {\n  use ex:types/t@0.1.0.{p};\n}\n",
+        )
+        .unwrap();
+        std::fs::write(deps.join("notes.txt"), "ignored").unwrap();
+        assert_eq!(missing(&deps, &local).unwrap(), [spec("ex:types@0.1.0")]);
+        std::fs::write(deps.join("types.wit"), "package ex:types@0.1.0;\ninterface t {\n  type p = u32;\n}\n").unwrap();
+        assert!(missing(&deps, &local).unwrap().is_empty());
+        // A dependency may use the local package (wasi:http uses wasi:cli).
+        std::fs::write(deps.join("user.wit"), "package ex:user@1.0.0;\nworld w {\n  import ex:app/i@0.1.0;\n}\n")
+            .unwrap();
+        assert!(missing(&deps, &local).unwrap().is_empty());
+        std::fs::write(deps.join("broken.wit"), "package").unwrap();
+        assert!(missing(&deps, &local).unwrap_err().to_string().contains("broken.wit"));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -1,10 +1,12 @@
-//! `wit build`: the local WIT package (its `deps` resolved) encoded as a
-//! binary WIT package with `wit_component::encode`, stamped with
-//! wasm-metadata (name, version, and what the project configures).
+//! `wit build`: the local WIT package (resolved against its `deps`, or
+//! against dependencies resolved in memory) encoded as a binary WIT package
+//! with `wit_component::encode`, stamped with wasm-metadata (name, version,
+//! and what the project configures).
 
 use std::path::Path;
 
 use wasm_metadata::{AddMetadata, AddMetadataField};
+use wit_parser::{PackageId, Resolve};
 
 use super::name::PackageSpec;
 use super::{parse_failure, resolve_dir};
@@ -38,14 +40,31 @@ pub fn build(wit_dir: &Path, metadata: &PackageMetadata) -> Result<Built> {
     Ok(Built { spec, bytes })
 }
 
+/// Encode `package` of `resolve` (the package in `wit_dir`, resolved against
+/// dependencies held in memory) as [`build`] does.
+pub fn build_resolved(
+    resolve: &Resolve,
+    package: PackageId,
+    wit_dir: &Path,
+    metadata: &PackageMetadata,
+) -> Result<Built> {
+    let (spec, bytes) = encode_package(resolve, package, wit_dir)?;
+    let bytes = stamp(&bytes, &spec, metadata)?;
+    Ok(Built { spec, bytes })
+}
+
 /// Encode the package in `wit_dir` (with `wit_dir/deps`) as binary WIT, as
 /// it is: the package's name and version, and the bytes. A provider's
 /// `world.wasm` is this, as `wash par create --wit-directory` embeds it
 /// (without the wasm-metadata `wit build` stamps on published packages).
 pub fn encode_dir(wit_dir: &Path) -> Result<(PackageSpec, Vec<u8>)> {
     let (resolve, package) = resolve_dir(wit_dir)?;
+    encode_package(&resolve, package, wit_dir)
+}
+
+fn encode_package(resolve: &Resolve, package: PackageId, wit_dir: &Path) -> Result<(PackageSpec, Vec<u8>)> {
     let spec = PackageSpec::of(&resolve.packages[package].name);
-    let bytes = wit_component::encode(&resolve, package, false)
+    let bytes = wit_component::encode(resolve, package, false)
         .map_err(|e| parse_failure(&format!("encoding {spec} from {}", wit_dir.display()), &e))?;
     Ok((spec, bytes))
 }

@@ -228,3 +228,30 @@ fn a_missing_version_names_what_there_is() {
     assert!(err.contains("a version of example:api matching =9.9.9 (it has 0.2.0)"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn building_against_resolved_dependencies_gives_the_bytes_of_building_after_fetch() {
+    let metadata = PackageMetadata::default();
+    // A world importing example:api, and one referring to example:types without a version.
+    for (name, world) in [
+        ("app", "package example:app@0.1.0;\nworld app {\n  import example:api/shapes@0.2.0;\n}\n"),
+        ("bare", "package example:bare@0.1.0;\nworld app {\n  import example:types/types;\n}\n"),
+    ] {
+        let mut memory = fixtures();
+        let dir = project(name, world);
+        let wit = dir.join("wit");
+        let local = local_package(&wit).unwrap();
+        let resolution = resolve(&local, &LockFile::default(), &Update::Nothing, &mut memory).unwrap();
+        assert!(!deps::missing(&wit.join("deps"), &local).unwrap().is_empty());
+        let (merged, package) = super::resolve::push_world(&wit, &resolution.merged).unwrap();
+        let in_memory = super::encode::build_resolved(&merged, package, &wit, &metadata).unwrap();
+        assert!(!wit.join("deps").exists());
+
+        deps::write(&wit.join("deps"), &deps::render(&resolution.merged, &resolution.unversioned).unwrap()).unwrap();
+        assert!(deps::missing(&wit.join("deps"), &local).unwrap().is_empty(), "{name}");
+        let after_fetch = build(&wit, &metadata).unwrap();
+        assert_eq!(in_memory.spec, after_fetch.spec);
+        assert!(in_memory.bytes == after_fetch.bytes, "{name}: the bytes differ");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use semver::{Version, VersionReq};
-use wit_parser::{PackageName, Resolve, UnresolvedPackageGroup};
+use wit_parser::{PackageId, PackageName, Resolve, UnresolvedPackageGroup};
 
 use super::decode::{Decoded, decode};
 use super::graph::PackageGraph;
@@ -48,6 +48,8 @@ pub struct LocalPackage {
     pub spec: PackageSpec,
     /// Foreign packages referenced, each once, sorted.
     pub requirements: Vec<PackageSpec>,
+    /// The package and the packages nested in it (what `wit/deps` may refer to too).
+    pub own: Vec<PackageSpec>,
 }
 
 /// Read the local package in `wit_dir` (without `deps`) and list the foreign
@@ -62,7 +64,11 @@ pub fn local_package(wit_dir: &Path) -> Result<LocalPackage> {
         .filter(|name| !own.contains(name))
         .map(PackageSpec::of)
         .collect();
-    Ok(LocalPackage { spec: PackageSpec::of(&group.main.name), requirements: requirements.into_iter().collect() })
+    Ok(LocalPackage {
+        spec: PackageSpec::of(&group.main.name),
+        requirements: requirements.into_iter().collect(),
+        own: own.into_iter().map(PackageSpec::of).collect(),
+    })
 }
 
 fn parse_local(wit_dir: &Path) -> Result<UnresolvedPackageGroup> {
@@ -113,9 +119,21 @@ pub fn resolve(
     update: &Update,
     source: &mut dyn PackageSource,
 ) -> Result<Resolution> {
+    resolve_naming(local, lock, update, source, &|_, e| e)
+}
+
+/// As [`resolve`]; a requirement that fails to resolve reports
+/// `unavailable(requirement, error)` instead of the error itself.
+pub fn resolve_naming(
+    local: &LocalPackage,
+    lock: &LockFile,
+    update: &Update,
+    source: &mut dyn PackageSource,
+    unavailable: &dyn Fn(&PackageSpec, Error) -> Error,
+) -> Result<Resolution> {
     let mut packages = Vec::new();
     for wanted in &local.requirements {
-        packages.push(resolve_one(wanted, lock, update, source)?);
+        packages.push(resolve_one(wanted, lock, update, source).map_err(|e| unavailable(wanted, e))?);
     }
 
     let mut graph = PackageGraph::default();
@@ -281,9 +299,16 @@ fn check_unversioned(local: &LocalPackage, packages: &[Resolved], graph: &Packag
 
 /// Check that the local package in `wit_dir` resolves against `merged`.
 pub fn check_world(wit_dir: &Path, merged: &Resolve) -> Result<()> {
+    push_world(wit_dir, merged).map(|_| ())
+}
+
+/// The local package in `wit_dir` (without its `deps`) resolved against
+/// `merged`: what `wit/deps` rendered from `merged` would give, without it.
+pub fn push_world(wit_dir: &Path, merged: &Resolve) -> Result<(Resolve, PackageId)> {
     let group = parse_local(wit_dir)?;
     let mut resolve = merged.clone();
-    resolve.push_group(group).map(|_| ()).map_err(|e| {
+    let package = resolve.push_group(group).map_err(|e| {
         Error::InvalidInput(format!("the WIT in {} does not resolve against its dependencies: {e}", wit_dir.display()))
-    })
+    })?;
+    Ok((resolve, package))
 }

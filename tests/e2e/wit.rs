@@ -253,6 +253,128 @@ fn two_different_packages_of_one_version_are_a_clear_conflict() {
     assert!(!dir.path("wkg.lock").exists(), "nothing written on a conflict");
 }
 
+/// The lock `wit fetch` writes for the app world: the expected file, for this registry.
+fn expected_app_lock(reg: &Registry) -> String {
+    std::fs::read_to_string(testdata().join("app/expected/wkg.lock")).unwrap().replace("registry.test", &reg.host())
+}
+
+#[test]
+fn build_and_publish_resolve_what_wit_deps_lacks_like_wkg_without_writing_wit_deps() {
+    let dir = TestDir::new();
+    let reg = Registry::start(&dir);
+    let cache = cache_env(&dir);
+    example_project(&dir, &reg);
+    wit(&dir, &cache, &["publish", "fixtures/types/wit"]).success();
+    wit(&dir, &cache, &["publish", "fixtures/api/wit"]).success();
+    assert!(!dir.path("wit/deps").exists() && !dir.path("wkg.lock").exists());
+
+    // No wit/deps: build resolves example:api (with the example:types it embeds) from the
+    // registry, records it in wkg.lock, and leaves wit/deps alone.
+    let built = wit(&dir, &cache, &["build", "-o", "resolved.wasm", "--json"]).success().stdout_json();
+    assert_eq!(built["deps"], "resolved", "{built:#}");
+    assert_eq!(built["lockWritten"], true, "{built:#}");
+    assert_eq!(built["network"], true, "{built:#}");
+    assert!(!dir.path("wit/deps").exists(), "build does not write wit/deps");
+    let lock = String::from_utf8(dir.read("wkg.lock")).unwrap();
+    assert_eq!(lock, expected_app_lock(&reg));
+    let layer = reg.manifest_json("wit/example/api", "0.2.0")["layers"][0]["digest"].as_str().unwrap().to_string();
+    assert!(lock.contains(&format!("digest = \"{layer}\"")), "the lock pins the published layer {layer}: {lock}");
+
+    // The same bytes as building after `wit fetch`; with wit/deps complete, build neither
+    // resolves nor touches the lock.
+    wit(&dir, &cache, &["fetch"]).success();
+    let before = reg.requests().len();
+    std::fs::write(dir.path("wkg.lock"), format!("{lock}# kept\n")).unwrap();
+    let from_tree = wit(&dir, &cache, &["build", "-o", "fetched.wasm", "--json"]).success().stdout_json();
+    assert_eq!(from_tree["deps"], "wit/deps", "{from_tree:#}");
+    assert_eq!(reg.requests().len(), before, "a build from wit/deps sends nothing");
+    assert_eq!(String::from_utf8(dir.read("wkg.lock")).unwrap(), format!("{lock}# kept\n"), "lock untouched");
+    assert!(dir.read("resolved.wasm") == dir.read("fetched.wasm"), "the bytes differ from a build after fetch");
+
+    // A build of a world lacking one package of two resolves both, as fetch would.
+    std::fs::remove_dir_all(dir.path("wit/deps/example-types-0.1.0")).unwrap();
+    std::fs::remove_file(dir.path("wkg.lock")).unwrap();
+    let partial = wit(&dir, &cache, &["build", "-o", "partial.wasm", "--json"]).success().stdout_json();
+    assert_eq!(partial["deps"], "resolved", "{partial:#}");
+    assert!(dir.read("partial.wasm") == dir.read("fetched.wasm"));
+    assert_eq!(String::from_utf8(dir.read("wkg.lock")).unwrap(), lock);
+    assert_eq!(tree(&dir, "wit/deps").len(), 1, "wit/deps left as it was");
+
+    // Publish of the project's WIT directory does the same and pushes the same bytes.
+    std::fs::remove_dir_all(dir.path("wit/deps")).unwrap();
+    std::fs::remove_file(dir.path("wkg.lock")).unwrap();
+    let published = wit(&dir, &cache, &["publish", "--json"]).success().stdout_json();
+    assert_eq!(str_field(&published, "reference"), reg.reference("wit/example/app:0.1.0"));
+    assert_eq!(published["deps"], "resolved", "{published:#}");
+    assert_eq!(published["lockWritten"], true, "{published:#}");
+    assert!(!dir.path("wit/deps").exists(), "publish does not write wit/deps");
+    assert_eq!(String::from_utf8(dir.read("wkg.lock")).unwrap(), lock);
+    let manifest = reg.manifest_json("wit/example/app", "0.1.0");
+    let pushed = reg.blob("wit/example/app", manifest["layers"][0]["digest"].as_str().unwrap()).expect("layer");
+    assert!(pushed == dir.read("fetched.wasm"), "publish pushes what build writes");
+
+    // Publishing another package's directory resolves it too, but leaves the project's lock be.
+    dir.write(
+        "other/wit/uses.wit",
+        b"package example:other@1.0.0;\ninterface uses {\n  use example:types/types@0.1.0.{point};\n}\n",
+    );
+    let other = wit(&dir, &cache, &["publish", "other/wit", "--json"]).success().stdout_json();
+    assert_eq!(other["deps"], "resolved", "{other:#}");
+    assert_eq!(other["lockWritten"], false, "{other:#}");
+    assert_eq!(String::from_utf8(dir.read("wkg.lock")).unwrap(), lock);
+    assert!(!dir.path("other/wit/deps").exists());
+}
+
+#[test]
+fn offline_builds_use_the_lock_and_cache_and_a_cold_cache_names_the_package_and_the_command() {
+    let dir = TestDir::new();
+    let reg = Registry::start(&dir);
+    let cache = cache_env(&dir);
+    example_project(&dir, &reg);
+    wit(&dir, &cache, &["publish", "fixtures/types/wit"]).success();
+    wit(&dir, &cache, &["publish", "fixtures/api/wit"]).success();
+    wit(&dir, &cache, &["build", "-o", "online.wasm"]).success();
+    let lock = dir.read("wkg.lock");
+
+    // Warm: the registry stopped, offline or not.
+    drop(reg);
+    let offline = wit(&dir, &cache, &["build", "--offline", "-o", "offline.wasm", "--json"]).success().stdout_json();
+    assert_eq!(offline["deps"], "resolved", "{offline:#}");
+    assert_eq!(offline["network"], false, "{offline:#}");
+    assert_eq!(offline["lockWritten"], false, "{offline:#}");
+    assert!(dir.read("offline.wasm") == dir.read("online.wasm"));
+    wit(&dir, &cache, &["build", "-o", "unreachable.wasm"]).success();
+    assert!(dir.read("unreachable.wasm") == dir.read("online.wasm"));
+    // Without the lock, the versions the cache holds stand in for the registry's tags.
+    std::fs::remove_file(dir.path("wkg.lock")).unwrap();
+    wit(&dir, &cache, &["build", "--offline", "-o", "unlocked.wasm"]).success();
+    assert!(dir.read("unlocked.wasm") == dir.read("online.wasm"));
+    assert_eq!(dir.read("wkg.lock"), lock);
+
+    // Cold: an empty cache, offline.
+    let cold = crate::util::fresh_cache(&dir);
+    for args in [&["build", "--offline"][..], &["publish", "--offline", "--registry", "oci://127.0.0.1:9/wit"]] {
+        let run = wit(&dir, &cold, args).failure();
+        let line =
+            run.stderr.lines().find(|l| l.contains("package example:api@0.2.0")).unwrap_or_else(|| panic!("{run}"));
+        assert!(line.contains("is not in wit/deps or the cache"), "{run}");
+        assert!(line.contains("run `wasmship wit fetch` without --offline"), "{run}");
+        assert!(!dir.path("wit/deps").exists(), "{run}");
+        assert_eq!(dir.read("wkg.lock"), lock, "the lock is left as it was");
+    }
+    assert!(!dir.path("example-app-0.1.0.wasm").exists());
+
+    // Online, a namespace no registry serves.
+    dir.write("wit/world.wit", b"package example:app@0.1.0;\nworld app {\n  import nowhere:thing/api@1.0.0;\n}\n");
+    let run = wit(&dir, &cold, &["build"]).failure();
+    assert!(
+        run.stderr.contains("package nowhere:thing@1.0.0 is not in wit/deps, the cache or any configured registry"),
+        "{run}"
+    );
+    assert!(run.stderr.contains("`wasmship wit fetch` fetches it"), "{run}");
+    assert_eq!(run.stderr.lines().filter(|l| l.contains("nowhere:thing")).count(), 1, "one line: {run}");
+}
+
 /// A one-file HTTP server answering `/.well-known/wasm-pkg/registry.json` with `body` (404
 /// for anything else) until the test ends; its `host:port`.
 fn serve_registry_json(body: String) -> String {

@@ -15,7 +15,7 @@ use crate::witpkg::config::{Mapping, WitConfig};
 use crate::witpkg::deps::{self, Tree};
 use crate::witpkg::lock::LockFile;
 use crate::witpkg::name::{PackageRef, PackageSpec};
-use crate::witpkg::resolve::{LocalPackage, Resolution, Update, check_world, local_package, resolve};
+use crate::witpkg::resolve::{LocalPackage, Resolution, Update, check_world, local_package, resolve, resolve_naming};
 use crate::witpkg::source::{Content, Home, PackageSource, RegistrySource};
 
 /// What `fetch` did.
@@ -125,6 +125,28 @@ fn up_to_date(
             Ok(None)
         }
     }
+}
+
+/// Resolve the requirements of `local` as `fetch` does, in memory (nothing is
+/// written): when the lock covers them, from the cache alone if it holds all
+/// the pinned content; else through the registries, the lock first. A
+/// requirement that cannot be resolved reports `unavailable(requirement, error)`.
+pub(super) fn resolve_in_memory(
+    project: &Project,
+    config: &WitConfig,
+    local: &LocalPackage,
+    lock: &LockFile,
+    unavailable: &dyn Fn(&PackageSpec, Error) -> Error,
+) -> Result<Resolution> {
+    // A requirement no configuration maps is reported by the resolution below.
+    if lock_covers(config, local, lock).unwrap_or(false) {
+        let mut cached = PinnedCache { config, project };
+        if let Ok(resolution) = resolve(local, lock, &Update::Nothing, &mut cached) {
+            return Ok(resolution);
+        }
+    }
+    let mut source = RegistrySource::new(project.locator(config), project.cache.clone());
+    resolve_naming(local, lock, &Update::Nothing, &mut source, unavailable)
 }
 
 /// Whether every registry requirement has a lock entry and the lock has no others.

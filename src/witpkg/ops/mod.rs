@@ -1,5 +1,6 @@
-//! The `wit` commands as operations: build and publish a package, get one,
-//! and fetch, update or check a world's dependencies. Each takes a request
+//! The `wit` commands as operations: build and publish a package (its
+//! dependencies from `wit/deps`, else resolved in memory), get one, and
+//! fetch, update or check a world's dependencies. Each takes a request
 //! and returns an outcome; the CLI only parses and prints.
 
 mod build;
@@ -7,8 +8,9 @@ mod check;
 mod fetch;
 mod get;
 mod publish;
+mod resolved;
 
-pub use build::{BuildOutcome, build};
+pub use build::{BuildOutcome, DepsUsed, build};
 pub use check::{CheckOutcome, check};
 pub use fetch::{FetchOutcome, fetch_deps};
 pub use get::{GetFormat, GetOutcome, GetRequest, get};
@@ -46,9 +48,12 @@ impl Project {
     }
 
     fn locator<'c>(&self, config: &'c WitConfig) -> Locator<'c> {
-        let cache_dir = self.cache.root();
         let lookup = if self.cache.offline() { Lookup::Offline } else { Lookup::Normal };
-        Locator::new(config, default_transport(), cache_dir, lookup, self.options.clone())
+        self.locator_with(config, lookup)
+    }
+
+    fn locator_with<'c>(&self, config: &'c WitConfig, lookup: Lookup) -> Locator<'c> {
+        Locator::new(config, default_transport(), self.cache.root(), lookup, self.options.clone())
     }
 }
 

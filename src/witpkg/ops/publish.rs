@@ -2,10 +2,15 @@
 //! an existing `.wasm`) to its registry as a Wasm OCI artifact, through the
 //! same push path as components. The config lists the package's worlds and
 //! interfaces as exports. An existing version is not overwritten unless
-//! forced: others may have locked its digest.
+//! forced: others may have locked its digest. A WIT directory whose `deps`
+//! lack packages is built against them resolved in memory, as `wit build`
+//! does; the resolution is recorded in `wkg.lock` when the directory is the
+//! project's WIT directory (the lock is that package's).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
+use super::build::DepsUsed;
+use super::resolved::{encode_dir, record};
 use super::{Project, in_project};
 use crate::artifact::WasmKind;
 use crate::auth::Access;
@@ -18,9 +23,9 @@ use crate::reference::Reference;
 use crate::store::Selector;
 use crate::witpkg::config::{Mapping, WitConfig, parse_source};
 use crate::witpkg::decode::decode;
-use crate::witpkg::encode;
 use crate::witpkg::locate::Located;
 use crate::witpkg::name::PackageSpec;
+use crate::witpkg::wellknown::Lookup;
 
 /// What to publish, and where.
 #[derive(Debug, Clone)]
@@ -42,16 +47,19 @@ pub struct PublishOutcome {
     pub reference: String,
     /// Manifest digest.
     pub digest: Digest,
+    /// What the dependencies came from (a `.wasm` input: none needed).
+    pub deps: DepsUsed,
 }
 
 /// Publish a WIT package.
 pub fn publish(project: &Project, request: &PublishRequest) -> Result<PublishOutcome> {
     let config = WitConfig::load(&project.dir)?;
     let input = request.input.as_deref().map_or_else(|| project.wit_dir.clone(), |p| in_project(&project.dir, p));
-    let bytes = if input.is_dir() {
-        encode::build(&input, &config.metadata)?.bytes
+    let (bytes, resolution) = if input.is_dir() {
+        let encoded = encode_dir(project, &config, &input)?;
+        (encoded.built.bytes, encoded.resolution)
     } else {
-        crate::fsutil::read_regular(&input).map_err(|e| Error::io(input.display(), "read", e))?
+        (crate::fsutil::read_regular(&input).map_err(|e| Error::io(input.display(), "read", e))?, None)
     };
     let decoded = decode(&bytes, &input.display().to_string())?;
     let spec = decoded.spec();
@@ -71,7 +79,8 @@ pub fn publish(project: &Project, request: &PublishRequest) -> Result<PublishOut
             (reference, project.options.clone())
         }
         (None, registry) => {
-            let mut locator = project.locator(&config);
+            // Where to publish is looked up even offline (`--offline` is about the dependencies).
+            let mut locator = project.locator_with(&config, Lookup::Normal);
             let located = match registry.clone().or(config.publish_registry.clone()) {
                 Some(r) if r.contains("://") => locator.at(parse_source(&r, &project.dir)?)?,
                 Some(name) => locator.at(Mapping::Registry { name, metadata: None })?,
@@ -119,5 +128,19 @@ pub fn publish(project: &Project, request: &PublishRequest) -> Result<PublishOut
         analysed.exports = exports;
         analysed.imports.clear();
     })?;
-    Ok(PublishOutcome { spec, reference: outcome.reference, digest: outcome.digest })
+    // As `wit build` does, once everything else succeeded; another package's
+    // dependencies are not the project's lock.
+    let deps = match &resolution {
+        None => DepsUsed::Tree,
+        Some(resolution) => DepsUsed::Resolved {
+            lock_written: same_dir(&input, &project.wit_dir) && record(project, resolution)?,
+            network: resolution.used_network(),
+        },
+    };
+    Ok(PublishOutcome { spec, reference: outcome.reference, digest: outcome.digest, deps })
+}
+
+/// Whether `a` and `b` name one directory.
+fn same_dir(a: &Path, b: &Path) -> bool {
+    a == b || matches!((std::fs::canonicalize(a), std::fs::canonicalize(b)), (Ok(a), Ok(b)) if a == b)
 }

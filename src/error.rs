@@ -25,7 +25,7 @@ pub enum ErrorKind {
     Config,
     /// A provider archive is malformed, or its claims or signature do not check out.
     InvalidArchive,
-    /// Content is larger than a limit allows.
+    /// Content is larger than a limit allows (or than the free space).
     TooLarge,
     /// A policy refused the operation (`:latest` without `--allow-latest`, an existing
     /// version without `--force`, a stale `wkg.lock`).
@@ -105,6 +105,11 @@ pub enum Error {
 
     #[error("{what} is larger than the limit of {limit} bytes")]
     SizeLimitExceeded { what: String, limit: u64 },
+
+    #[error(
+        "{what} needs {needed} bytes, but the file system of {dir} has {free} free; free some space or use a directory on another file system"
+    )]
+    NoSpace { what: String, needed: u64, free: u64, dir: String },
 
     #[error("unsupported media type {media_type:?} for {context}")]
     UnsupportedMediaType { media_type: String, context: String },
@@ -188,7 +193,7 @@ impl Error {
             Error::NotFound { .. } | Error::WitPackageUnavailable { .. } => ErrorKind::NotFound,
             Error::Unauthorized { .. } => ErrorKind::Unauthorized,
             Error::DigestMismatch { .. } | Error::SizeMismatch { .. } => ErrorKind::DigestMismatch,
-            Error::SizeLimitExceeded { .. } => ErrorKind::TooLarge,
+            Error::SizeLimitExceeded { .. } | Error::NoSpace { .. } => ErrorKind::TooLarge,
             Error::InvalidArchive { .. } | Error::InvalidSignature { .. } => ErrorKind::InvalidArchive,
             Error::UnsupportedMediaType { .. } => ErrorKind::UnsupportedMediaType,
             Error::Registry { .. } => ErrorKind::Registry,

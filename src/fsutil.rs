@@ -18,16 +18,31 @@ pub fn random_u64() -> u64 {
     RandomState::new().hash_one(0u8)
 }
 
+/// Temporary files older than this belong to runs that died: the next writer in their
+/// directory removes them (and `cache prune`/`cache verify` do, in the cache).
+pub const STALE_TEMPORARY_AGE: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// This run's part of temporary names: the runner's run identifier (hex), else `0`.
+fn run_id() -> &'static str {
+    static RUN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    RUN.get_or_init(|| {
+        crate::config::env::var(crate::host_contract::RUN_ID)
+            .filter(|id| !id.is_empty() && id.len() <= 32 && id.bytes().all(|b| b.is_ascii_hexdigit()))
+            .unwrap_or_else(|| "0".to_string())
+    })
+}
+
 /// Make something at a new unique name in `dir` with `create`, which must
 /// fail with `AlreadyExists` when the name is taken (so two writers never
-/// share one). The name starts with `.` and `prefix`.
+/// share one). The name is `.<prefix>-<run>-<random>.tmp`
+/// (`host_contract::RUN_ID`).
 fn at_unique_name<T>(
     dir: &Path,
     prefix: &str,
     mut create: impl FnMut(&Path) -> std::io::Result<T>,
 ) -> std::io::Result<(PathBuf, T)> {
     loop {
-        let path = dir.join(format!(".{prefix}-{:016x}.tmp", random_u64()));
+        let path = dir.join(format!(".{prefix}-{}-{:016x}.tmp", run_id(), random_u64()));
         match create(&path) {
             Ok(made) => return Ok((path, made)),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
@@ -102,6 +117,30 @@ impl Drop for TempFile {
         self.file.take();
         if !self.path.as_os_str().is_empty() {
             let _ = fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// Remove the temporary files named `.<prefix>-….tmp` in `dir` that were last written
+/// longer ago than [`STALE_TEMPORARY_AGE`] (left by a run that was killed); best effort.
+pub fn sweep_stale_temporaries(dir: &Path, prefix: &str) {
+    let Ok(listing) = fs::read_dir(dir) else { return };
+    let start = format!(".{prefix}-");
+    for item in listing.flatten() {
+        let name = item.file_name();
+        let name = name.to_string_lossy();
+        if !name.starts_with(&start) || !name.ends_with(".tmp") {
+            continue;
+        }
+        let stale = item
+            .metadata()
+            .ok()
+            .filter(|m| m.is_file())
+            .and_then(|m| m.modified().ok())
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > STALE_TEMPORARY_AGE);
+        if stale {
+            let _ = fs::remove_file(item.path());
         }
     }
 }

@@ -31,8 +31,24 @@ pub const HELPER_CREDENTIALS: &str = "WASMSHIP_HOST_CREDENTIALS";
 /// the runner (the file is granted as its content, never as its directory).
 pub const PROJECT_CREDENTIALS: &str = "WASMSHIP_PROJECT_CREDENTIALS_JSON";
 
+/// Free bytes on the file system of each writable directory granted, when the run started:
+/// JSON `{"<dir>": bytes}` (WASI 0.2 has no way to ask), so a large write is refused up
+/// front instead of filling the disk.
+pub const FREE_SPACE: &str = "WASMSHIP_FREE_SPACE";
+
+/// This run's identifier (hex): part of every temporary file name the guest makes
+/// (`.<prefix>-<run>-<random>.tmp`), so the runner can remove exactly this run's
+/// temporary files when it is interrupted.
+pub const RUN_ID: &str = "WASMSHIP_RUN_ID";
+
 /// Variables only the runner sets: inherited values of these never reach the guest.
-pub const RUNNER_SET: &[&str] = &[RUNNER, CWD, HOST_TARGET, DOCKER_AUTHS, HELPER_CREDENTIALS, PROJECT_CREDENTIALS];
+pub const RUNNER_SET: &[&str] =
+    &[RUNNER, CWD, HOST_TARGET, DOCKER_AUTHS, HELPER_CREDENTIALS, PROJECT_CREDENTIALS, FREE_SPACE, RUN_ID];
+
+/// Whether `name` is a temporary file of run `run` (see [`RUN_ID`]).
+pub fn is_temporary_of(name: &str, run: &str) -> bool {
+    name.starts_with('.') && name.ends_with(".tmp") && name.contains(&format!("-{run}-"))
+}
 
 /// The host's variables passed to the guest: exact names, or prefixes ending in `*`.
 /// Everything else in the host environment stays invisible to it.

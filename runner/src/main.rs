@@ -44,6 +44,7 @@ mod guard;
 mod guest;
 #[path = "../../src/host_contract.rs"]
 mod host_contract;
+mod interrupt;
 mod outbound;
 mod owner_only;
 mod plan;
@@ -84,6 +85,8 @@ fn main() {
 }
 
 fn real_main() -> Result<i32> {
+    // Before any other thread starts, so that all of them leave the signals to it.
+    interrupt::install();
     let args = std::env::args_os()
         .skip(1)
         .map(|arg| arg.into_string().map_err(|arg| anyhow::anyhow!("argument {arg:?} is not valid UTF-8")))
@@ -144,6 +147,9 @@ fn real_main() -> Result<i32> {
         if debug {
             say_grants(&grants, preopens);
         }
+        let run_id = interrupt::run_id();
+        guest_env.push((host_contract::RUN_ID.to_owned(), run_id.clone()));
+        guest_env.push((host_contract::FREE_SPACE.to_owned(), sandbox::free_space(preopens)));
         let wasi = match sandbox::wasi_ctx(&invocation.args, &guest_env, preopens, &cwd) {
             Ok(wasi) => wasi,
             Err(error) => {
@@ -152,9 +158,13 @@ fn real_main() -> Result<i32> {
             }
         };
         let owner_only = OwnerOnly::before(preopens);
+        interrupt::begin(&run_id, sandbox);
         let exit = run::run(&linker, &component, wasi, outbound).await;
+        let sandbox = interrupt::end();
         owner_only.finish()?;
-        sandbox.finish()?;
+        if let Some(sandbox) = sandbox {
+            sandbox.finish()?;
+        }
         exit
     });
     // Do not wait for leftover work (an idle connection, a pending stdin read): the guest is

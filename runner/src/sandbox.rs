@@ -185,6 +185,36 @@ fn directory_for(grant: &PathGrant) -> Result<Option<PathBuf>> {
     }
 }
 
+/// Free bytes on the file system of each writable directory granted, as the guest reads
+/// them (`host_contract::FREE_SPACE`): JSON `{"<dir>": bytes}`.
+pub fn free_space(preopens: &[Preopen]) -> String {
+    let figures: serde_json::Map<String, serde_json::Value> = preopens
+        .iter()
+        .filter(|p| p.writable)
+        .filter_map(|p| Some((p.guest_name().ok()?.to_owned(), available_bytes(&p.host)?.into())))
+        .collect();
+    serde_json::Value::Object(figures).to_string()
+}
+
+#[cfg(unix)]
+fn available_bytes(dir: &Path) -> Option<u64> {
+    use std::os::unix::ffi::OsStrExt;
+    let path = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
+    // SAFETY: `path` is a valid C string and `stats` a valid out-pointer for statvfs.
+    unsafe {
+        let mut stats: libc::statvfs = std::mem::zeroed();
+        if libc::statvfs(path.as_ptr(), &mut stats) != 0 {
+            return None;
+        }
+        Some((stats.f_bavail as u64).saturating_mul(stats.f_frsize as u64))
+    }
+}
+
+#[cfg(not(unix))]
+fn available_bytes(_dir: &Path) -> Option<u64> {
+    None
+}
+
 /// The guest's WASI context: `args`, the environment `env`, stdio, and the `preopens`.
 pub fn wasi_ctx(args: &[String], env: &[(String, String)], preopens: &[Preopen], cwd: &Path) -> Result<WasiCtx> {
     let mut builder = WasiCtx::builder();

@@ -4,8 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
-use std::path::Path;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use super::Cache;
 use crate::error::Result;
@@ -14,9 +13,6 @@ use crate::oci::manifest::Manifest;
 use crate::oci::{Descriptor, Digest};
 use crate::store::layout::LayoutIndex;
 use crate::store::{Selector, Store};
-
-/// Temporary ingest files older than this belong to dead processes.
-const STALE_INGEST_AGE: Duration = Duration::from_secs(3600);
 
 /// One cache entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -118,7 +114,7 @@ fn remove_from(cache: &mut Cache, all: Vec<Entry>, remove: &BTreeSet<String>) ->
 /// Evict least-recently-used entries until the cache holds at most
 /// `max_size` bytes; the references evicted.
 pub fn prune(cache: &mut Cache, max_size: u64) -> Result<Vec<String>> {
-    clean_stale_ingests(cache.root());
+    cache.store().sweep_stale_ingests();
     let all = entries(cache)?;
     let evict = {
         // How many entries use each blob, and its size.
@@ -159,7 +155,7 @@ pub struct BadBlob {
 /// their digest (a later pull fetches them again), stale temporary files and
 /// seals of blobs that are gone. The bad blobs found.
 pub fn verify(cache: &mut Cache) -> Result<Vec<BadBlob>> {
-    clean_stale_ingests(cache.root());
+    cache.store().sweep_stale_ingests();
     let mut bad = Vec::new();
     let dir = cache.root().join("blobs").join("sha256");
     let Ok(listing) = fs::read_dir(&dir) else { return Ok(bad) };
@@ -176,19 +172,4 @@ pub fn verify(cache: &mut Cache) -> Result<Vec<BadBlob>> {
     }
     cache.store().forget_orphan_seals();
     Ok(bad)
-}
-
-fn clean_stale_ingests(root: &Path) {
-    let Ok(listing) = fs::read_dir(root.join(".ingest")) else { return };
-    for item in listing.flatten() {
-        let stale = item
-            .metadata()
-            .and_then(|m| m.modified())
-            .ok()
-            .and_then(|t| t.elapsed().ok())
-            .is_some_and(|age| age > STALE_INGEST_AGE);
-        if stale {
-            let _ = fs::remove_file(item.path());
-        }
-    }
 }

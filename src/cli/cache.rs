@@ -108,7 +108,7 @@ pub fn run(command: &CacheCommand) -> Result<()> {
             }
         }
         CacheCommand::Prune { max_size, args } => {
-            let limit = parse_size(max_size)?;
+            let limit = crate::config::limits::parse_size(max_size)?;
             let evicted = match Cache::open_existing(&cache_dir(args.cache_dir.as_deref()))? {
                 Some(mut cache) => maintenance::prune(&mut cache, limit)?,
                 None => Vec::new(),
@@ -122,37 +122,5 @@ pub fn run(command: &CacheCommand) -> Result<()> {
             }
             Ok(())
         }
-    }
-}
-
-/// `123`, `10K`, `20M`, `1G` (powers of 1024).
-fn parse_size(text: &str) -> Result<u64> {
-    let text = text.trim();
-    let (number, unit) = match text.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
-        Some((i, _)) => text.split_at(i),
-        None => (text, ""),
-    };
-    let multiplier: u64 = match unit.trim().to_ascii_uppercase().trim_end_matches("IB").trim_end_matches('B') {
-        "" => 1,
-        "K" => 1 << 10,
-        "M" => 1 << 20,
-        "G" => 1 << 30,
-        _ => return Err(Error::Usage(format!("size {text:?}: use bytes or a K, M or G suffix"))),
-    };
-    number
-        .parse::<u64>()
-        .ok()
-        .and_then(|n| n.checked_mul(multiplier))
-        .ok_or_else(|| Error::Usage(format!("size {text:?}: use bytes or a K, M or G suffix")))
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn parses_sizes() {
-        assert_eq!(super::parse_size("123").unwrap(), 123);
-        assert_eq!(super::parse_size("20M").unwrap(), 20 << 20);
-        assert_eq!(super::parse_size("1GiB").unwrap(), 1 << 30);
-        assert!(super::parse_size("12X").is_err());
     }
 }

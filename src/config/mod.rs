@@ -5,6 +5,7 @@
 
 pub mod docker;
 pub mod env;
+pub mod limits;
 pub mod wasmcloud;
 
 use crate::auth::{Credential, Secret};

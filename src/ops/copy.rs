@@ -100,6 +100,7 @@ impl Copier<'_> {
     }
 
     fn blob(&mut self, descriptor: &Descriptor) -> Result<()> {
+        crate::config::limits::check_blobs([descriptor], &self.outcome.source)?;
         if self.destination.blob_exists(&descriptor.digest)? {
             self.outcome.skipped_blobs += 1;
             return Ok(());

@@ -24,7 +24,7 @@ pub(super) const DOWNLOAD_ATTEMPTS: u32 = 3;
 #[derive(Debug, Clone, Default)]
 pub struct CacheOptions {
     pub policy: PullPolicy,
-    /// `--cache-dir`; else `WASMSHIP_CACHE_DIR` or `<temp>/wasmcloud_ocicache`.
+    /// `--cache-dir`; else `WASMSHIP_CACHE_DIR` or `~/.cache/wasmship/oci`.
     pub dir: Option<PathBuf>,
     /// Do not use a cache at all.
     pub disabled: bool,
@@ -76,6 +76,14 @@ pub fn fetch(
     expected: Option<&Digest>,
     needs: Needs<'_>,
 ) -> Result<Fetched> {
+    // A manifest naming a blob beyond the limit is refused before anything moves.
+    let subject = reference.to_string();
+    let checked = |manifest: &ImageManifest| -> Result<Vec<Descriptor>> {
+        let blobs = needs(manifest)?;
+        crate::config::limits::check_blobs(&blobs, &subject)?;
+        Ok(blobs)
+    };
+    let needs: Needs<'_> = &checked;
     let registry_reference = match reference {
         Reference::Layout(_) => return direct(reference, options, expected, needs),
         Reference::Registry(r) => r,

@@ -18,6 +18,9 @@ use crate::oci::{Descriptor, Digest, ImageManifest};
 use crate::reference::Reference;
 use crate::terminal::Progress;
 
+/// Prefix of the temporary file a pull writes next to its destination.
+const PULL_PREFIX: &str = "wasmship-pull";
+
 /// What to pull.
 #[derive(Debug, Clone)]
 pub struct PullRequest {
@@ -144,12 +147,14 @@ fn hand_out(
     replacing: Option<&Path>,
     reference: &Reference,
 ) -> Result<(TempFile, bool)> {
+    crate::fsutil::sweep_stale_temporaries(dir, PULL_PREFIX);
     if mode == LinkMode::Hardlink
         && let Some(link) = fetched.store.blob_link(layer, dir, replacing)?
     {
         return Ok((link, true));
     }
-    let mut tmp = TempFile::new_in(dir, "wasmship-pull")?;
+    crate::config::limits::ensure_space(dir, layer.size, &format!("pulling {reference}"))?;
+    let mut tmp = TempFile::new_in(dir, PULL_PREFIX)?;
     let label = format!("downloading {}", reference.short_name());
     tmp.write_buffered(|out| fetched.store.blob_get(layer, &mut Progress::new(out, label, layer.size)))?;
     Ok((tmp, false))

@@ -18,6 +18,7 @@ mod faults;
 mod hostile;
 mod inspect;
 mod layout;
+mod limits;
 mod manifest;
 mod par;
 mod plain_host;

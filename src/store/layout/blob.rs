@@ -17,6 +17,15 @@ use crate::store::Store;
 use crate::store::verify::{Origin, VerifyingReader, copy_verified};
 
 const READ_BUFFER: usize = 256 * 1024;
+/// Prefix of the temporary files under `.ingest/`.
+pub(super) const INGEST_PREFIX: &str = "ingest";
+
+/// Before a blob is ingested (and its source opened): stale temporary files of dead runs
+/// go, and a blob larger than the free space is refused.
+pub(super) fn prepare_put(store: &LayoutStore, descriptor: &Descriptor) -> Result<()> {
+    store.sweep_stale_ingests_once();
+    crate::config::limits::ensure_space(&store.ingest_dir(), descriptor.size, &format!("blob {}", descriptor.digest))
+}
 
 /// Ingest `content`, hashing it on the way unless it `verifies_itself`
 /// (a reader that fails unless it matched the descriptor).
@@ -30,7 +39,7 @@ pub(super) fn put(
     if target.is_file() {
         return Ok(());
     }
-    let mut tmp = TempFile::new_in(&store.ingest_dir(), descriptor.digest.hex())?;
+    let mut tmp = TempFile::new_in(&store.ingest_dir(), INGEST_PREFIX)?;
     let tmp_name = tmp.path().display().to_string();
     let mut content = content.take(descriptor.size + 1);
     tmp.write_buffered(|out| {

@@ -106,6 +106,34 @@ impl LayoutStore {
     fn ingest_dir(&self) -> PathBuf {
         self.root.join(INGEST_DIR)
     }
+
+    /// Remove temporary ingest files that runs which died left behind (older than
+    /// `fsutil::STALE_TEMPORARY_AGE`), including those of earlier versions.
+    pub fn sweep_stale_ingests(&self) {
+        crate::fsutil::sweep_stale_temporaries(&self.ingest_dir(), blob::INGEST_PREFIX);
+        // Earlier versions named ingest files after the blob's hex digest.
+        let Ok(listing) = fs::read_dir(self.ingest_dir()) else { return };
+        for item in listing.flatten() {
+            let stale = item
+                .metadata()
+                .ok()
+                .filter(|m| m.is_file())
+                .and_then(|m| m.modified().ok())
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age > crate::fsutil::STALE_TEMPORARY_AGE);
+            if stale && item.file_name().to_string_lossy().ends_with(".tmp") {
+                let _ = fs::remove_file(item.path());
+            }
+        }
+    }
+
+    /// [`Self::sweep_stale_ingests`], once per process (by the first writer).
+    fn sweep_stale_ingests_once(&self) {
+        static SWEPT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+        if !SWEPT.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            self.sweep_stale_ingests();
+        }
+    }
 }
 
 impl Store for LayoutStore {
@@ -118,6 +146,10 @@ impl Store for LayoutStore {
     }
 
     fn blob_put(&mut self, descriptor: &Descriptor, source: &dyn BlobSource, _mode: UploadMode) -> Result<()> {
+        if self.blob_path(&descriptor.digest).is_file() {
+            return Ok(());
+        }
+        blob::prepare_put(self, descriptor)?;
         blob::put(self, descriptor, &mut source.open()?, source.verifies_itself())
     }
 

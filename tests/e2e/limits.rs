@@ -149,7 +149,7 @@ fn temporary_files_of_dead_runs_are_swept_by_the_next_writer() {
     let old = SystemTime::now() - Duration::from_secs(2 * 3600);
     let dead = [
         ingest.join(".ingest-1234-00000000deadbeef.tmp"),
-        ingest.join(&format!("{}.tmp", "cd".repeat(32))),
+        ingest.join(format!("{}.tmp", "cd".repeat(32))),
         dir.path(".wasmship-pull-1234-00000000deadbeef.tmp"),
     ];
     let fresh = ingest.join(".ingest-5678-00000000cafef00d.tmp");

@@ -12,6 +12,9 @@ use std::path::{Path, PathBuf};
 use super::{Cache, Contents, LIB_DIR_NAME, cache_dir, host_cache_dir, maintenance, present, require_cache, temp_dir};
 use crate::error::{Error, Result};
 
+/// Passes at removing a directory that writers keep filling.
+const REMOVE_PASSES: u32 = 50;
+
 /// What to drain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum DrainTarget {
@@ -58,6 +61,31 @@ pub fn drain_reference(explicit_cache_dir: Option<&Path>, key: &str) -> Result<V
     maintenance::remove_entries(&mut cache, &BTreeSet::from([key.to_string()]))
 }
 
+/// Remove the directory tree at `path`; a pull writing into it meanwhile (a new blob)
+/// makes a pass fail with "directory not empty", so more passes are tried.
+fn remove_tree(path: &Path) -> std::io::Result<()> {
+    let mut pass = 1;
+    loop {
+        match fs::remove_dir_all(path) {
+            Err(e) if not_empty(&e) && pass < REMOVE_PASSES => {
+                pass += 1;
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            other => return other,
+        }
+    }
+}
+
+/// Whether `error` is "directory not empty" (which WASI's libc reports as a bare errno).
+fn not_empty(error: &std::io::Error) -> bool {
+    #[cfg(target_arch = "wasm32")]
+    if error.raw_os_error() == Some(libc::ENOTEMPTY) {
+        return true;
+    }
+    error.kind() == std::io::ErrorKind::DirectoryNotEmpty
+}
+
 /// Remove everything inside `dir` (not `dir` itself, which may be a mount
 /// point or a preopened directory).
 fn empty_dir(dir: &Path) -> Result<()> {
@@ -67,10 +95,15 @@ fn empty_dir(dir: &Path) -> Result<()> {
         Err(e) => return Err(Error::io(dir.display(), "read directory", e)),
     };
     for item in listing {
-        let item = item.map_err(|e| Error::io(dir.display(), "read directory", e))?;
+        let item = match item {
+            Ok(item) => item,
+            // Another process removed it while it was listed.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(Error::io(dir.display(), "read directory", e)),
+        };
         let path = item.path();
         let result = match item.file_type() {
-            Ok(t) if t.is_dir() => fs::remove_dir_all(&path),
+            Ok(t) if t.is_dir() => remove_tree(&path),
             _ => fs::remove_file(&path),
         };
         match result {

@@ -30,7 +30,7 @@ pub struct Entry {
 
 /// Every entry of the cache, by reference.
 pub fn entries(cache: &mut Cache) -> Result<Vec<Entry>> {
-    let index = LayoutIndex::load(cache.root())?;
+    let index = LayoutIndex::load_or_empty(cache.root())?;
     let mut entries = Vec::new();
     for descriptor in &index.manifests {
         let Some(reference) = descriptor.annotation(REF_NAME) else { continue };

@@ -145,7 +145,12 @@ pub fn contents(dir: &Path) -> Result<Contents> {
     }
     // Only names a cache makes (another process may be creating this one right now).
     for entry in listing {
-        let entry = entry.map_err(|e| crate::Error::io(dir.display(), "read directory", e))?;
+        let entry = match entry {
+            Ok(entry) => entry,
+            // Another process removed it while it was listed.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(crate::Error::io(dir.display(), "read directory", e)),
+        };
         let name = entry.file_name();
         let name = name.to_string_lossy();
         let temporary = name.starts_with('.') && name.ends_with(".tmp");
@@ -214,6 +219,17 @@ pub fn claim(dir: &Path) -> Result<()> {
         crate::fsutil::write_atomic(&marker, MARKER_TEXT.as_bytes())?;
     }
     Ok(())
+}
+
+/// Whether `error` says that something of the cache at `root` vanished while it was used
+/// (a `drain` or `cache prune` in another process): fetching again brings it back.
+pub fn vanished_from(root: &Path, error: &crate::Error) -> bool {
+    let root = root.display().to_string();
+    match error {
+        crate::Error::NotFound { location, .. } => location.contains(&root),
+        crate::Error::Io { path, source, .. } => source.kind() == std::io::ErrorKind::NotFound && path.contains(&root),
+        _ => false,
+    }
 }
 
 /// An open cache.
@@ -293,7 +309,7 @@ impl Cache {
 
     /// The manifest the cache holds for `key`.
     pub fn lookup(&self, key: &str) -> Result<Option<Descriptor>> {
-        Ok(LayoutIndex::load(self.store.root())?.find_tag(key).cloned())
+        Ok(LayoutIndex::load_or_empty(self.store.root())?.find_tag(key).cloned())
     }
 
     /// Record `manifest` (already stored, with its blobs) as the entry `key`.
@@ -309,6 +325,12 @@ impl Cache {
     /// Remove a blob (found corrupt); a later fetch brings it back.
     pub fn remove_blob(&mut self, digest: &Digest) -> Result<()> {
         self.store.blob_remove(digest)
+    }
+
+    /// Whether `error` says that something of this cache vanished while it was used (a
+    /// `drain` or `cache prune` in another process): fetching again brings it back.
+    pub fn vanished(&self, error: &crate::Error) -> bool {
+        vanished_from(self.root(), error)
     }
 
     /// Mark an entry as used now (for least-recently-used eviction).

@@ -19,6 +19,8 @@ use crate::store::{BlobSource, Selector, Store, UploadMode};
 
 /// Downloads of one blob before giving up.
 pub(super) const DOWNLOAD_ATTEMPTS: u32 = 3;
+/// Passes through the cache before giving up when its content keeps vanishing.
+const VANISHED_ATTEMPTS: u32 = 3;
 
 /// How the cache takes part.
 #[derive(Debug, Clone, Default)]
@@ -98,6 +100,34 @@ pub fn fetch(
         }
         return direct(reference, options, expected, needs);
     };
+    // Another process may drain or prune the cache meanwhile: what vanished is fetched again.
+    // Should it keep vanishing, the registry is read directly, as with `--no-cache`.
+    let mut attempt = 1;
+    let from_network = loop {
+        match through_cache(&mut cache, reference, registry_reference, options, cache_options, expected, needs) {
+            Err(e) if cache.vanished(&e) && attempt < VANISHED_ATTEMPTS => attempt += 1,
+            Err(e) if cache.vanished(&e) && cache_options.policy != PullPolicy::Never => {
+                return direct(reference, options, expected, needs);
+            }
+            result => break result?,
+        }
+    };
+    let (from_network, resolved) = from_network;
+    let cache_dir = Some(cache.root().to_path_buf());
+    Ok(Fetched { store: Box::new(cache.into_store()), resolved, from_network, cache_dir })
+}
+
+/// Resolve `reference` through `cache`, refreshing the entry when the policy says so;
+/// whether anything came over the network, and the artifact.
+fn through_cache(
+    cache: &mut Cache,
+    reference: &Reference,
+    registry_reference: &crate::reference::RegistryReference,
+    options: &RegistryOptions,
+    cache_options: &CacheOptions,
+    expected: Option<&Digest>,
+    needs: Needs<'_>,
+) -> Result<(bool, Resolved)> {
     let key = Cache::key(registry_reference);
     let cached = cache.lookup(&key)?;
 
@@ -119,10 +149,9 @@ pub fn fetch(
     if let Some(entry) = usable {
         let what = reference.to_string();
         let resolved = resolve_selector(cache.store(), &Selector::Digest(entry.digest.clone()), &what, expected)?;
-        if complete(&mut cache, &needs(&resolved.manifest)?) {
+        if complete(cache, &needs(&resolved.manifest)?) {
             cache.touch(&entry.digest);
-            let cache_dir = Some(cache.root().to_path_buf());
-            return Ok(Fetched { store: Box::new(cache.into_store()), resolved, from_network: false, cache_dir });
+            return Ok((false, resolved));
         }
     }
     if cache_options.policy == PullPolicy::Never {
@@ -135,15 +164,14 @@ pub fn fetch(
         Some(store) => store,
         None => open_store(reference, options, Access::Pull)?,
     };
-    refresh(&mut cache, registry, reference, expected, needs, &key)?;
+    refresh(cache, registry, reference, expected, needs, &key)?;
     let what = reference.to_string();
     let entry = cache.lookup(&key)?.ok_or_else(|| Error::NotFound {
-        what: format!("cache entry {key} (removed while pulling?)"),
+        what: format!("cache entry {key} (removed while pulling)"),
         location: cache.root().display().to_string(),
     })?;
     let resolved = resolve_selector(cache.store(), &Selector::Digest(entry.digest), &what, expected)?;
-    let cache_dir = Some(cache.root().to_path_buf());
-    Ok(Fetched { store: Box::new(cache.into_store()), resolved, from_network: true, cache_dir })
+    Ok((true, resolved))
 }
 
 fn direct(

@@ -106,6 +106,15 @@ pub fn pull(request: &PullRequest) -> Result<PullOutcome> {
                 break;
             }
             Err(Error::Transport { .. }) if attempt < DOWNLOAD_ATTEMPTS => attempt += 1,
+            // A drain or prune in another process took the cached blob: read it from the
+            // registry directly, as with --no-cache.
+            Err(e)
+                if request.cache.policy != PullPolicy::Never
+                    && fetched.cache_dir.as_deref().is_some_and(|dir| crate::cache::vanished_from(dir, &e)) =>
+            {
+                let direct = CacheOptions { disabled: true, ..request.cache.clone() };
+                fetched = fetch(&reference, &request.options, &direct, expected.as_ref(), &needs)?;
+            }
             Err(e @ (Error::DigestMismatch { .. } | Error::SizeMismatch { .. }))
                 if !refetched && request.cache.policy != PullPolicy::Never =>
             {

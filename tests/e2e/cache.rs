@@ -388,3 +388,51 @@ fn a_relative_cache_dir_is_taken_from_the_working_directory() {
     assert_eq!(drained["success"], true, "{drained:#}");
     assert_eq!(std::fs::read_dir(dir.path("my-cache")).unwrap().count(), 0, "drained");
 }
+
+/// Issue 11: a pull whose cache entry or blobs vanish underneath it (a `drain` or `cache
+/// prune` in another process) fetches them again instead of failing with a raw I/O error.
+#[test]
+fn pulls_during_drains_and_prunes_refetch_what_vanished() {
+    let dir = TestDir::new();
+    let reg = Registry::start(&dir);
+    let cache = cache_dir(&dir);
+    let wasm = big_component(512 * 1024);
+    dir.write("app.wasm", &wasm);
+    let reference = reg.reference("demo/raced:1.0.0");
+    dir.run(&["push", &reference, "app.wasm"]).success();
+
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let drainer = {
+        let stop = stop.clone();
+        let commands: Vec<Command> = (0..200)
+            .map(|i| {
+                let mut cmd = if i % 2 == 0 {
+                    dir.command(&["drain", "oci"])
+                } else {
+                    dir.command(&["cache", "prune", "--max-size", "0"])
+                };
+                cmd.env("WASMSHIP_CACHE_DIR", &cache);
+                cmd
+            })
+            .collect();
+        std::thread::spawn(move || {
+            let mut runs = Vec::new();
+            for (i, cmd) in commands.into_iter().enumerate() {
+                if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    break;
+                }
+                runs.push(run_to_end(cmd, format!("drain or prune {i}")));
+            }
+            runs
+        })
+    };
+    for i in 0..12 {
+        let out = format!("out-{i}.wasm");
+        run_to_end(pull_command(&dir, &cache, &reference, &out), format!("pull {i}")).success();
+        assert!(dir.read(&out) == wasm, "{out} has the pushed bytes");
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for run in drainer.join().expect("drainer") {
+        run.success();
+    }
+}

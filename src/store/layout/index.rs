@@ -105,6 +105,17 @@ impl LayoutIndex {
             .map_err(|e| Error::InvalidInput(format!("{}: not a valid OCI index: {e}", path.display())))
     }
 
+    /// [`Self::load`], with a missing `index.json` read as empty (a cache another process
+    /// just drained).
+    pub fn load_or_empty(root: &Path) -> Result<Self> {
+        match LayoutIndex::load(root) {
+            Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+                Ok(LayoutIndex::default())
+            }
+            other => other,
+        }
+    }
+
     /// Replace `index.json` atomically.
     pub fn save(&self, root: &Path) -> Result<()> {
         let mut bytes = serde_json::to_vec_pretty(self).expect("index serialises");
@@ -119,7 +130,7 @@ impl LayoutIndex {
     /// result after the write.
     pub fn update(root: &Path, change: impl Fn(&mut LayoutIndex), holds: impl Fn(&LayoutIndex) -> bool) -> Result<()> {
         let _lock = IndexLock::acquire(root)?;
-        let mut index = LayoutIndex::load(root)?;
+        let mut index = LayoutIndex::load_or_empty(root)?;
         change(&mut index);
         index.save(root)?;
         if holds(&LayoutIndex::load(root)?) {

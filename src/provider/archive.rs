@@ -20,7 +20,7 @@ use sha2::{Digest as _, Sha256};
 use tar::{EntryType, Header};
 
 use super::sign::JWT_MAX_BYTES;
-use crate::error::{Error, Result};
+use crate::error::{Error, MAX_ECHO, Result, excerpt};
 use crate::fsutil::TempFile;
 
 /// The claims entry.
@@ -221,17 +221,21 @@ fn read_entries_within(source: impl Read, keep: Keep<'_>, limits: (u64, u64), wh
             if kind == EntryType::Directory {
                 continue;
             }
-            return Err(invalid(what, &format!("entry {raw_name:?} has no file name")));
+            return Err(invalid(what, &format!("entry {} has no file name", shown(&raw_name))));
         };
         if !matches!(kind, EntryType::Regular | EntryType::Continuous) {
             return Err(invalid(
                 what,
-                &format!("entry {raw_name:?} is {}; a provider archive holds only regular files", kind_name(kind)),
+                &format!(
+                    "entry {} is {}; a provider archive holds only regular files",
+                    shown(&raw_name),
+                    kind_name(kind)
+                ),
             ));
         }
         let name = classify(name).map_err(|reason| invalid(what, &reason))?;
         if !seen.insert(name.clone()) {
-            return Err(invalid(what, &format!("entry {raw_name:?} appears more than once")));
+            return Err(invalid(what, &format!("entry {} appears more than once", shown(&raw_name))));
         }
         let keep_this = match (&name, keep) {
             (EntryName::Claims, _) => Keep::Memory,
@@ -248,7 +252,10 @@ fn read_entries_within(source: impl Read, keep: Keep<'_>, limits: (u64, u64), wh
         if let Some(limit) = limit
             && size > limit
         {
-            return Err(Error::SizeLimitExceeded { what: format!("{raw_name} in {what}"), limit });
+            return Err(Error::SizeLimitExceeded {
+                what: format!("{} in {what}", excerpt(&raw_name, MAX_ECHO)),
+                limit,
+            });
         }
         if !matches!(keep_this, Keep::Nothing) && name != EntryName::Claims {
             kept_total = kept_total.saturating_add(size);
@@ -282,7 +289,10 @@ fn read_entries_within(source: impl Read, keep: Keep<'_>, limits: (u64, u64), wh
             }
         };
         if size > entry_limit {
-            return Err(Error::SizeLimitExceeded { what: format!("{raw_name} in {what}"), limit: entry_limit });
+            return Err(Error::SizeLimitExceeded {
+                what: format!("{} in {what}", excerpt(&raw_name, MAX_ECHO)),
+                limit: entry_limit,
+            });
         }
         entries.push(Entry { name, size, hash, data });
     }
@@ -295,16 +305,16 @@ fn root_name(path: &str) -> std::result::Result<Option<&str>, String> {
     let trimmed = path.strip_prefix("./").unwrap_or(path);
     let trimmed = trimmed.strip_suffix('/').unwrap_or(trimmed);
     if path.starts_with('/') || path.starts_with('\\') || path.get(1..3) == Some(":\\") {
-        return Err(format!("entry {path:?} is an absolute path, outside the archive root"));
+        return Err(format!("entry {} is an absolute path, outside the archive root", shown(path)));
     }
     if trimmed.split(['/', '\\']).any(|part| part == "..") {
-        return Err(format!("entry {path:?} points outside the archive root (`..`)"));
+        return Err(format!("entry {} points outside the archive root (`..`)", shown(path)));
     }
     if trimmed.is_empty() || trimmed == "." {
         return Ok(None);
     }
     if trimmed.contains(['/', '\\']) {
-        return Err(format!("entry {path:?} is in a subdirectory; provider archive entries sit at the root"));
+        return Err(format!("entry {} is in a subdirectory; provider archive entries sit at the root", shown(path)));
     }
     Ok(Some(trimmed))
 }
@@ -316,10 +326,16 @@ fn classify(name: &str) -> std::result::Result<EntryName, String> {
         _ => match name.strip_suffix(TARGET_SUFFIX) {
             Some(target) if valid_target(target) => Ok(EntryName::Target(target.to_string())),
             _ => Err(format!(
-                "unexpected entry {name:?}; a provider archive holds {CLAIMS_FILE}, {WORLD_FILE} and <target>{TARGET_SUFFIX}"
+                "unexpected entry {}; a provider archive holds {CLAIMS_FILE}, {WORLD_FILE} and <target>{TARGET_SUFFIX}",
+                shown(name)
             )),
         },
     }
+}
+
+/// An entry name from the archive as messages quote it: on one line, cut to [`MAX_ECHO`].
+fn shown(name: &str) -> String {
+    format!("{:?}", excerpt(name, MAX_ECHO))
 }
 
 fn kind_name(kind: EntryType) -> &'static str {

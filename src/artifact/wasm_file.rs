@@ -1,13 +1,19 @@
 //! What a Wasm file is, read in one streaming pass: component or core module,
-//! the component's top-level imports and exports, its wasm-metadata, and the
-//! sha256 digest and size of the bytes. Nested modules, code sections and large
-//! custom sections are skipped, so memory stays small whatever the file size.
+//! validated with `wasmparser`'s validator (every section, nested module and
+//! function body), the component's top-level imports and exports, its
+//! wasm-metadata, and the sha256 digest and size of the bytes. The file is read
+//! in chunks and each section is dropped once validated (function bodies one by
+//! one), so memory stays within the largest section; large top-level custom
+//! sections, which validation ignores, are skipped unbuffered.
 
 use std::io::Read;
 
-use wasmparser::{Chunk, ComponentExternalKind, ComponentTypeRef, Encoding, Parser, Payload};
+use wasmparser::{
+    Chunk, ComponentExternalKind, ComponentTypeRef, Encoding, FuncValidatorAllocations, Parser, Payload, ValidPayload,
+    Validator, WasmFeatures,
+};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, MAX_ECHO, Result, excerpt};
 use crate::oci::digest::Algorithm;
 use crate::oci::{Digest, DigestWriter};
 
@@ -15,12 +21,31 @@ use crate::oci::{Digest, DigestWriter};
 const READ_CHUNK: usize = 64 * 1024;
 /// Top-level custom sections up to this size are kept for metadata.
 const CUSTOM_SECTION_KEEP_MAX: u64 = 1024 * 1024;
+/// The first bytes of every WebAssembly binary.
+const WASM_MAGIC: &[u8; 4] = b"\0asm";
+
+/// The proposals a pushed binary may use: `wasmparser`'s defaults (the finished
+/// proposals, the component model and its async ABI), which cover what
+/// `cargo component`, `wasm-tools component new` and rustc's `wasm32-wasip2`
+/// produce.
+pub fn validation_features() -> WasmFeatures {
+    WasmFeatures::default()
+}
 
 /// Component or core module.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WasmKind {
     Component,
     Module,
+}
+
+impl WasmKind {
+    fn noun(self) -> &'static str {
+        match self {
+            WasmKind::Component => "component",
+            WasmKind::Module => "module",
+        }
+    }
 }
 
 /// Metadata found in the file's custom sections (wasm-metadata's fields).
@@ -47,21 +72,38 @@ pub struct WasmFile {
     pub size: u64,
 }
 
-/// Read `source` to its end, classify it and collect what the artifact needs.
-/// `name` is used in error messages.
+/// Read `source` to its end, validate and classify it and collect what the
+/// artifact needs. `name` is used in error messages.
 pub fn analyze(name: &str, source: &mut dyn Read) -> Result<WasmFile> {
     let mut hashed = HashingReader { inner: source, hasher: DigestWriter::new(std::io::sink(), Algorithm::Sha256) };
-    let not_wasm = |detail: String| {
-        Error::InvalidInput(format!(
-            "{name} is not a WebAssembly component or module ({detail}); push takes a .wasm file"
-        ))
-    };
-
-    let mut parser = Parser::new(0);
     let mut buf: Vec<u8> = Vec::with_capacity(READ_CHUNK * 2);
     let mut eof = false;
-    let mut discard: u64 = 0;
+    while buf.len() < WASM_MAGIC.len() && !eof {
+        fill(&mut hashed, &mut buf, &mut eof, name)?;
+    }
+    if !buf.starts_with(WASM_MAGIC) {
+        return Err(Error::InvalidInput(format!("{name} is not a WebAssembly file ({})", starts_with(&buf))));
+    }
+
     let mut kind = None;
+    // What the error is about: the top-level binary's kind, once its header is read.
+    let invalid = |kind: Option<WasmKind>, message: &str, offset: u64| {
+        let noun = kind.map_or("component or module", WasmKind::noun);
+        Error::InvalidInput(format!(
+            "{name} is not a valid WebAssembly {noun}: {} (at byte {offset})",
+            excerpt(message, MAX_ECHO)
+        ))
+    };
+    let mut validator = Validator::new_with_features(validation_features());
+    let mut allocations = FuncValidatorAllocations::default();
+    let mut parser = Parser::new(0);
+    // The parsers of the enclosing binaries while a nested module or component is read.
+    let mut outer: Vec<Parser> = Vec::new();
+    // Function bodies left in the top-level module's code section.
+    let mut bodies_left: u32 = 0;
+    // Bytes of top-level custom sections dropped unparsed: the parser's offsets lag by that much.
+    let mut skipped: u64 = 0;
+    let mut discard: u64 = 0;
     let mut imports = Vec::new();
     let mut exports = Vec::new();
     let mut custom_sections: Vec<u8> = Vec::new();
@@ -74,7 +116,7 @@ pub fn analyze(name: &str, source: &mut dyn Read) -> Result<WasmFile> {
             discard -= n as u64;
             if discard > 0 {
                 if eof {
-                    return Err(not_wasm("file ends inside a section".into()));
+                    return Err(invalid(kind, "the file ends inside a custom section", parser.offset() + skipped));
                 }
                 fill(&mut hashed, &mut buf, &mut eof, name)?;
                 continue;
@@ -82,58 +124,72 @@ pub fn analyze(name: &str, source: &mut dyn Read) -> Result<WasmFile> {
         }
         // At a top-level section start, skip large custom sections unparsed.
         if kind.is_some()
+            && outer.is_empty()
+            && bodies_left == 0
             && let Some((id, header, len)) = section_header(&buf)
             && id == 0
             && len > CUSTOM_SECTION_KEEP_MAX
         {
             discard = header as u64 + len;
+            skipped += discard;
             continue;
         }
         let (consumed, payload) = match parser.parse(&buf, eof) {
             Ok(Chunk::NeedMoreData(_)) => {
                 if eof {
-                    return Err(not_wasm("truncated".into()));
+                    return Err(invalid(kind, "the file ends early", parser.offset() + skipped));
                 }
                 fill(&mut hashed, &mut buf, &mut eof, name)?;
                 continue;
             }
             Ok(Chunk::Parsed { consumed, payload }) => (consumed, payload),
-            Err(e) => return Err(not_wasm(e.message().to_string())),
+            Err(e) => return Err(invalid(kind, e.message(), e.offset() + skipped)),
         };
+        let top_level = outer.is_empty();
+        let valid = validator.payload(&payload).map_err(|e| invalid(kind, e.message(), e.offset() + skipped))?;
         let mut done = false;
-        match payload {
-            Payload::Version { encoding, .. } => {
-                kind = Some(match encoding {
-                    Encoding::Component => WasmKind::Component,
-                    Encoding::Module => WasmKind::Module,
-                });
+        match valid {
+            ValidPayload::Ok => {}
+            ValidPayload::Parser(nested) => outer.push(std::mem::replace(&mut parser, nested)),
+            ValidPayload::Func(func, body) => {
+                let mut checker = func.into_validator(std::mem::take(&mut allocations));
+                checker.validate(&body).map_err(|e| invalid(kind, e.message(), e.offset() + skipped))?;
+                allocations = checker.into_allocations();
             }
-            Payload::ComponentImportSection(reader) => {
-                for import in reader {
-                    let import = import.map_err(|e| not_wasm(e.message().to_string()))?;
-                    if !matches!(import.ty, ComponentTypeRef::Type(_)) {
-                        imports.push(import.name.full_name().into_owned());
+            ValidPayload::End(_) => match outer.pop() {
+                Some(enclosing) => parser = enclosing,
+                None => done = true,
+            },
+        }
+        if top_level {
+            match payload {
+                Payload::Version { encoding, .. } => {
+                    kind = Some(match encoding {
+                        Encoding::Component => WasmKind::Component,
+                        Encoding::Module => WasmKind::Module,
+                    });
+                }
+                Payload::ComponentImportSection(reader) => {
+                    for import in reader {
+                        let import = import.map_err(|e| invalid(kind, e.message(), e.offset() + skipped))?;
+                        if !matches!(import.ty, ComponentTypeRef::Type(_)) {
+                            imports.push(import.name.full_name().into_owned());
+                        }
                     }
                 }
-            }
-            Payload::ComponentExportSection(reader) => {
-                for export in reader {
-                    let export = export.map_err(|e| not_wasm(e.message().to_string()))?;
-                    if export.kind != ComponentExternalKind::Type {
-                        exports.push(export.name.full_name().into_owned());
+                Payload::ComponentExportSection(reader) => {
+                    for export in reader {
+                        let export = export.map_err(|e| invalid(kind, e.message(), e.offset() + skipped))?;
+                        if export.kind != ComponentExternalKind::Type {
+                            exports.push(export.name.full_name().into_owned());
+                        }
                     }
                 }
+                Payload::CustomSection(_) => custom_sections.extend_from_slice(&buf[..consumed]),
+                Payload::CodeSectionStart { count, .. } => bodies_left = count,
+                Payload::CodeSectionEntry(_) => bodies_left = bodies_left.saturating_sub(1),
+                _ => {}
             }
-            Payload::CustomSection(_) => custom_sections.extend_from_slice(&buf[..consumed]),
-            Payload::CodeSectionStart { size, .. } => {
-                parser.skip_section();
-                discard = size as u64;
-            }
-            Payload::ModuleSection { unchecked_range, .. } | Payload::ComponentSection { unchecked_range, .. } => {
-                discard = unchecked_range.end - unchecked_range.start;
-            }
-            Payload::End(_) => done = true,
-            _ => {}
         }
         buf.drain(..consumed);
         if done {
@@ -142,12 +198,28 @@ pub fn analyze(name: &str, source: &mut dyn Read) -> Result<WasmFile> {
     }
     // Anything after the end of the binary is not Wasm.
     if !buf.is_empty() || (!eof && fill(&mut hashed, &mut buf, &mut eof, name)? > 0) {
-        return Err(not_wasm("trailing bytes after the end of the binary".into()));
+        return Err(invalid(kind, "trailing bytes after the end of the binary", parser.offset() + skipped));
     }
-    let kind = kind.ok_or_else(|| not_wasm("no header".into()))?;
+    let kind = kind.ok_or_else(|| invalid(None, "no header", 0))?;
     let metadata = read_metadata(kind, &custom_sections);
     let (digest, size, _) = hashed.hasher.finish();
     Ok(WasmFile { kind, imports, exports, metadata, digest, size })
+}
+
+/// How a file that is not WebAssembly starts, for messages: its first bytes in
+/// hex, and as text when they are printable.
+fn starts_with(head: &[u8]) -> String {
+    if head.is_empty() {
+        return "it is empty".into();
+    }
+    let shown = &head[..head.len().min(8)];
+    let hex: Vec<String> = shown.iter().map(|b| format!("{b:02x}")).collect();
+    let text = if shown.iter().all(|b| b.is_ascii_graphic() || *b == b' ') {
+        format!(" \"{}\"", String::from_utf8_lossy(shown))
+    } else {
+        String::new()
+    };
+    format!("it starts with {}{text}, not the magic number 00 61 73 6d", hex.join(" "))
 }
 
 fn fill(source: &mut HashingReader<'_>, buf: &mut Vec<u8>, eof: &mut bool, name: &str) -> Result<usize> {
@@ -237,6 +309,94 @@ mod tests {
         assert!(err.to_string().contains("not a WebAssembly"), "{err}");
         let err = analyze_bytes(b"").unwrap_err();
         assert!(err.to_string().contains("not a WebAssembly"), "{err}");
+    }
+
+    #[test]
+    fn a_file_without_the_magic_number_is_named_in_one_line() {
+        let err = analyze_bytes(b"#!/bin/sh\necho hello\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "test.wasm is not a WebAssembly file (it starts with 23 21 2f 62 69 6e 2f 73 \"#!/bin/s\", \
+             not the magic number 00 61 73 6d)"
+        );
+        let err = analyze_bytes(b"\x7fELF\x02\x01\x01\0\0\0").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "test.wasm is not a WebAssembly file (it starts with 7f 45 4c 46 02 01 01 00, \
+             not the magic number 00 61 73 6d)"
+        );
+        assert_eq!(analyze_bytes(b"").unwrap_err().to_string(), "test.wasm is not a WebAssembly file (it is empty)");
+        assert!(matches!(analyze_bytes(b"\0as"), Err(Error::InvalidInput(_))));
+    }
+
+    /// A component whose nested core module exports a function under a name that is
+    /// not UTF-8 (the bytes of `marker` replaced).
+    pub(crate) fn component_with_invalid_utf8_name() -> Vec<u8> {
+        let marker = b"name-to-break";
+        let mut wasm =
+            wat::parse_str(r#"(component (core module (func (export "name-to-break"))))"#).expect("valid text");
+        let at = wasm.windows(marker.len()).position(|w| w == marker).expect("the name is in the binary");
+        wasm[at] = 0xff;
+        wasm[at + 1] = 0xfe;
+        wasm
+    }
+
+    #[test]
+    fn refuses_a_component_with_a_name_that_is_not_utf8() {
+        let err = analyze_bytes(&component_with_invalid_utf8_name()).unwrap_err();
+        let text = err.to_string();
+        assert!(matches!(err, Error::InvalidInput(_)), "{err:?}");
+        assert!(text.starts_with("test.wasm is not a valid WebAssembly component: "), "{text}");
+        assert!(text.contains("UTF-8") && text.contains("(at byte "), "{text}");
+        assert!(!text.contains('\n'), "{text}");
+    }
+
+    #[test]
+    fn refuses_invalid_modules_and_function_bodies() {
+        // A function body whose result is missing: the type checker, not the parser, finds it.
+        let module = wat::parse_str(r#"(module (func (result i32)))"#);
+        assert!(module.is_err() || analyze_bytes(&module.unwrap()).is_err());
+        let mut wasm = wat::parse_str(r#"(module (func (result i32) i32.const 7))"#).unwrap();
+        let at = wasm.windows(2).position(|w| w == [0x41, 0x07]).expect("i32.const 7");
+        wasm[at] = 0x01; // nop: the function ends with an empty stack
+        wasm[at + 1] = 0x01;
+        let text = analyze_bytes(&wasm).unwrap_err().to_string();
+        assert!(text.starts_with("test.wasm is not a valid WebAssembly module: type mismatch"), "{text}");
+        // A nested module's body inside a component, too.
+        let mut wasm = wat::parse_str(r#"(component (core module (func (result i32) i32.const 7)))"#).unwrap();
+        let at = wasm.windows(2).position(|w| w == [0x41, 0x07]).expect("i32.const 7");
+        wasm[at] = 0x01;
+        wasm[at + 1] = 0x01;
+        let text = analyze_bytes(&wasm).unwrap_err().to_string();
+        assert!(text.starts_with("test.wasm is not a valid WebAssembly component: type mismatch"), "{text}");
+    }
+
+    #[test]
+    fn accepts_components_with_nested_modules_and_reads_only_top_level_names() {
+        let wasm = wat::parse_str(
+            r#"(component
+                 (import "a:b/host" (instance (export "ping" (func))))
+                 (component (import "nested:x/y" (func)))
+                 (core module (func (export "f") (result i32) i32.const 1))
+                 (instance $i)
+                 (export "a:b/out" (instance $i)))"#,
+        )
+        .unwrap();
+        // Fed one byte at a time, as a slow reader would.
+        struct Trickle<'a>(&'a [u8]);
+        impl Read for Trickle<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                let n = self.0.len().min(buf.len()).min(1);
+                buf[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+        let f = analyze("c.wasm", &mut Trickle(&wasm)).unwrap();
+        assert_eq!(f.kind, WasmKind::Component);
+        assert_eq!(f.imports, ["a:b/host"]);
+        assert_eq!(f.exports, ["a:b/out"]);
+        assert_eq!(f.digest, Digest::sha256_of(&wasm));
     }
 
     #[test]

@@ -124,8 +124,12 @@ impl Session {
         let basic = challenges.iter().find(|c| c.scheme == "basic");
         if let Some(challenge) = bearer {
             let realm_text = challenge.param("realm").ok_or_else(|| self.refused("Bearer challenge without realm"))?;
-            let realm =
-                Url::parse(realm_text).ok_or_else(|| self.refused(&format!("unusable token realm {realm_text:?}")))?;
+            let realm = Url::parse(realm_text).ok_or_else(|| {
+                self.refused(&format!(
+                    "unusable token realm {:?}",
+                    crate::error::excerpt(realm_text, crate::error::MAX_ECHO)
+                ))
+            })?;
             let service = challenge.param("service").map(str::to_string);
             let mut scopes = vec![self.scope()];
             if let Some(asked) = challenge.param("scope")

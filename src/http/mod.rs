@@ -1,9 +1,11 @@
 //! The HTTP transport the registry backend speaks through: plain request and
 //! response types, URL handling, and the `wasi:http/outgoing-handler`
 //! implementation (the only code that touches those bindings), with bounded
-//! waits (`timeouts`). Bodies stream both ways; nothing here buffers a whole
+//! waits (`timeouts`) and its failures in words (`failure`). Bodies stream both ways; nothing here buffers a whole
 //! blob.
 
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+mod failure;
 pub mod timeouts;
 mod url;
 #[cfg(target_arch = "wasm32")]

@@ -4,8 +4,10 @@
 
 use std::io::{self, Read};
 
-use super::timeouts::{TIMEOUT_VAR, Timeouts};
+use super::failure::{Failure, Limits, stalled};
+use super::timeouts::Timeouts;
 use super::{Body, Method, Request, Response, Scheme, Transport, TransportError};
+use crate::error::{MAX_ECHO, excerpt};
 use crate::wasi::bindings::wasi::http::outgoing_handler;
 use crate::wasi::bindings::wasi::http::types::{
     self as http, ErrorCode, Fields, IncomingBody, OutgoingBody, OutgoingRequest, RequestOptions,
@@ -30,6 +32,7 @@ impl Transport for WasiHttp {
             request.url.authority
         );
         let fail = |what: &str, detail: String| TransportError(format!("{target}: {what}: {detail}"));
+        let host = request.url.authority.clone();
 
         let mut entries: Vec<(String, Vec<u8>)> =
             request.headers.iter().map(|(n, v)| (n.to_ascii_lowercase(), v.clone().into_bytes())).collect();
@@ -37,7 +40,7 @@ impl Transport for WasiHttp {
         {
             entries.push(("content-length".to_string(), request.body.len().to_string().into_bytes()));
         }
-        let fields = Fields::from_list(&entries).map_err(|e| fail("invalid header", format!("{e:?}")))?;
+        let fields = Fields::from_list(&entries).map_err(|e| fail("invalid header", header_error(&e).into()))?;
         let outgoing = OutgoingRequest::new(fields);
         let method = match request.method {
             Method::Get => http::Method::Get,
@@ -58,7 +61,7 @@ impl Transport for WasiHttp {
             .map_err(|_| fail("invalid request", "method, scheme, authority or path refused".into()))?;
 
         let timeouts = Timeouts::for_request(request.body.len());
-        let describe = |code: &ErrorCode| describe(code, &timeouts);
+        let describe = |code: &ErrorCode| describe(code, &host, &timeouts);
         let body = outgoing.body().map_err(|_| fail("request body", "unavailable".into()))?;
         let future = outgoing_handler::handle(outgoing, Some(request_options(&timeouts)))
             .map_err(|e| fail("request failed", describe(&e)))?;
@@ -92,7 +95,8 @@ impl Transport for WasiHttp {
             headers,
             body: Box::new(BodyReader {
                 target,
-                stall: timeouts.stall(),
+                host,
+                limits: limits(&timeouts),
                 stream: Some(stream),
                 body: Some(incoming),
                 buffer: Vec::new(),
@@ -120,22 +124,75 @@ fn request_options(timeouts: &Timeouts) -> RequestOptions {
     options
 }
 
-/// What went wrong with a request, in words (never a Debug dump for the common cases).
-fn describe(code: &ErrorCode, timeouts: &Timeouts) -> String {
+/// The limits of `timeouts`, for the words of a failure.
+fn limits(timeouts: &Timeouts) -> Limits {
+    Limits { connect: timeouts.connect, stall: timeouts.stall() }
+}
+
+/// What went wrong with a request to `host`, in words on one line.
+fn describe(code: &ErrorCode, host: &str, timeouts: &Timeouts) -> String {
+    super::failure::describe(&failure(code), host, limits(timeouts))
+}
+
+/// The host's error code as a [`Failure`].
+fn failure(code: &ErrorCode) -> Failure {
+    let field = |payload: &Option<http::FieldSizePayload>| payload.as_ref().and_then(|p| p.field_name.clone());
     match code {
-        ErrorCode::DnsError(e) => {
-            format!("DNS lookup failed{}", e.rcode.as_deref().map(|r| format!(" ({r})")).unwrap_or_default())
+        ErrorCode::DnsTimeout => Failure::DnsTimeout,
+        ErrorCode::DnsError(e) => Failure::DnsError { rcode: e.rcode.clone() },
+        ErrorCode::DestinationNotFound => Failure::DestinationNotFound,
+        ErrorCode::DestinationUnavailable => Failure::DestinationUnavailable,
+        ErrorCode::DestinationIpProhibited => Failure::DestinationIpProhibited,
+        ErrorCode::DestinationIpUnroutable => Failure::DestinationIpUnroutable,
+        ErrorCode::ConnectionRefused => Failure::ConnectionRefused,
+        ErrorCode::ConnectionTerminated => Failure::ConnectionTerminated,
+        ErrorCode::ConnectionTimeout => Failure::ConnectionTimeout,
+        ErrorCode::ConnectionReadTimeout => Failure::ConnectionReadTimeout,
+        ErrorCode::ConnectionWriteTimeout => Failure::ConnectionWriteTimeout,
+        ErrorCode::ConnectionLimitReached => Failure::ConnectionLimitReached,
+        ErrorCode::TlsProtocolError => Failure::TlsProtocolError,
+        ErrorCode::TlsCertificateError => Failure::TlsCertificateError,
+        ErrorCode::TlsAlertReceived(alert) => Failure::TlsAlertReceived {
+            alert: alert.alert_message.clone().or_else(|| alert.alert_id.map(|id| format!("alert {id}"))),
+        },
+        ErrorCode::HttpRequestDenied => Failure::RequestDenied,
+        ErrorCode::HttpRequestLengthRequired => Failure::RequestLengthRequired,
+        ErrorCode::HttpRequestBodySize(_) => Failure::RequestBodySize,
+        ErrorCode::HttpRequestMethodInvalid => Failure::RequestMethodInvalid,
+        ErrorCode::HttpRequestUriInvalid => Failure::RequestUriInvalid,
+        ErrorCode::HttpRequestUriTooLong => Failure::RequestUriTooLong,
+        ErrorCode::HttpRequestHeaderSectionSize(_) | ErrorCode::HttpRequestTrailerSectionSize(_) => {
+            Failure::RequestHeadersTooLarge { field: None }
         }
-        ErrorCode::ConnectionRefused => "connection refused (is the registry running and the port right?)".into(),
-        ErrorCode::ConnectionTimeout => format!("no connection within {} s", timeouts.connect.as_secs()),
-        ErrorCode::ConnectionReadTimeout | ErrorCode::HttpResponseTimeout => stalled(timeouts.stall()),
-        ErrorCode::TlsProtocolError | ErrorCode::TlsAlertReceived(_) => {
-            "TLS handshake failed (plain-HTTP registry? pass --insecure)".into()
+        ErrorCode::HttpRequestHeaderSize(payload) => Failure::RequestHeadersTooLarge { field: field(payload) },
+        ErrorCode::HttpRequestTrailerSize(payload) => {
+            Failure::RequestHeadersTooLarge { field: payload.field_name.clone() }
         }
-        ErrorCode::TlsCertificateError => "TLS certificate not trusted".into(),
-        ErrorCode::HttpRequestDenied => "request denied by the host's outbound policy".into(),
-        ErrorCode::InternalError(Some(msg)) => msg.clone(),
-        other => format!("{other:?}"),
+        ErrorCode::HttpResponseIncomplete => Failure::ResponseIncomplete,
+        ErrorCode::HttpResponseHeaderSectionSize(_) | ErrorCode::HttpResponseTrailerSectionSize(_) => {
+            Failure::ResponseHeadersTooLarge { field: None }
+        }
+        ErrorCode::HttpResponseHeaderSize(payload) | ErrorCode::HttpResponseTrailerSize(payload) => {
+            Failure::ResponseHeadersTooLarge { field: payload.field_name.clone() }
+        }
+        ErrorCode::HttpResponseBodySize(_) => Failure::ResponseBodySize,
+        ErrorCode::HttpResponseTransferCoding(coding) => Failure::ResponseTransferCoding { coding: coding.clone() },
+        ErrorCode::HttpResponseContentCoding(coding) => Failure::ResponseContentCoding { coding: coding.clone() },
+        ErrorCode::HttpResponseTimeout => Failure::ResponseTimeout,
+        ErrorCode::HttpUpgradeFailed => Failure::UpgradeFailed,
+        ErrorCode::HttpProtocolError => Failure::ProtocolError,
+        ErrorCode::LoopDetected => Failure::LoopDetected,
+        ErrorCode::ConfigurationError => Failure::ConfigurationError,
+        ErrorCode::InternalError(message) => Failure::Internal { message: message.clone() },
+    }
+}
+
+/// A header the host refused, in words.
+fn header_error(error: &http::HeaderError) -> &'static str {
+    match error {
+        http::HeaderError::InvalidSyntax => "a header name or value is not valid",
+        http::HeaderError::Forbidden => "a header the host forbids",
+        http::HeaderError::Immutable => "the headers can no longer be changed",
     }
 }
 
@@ -193,14 +250,9 @@ fn write_all(stream: &OutputStream, mut data: &[u8]) -> Result<(), String> {
 
 fn stream_error(e: StreamError) -> String {
     match e {
-        StreamError::Closed => "connection closed".to_string(),
-        StreamError::LastOperationFailed(err) => err.to_debug_string(),
+        StreamError::Closed => "the registry closed the connection".to_string(),
+        StreamError::LastOperationFailed(err) => excerpt(&err.to_debug_string(), MAX_ECHO),
     }
-}
-
-/// The message for a registry that stopped sending.
-fn stalled(stall: std::time::Duration) -> String {
-    format!("the registry sent nothing for {} s; {TIMEOUT_VAR}=SECONDS waits longer", stall.as_secs())
 }
 
 /// A response body as [`Read`]. Drops the stream before the body, as
@@ -208,7 +260,9 @@ fn stalled(stall: std::time::Duration) -> String {
 struct BodyReader {
     /// `METHOD url`, for messages.
     target: String,
-    stall: std::time::Duration,
+    /// The registry's `host[:port]`, for messages.
+    host: String,
+    limits: Limits,
     stream: Option<InputStream>,
     body: Option<IncomingBody>,
     buffer: Vec<u8>,
@@ -232,11 +286,16 @@ impl Read for BodyReader {
                 Err(StreamError::LastOperationFailed(e)) => {
                     // Hosts report a body timeout as an error code, or (wasmtime) only in
                     // the error's text.
-                    let text = e.to_debug_string();
                     let detail = match http::http_error_code(&e) {
-                        Some(ErrorCode::ConnectionReadTimeout | ErrorCode::HttpResponseTimeout) => stalled(self.stall),
-                        None if text.contains("timeout") || text.contains("timed out") => stalled(self.stall),
-                        _ => text,
+                        Some(code) => super::failure::describe(&failure(&code), &self.host, self.limits),
+                        None => {
+                            let text = e.to_debug_string();
+                            if text.contains("timeout") || text.contains("timed out") {
+                                stalled(self.limits.stall)
+                            } else {
+                                excerpt(&text, MAX_ECHO)
+                            }
+                        }
                     };
                     return Err(io::Error::other(format!("{}: response body: {detail}", self.target)));
                 }

@@ -6,9 +6,10 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 use crate::fsutil::{TempFile, parent_dir};
-use crate::provider::archive::GZIP_MAGIC;
+use crate::provider::archive::{ENTRY_MAX_BYTES, GZIP_MAGIC, Keep};
 use crate::provider::keydir::{self, KeyOrigin};
-use crate::provider::{ArchiveBuilder, KeyPair, KeyRole, ProviderInfo, load};
+use crate::provider::par::load_keeping;
+use crate::provider::{ArchiveBuilder, KeyPair, KeyRole, ProviderInfo};
 
 /// Where the signing keys come from.
 #[derive(Debug, Clone, Default)]
@@ -96,16 +97,19 @@ pub struct InsertRequest {
 }
 
 /// Add a target to an archive and sign it again, as the same service. The
-/// archive must verify first: nothing unverified is ever signed.
+/// archive must verify first: nothing unverified is ever signed. Its files are
+/// streamed into temporary files next to it (within the limits of
+/// [`crate::provider::archive`]), not held in memory.
 pub fn insert(request: &InsertRequest) -> Result<ParOutcome> {
     let path = &request.archive;
     let what = path.display().to_string();
-    let bytes = crate::fsutil::read_regular(path).map_err(|e| Error::io(&what, "read", e))?;
-    let compressed = bytes.starts_with(&GZIP_MAGIC);
-    let loaded = load(&bytes[..], true, &what)?;
+    let file = crate::fsutil::open_regular(path).map_err(|e| Error::io(&what, "open", e))?;
+    let mut source = std::io::BufReader::with_capacity(crate::fsutil::FILE_WRITE_BUFFER, file);
+    let head = std::io::BufRead::fill_buf(&mut source).map_err(|e| Error::io(&what, "read", e))?;
+    let compressed = head.starts_with(&GZIP_MAGIC);
+    let loaded = load_keeping(source, Keep::Spool(parent_dir(path)), &what)?;
     loaded.require_valid()?;
     let (old_issuer, old_subject) = (loaded.claims().iss.clone(), loaded.claims().sub.clone());
-    drop(bytes);
 
     let mut generated = Vec::new();
     let issuer = match &request.keys.issuer {
@@ -137,8 +141,14 @@ pub fn insert(request: &InsertRequest) -> Result<ParOutcome> {
     })
 }
 
+/// The bytes of a provider binary, at most [`ENTRY_MAX_BYTES`].
 fn read_binary(path: &Path) -> Result<Vec<u8>> {
-    crate::fsutil::read_regular(path).map_err(|e| Error::io(path.display(), "read provider binary", e))
+    crate::fsutil::read_regular_at_most(path, ENTRY_MAX_BYTES).map_err(|e| match e.kind() {
+        std::io::ErrorKind::InvalidData => {
+            Error::SizeLimitExceeded { what: format!("provider binary {}", path.display()), limit: ENTRY_MAX_BYTES }
+        }
+        _ => Error::io(path.display(), "read provider binary", e),
+    })
 }
 
 /// The binary's file name without its last extension, as wash names keys and archives.
@@ -220,6 +230,7 @@ fn write_archive(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::provider::load;
 
     fn temp_dir() -> PathBuf {
         let dir = std::env::temp_dir().join(format!("wasmship-par-{:x}", crate::fsutil::random_u64()));

@@ -119,7 +119,7 @@ fn provider_archive_archives_load_and_verify_here() {
             ("Their Provider", "wasmCloud", Some(3), Some("0.4.0"))
         );
         assert_eq!(info.schema, Some(serde_json::json!({"type": "object"})));
-        assert_eq!(loaded.targets["x86_64-linux"].data.as_deref(), Some(LINUX));
+        assert_eq!(loaded.targets["x86_64-linux"].data.as_ref().and_then(super::archive::Content::bytes), Some(LINUX));
         assert_eq!(loaded.world.as_ref().unwrap().hash, file_hash(WORLD));
         let recorded: &BTreeMap<String, String> = &claims.metadata().unwrap().target_hashes;
         assert_eq!(recorded.len(), 3);

@@ -7,8 +7,8 @@
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 
-use super::archive::{Entry, EntryName, read_entries, valid_target, write_entries};
-use super::claims::{ProviderClaims, ProviderInfo, WORLD_HASH_KEY, file_hash};
+use super::archive::{Content, Entry, EntryName, Keep, read_entries, valid_target, write_contents};
+use super::claims::{ProviderClaims, ProviderInfo, WORLD_HASH_KEY};
 use super::keys::{KeyPair, KeyRole};
 use super::sign::{self, Check, Token};
 use crate::error::{Error, Result};
@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 pub struct ArchiveFile {
     pub size: u64,
     pub hash: String,
-    pub data: Option<Vec<u8>>,
+    pub data: Option<Content>,
 }
 
 /// An archive as read.
@@ -37,22 +37,30 @@ pub struct LoadedArchive {
 /// Read an archive from `source`. Structural problems (not a tar, unsafe or
 /// duplicate entries, no claims or no binary, undecodable claims) are errors;
 /// hash and signature results are in the returned value. File bytes are
-/// kept when `keep_files` (to write the archive again).
+/// kept in memory when `keep_files` (to write the archive again).
 pub fn load(source: impl Read, keep_files: bool, what: &str) -> Result<LoadedArchive> {
+    load_keeping(source, if keep_files { Keep::Memory } else { Keep::Nothing }, what)
+}
+
+/// [`load`], keeping the files' bytes as `keep` says.
+pub fn load_keeping(source: impl Read, keep: Keep<'_>, what: &str) -> Result<LoadedArchive> {
     let mut token = None;
     let mut targets = BTreeMap::new();
     let mut world = None;
-    for Entry { name, size, hash, data } in read_entries(source, keep_files, what)? {
+    for Entry { name, size, hash, data } in read_entries(source, keep, what)? {
         match name {
             EntryName::Claims => {
-                let bytes = data.expect("claims are always kept");
+                let bytes = match data {
+                    Some(Content::Memory(bytes)) => bytes,
+                    _ => unreachable!("claims are always kept in memory"),
+                };
                 let text = String::from_utf8(bytes).map_err(|_| Error::InvalidSignature {
                     what: format!("claims.jwt in {what}"),
                     reason: "not UTF-8 text".into(),
                 })?;
                 token = Some(sign::decode(&text).map_err(|e| with_subject(e, what))?);
             }
-            EntryName::World => world = Some(ArchiveFile { size, hash, data: data.filter(|_| keep_files) }),
+            EntryName::World => world = Some(ArchiveFile { size, hash, data }),
             EntryName::Target(target) => {
                 targets.insert(target, ArchiveFile { size, hash, data });
             }
@@ -136,11 +144,11 @@ impl LoadedArchive {
         let info = self.token.claims.info()?;
         let missing = || Error::InvalidInput(format!("{}: the archive's files were not read", self.what));
         let mut builder = ArchiveBuilder::new(info);
-        for (target, file) in &self.targets {
-            builder.add_target(target, file.data.clone().ok_or_else(missing)?)?;
+        for (target, file) in self.targets {
+            builder.add_target_content(&target, file.data.ok_or_else(missing)?)?;
         }
-        if let Some(world) = &self.world {
-            builder.set_world(world.data.clone().ok_or_else(missing)?);
+        if let Some(world) = self.world {
+            builder.world = Some(world.data.ok_or_else(missing)?);
         }
         Ok(builder)
     }
@@ -150,8 +158,8 @@ impl LoadedArchive {
 #[derive(Debug, Clone)]
 pub struct ArchiveBuilder {
     info: ProviderInfo,
-    targets: BTreeMap<String, Vec<u8>>,
-    world: Option<Vec<u8>>,
+    targets: BTreeMap<String, Content>,
+    world: Option<Content>,
 }
 
 impl ArchiveBuilder {
@@ -162,6 +170,11 @@ impl ArchiveBuilder {
 
     /// Add (or replace) a target's binary; `true` when it replaced one.
     pub fn add_target(&mut self, target: &str, binary: Vec<u8>) -> Result<bool> {
+        self.add_target_content(target, Content::Memory(binary))
+    }
+
+    /// Add (or replace) a target's binary, in memory or spooled; `true` when it replaced one.
+    pub fn add_target_content(&mut self, target: &str, binary: Content) -> Result<bool> {
         if !valid_target(target) {
             return Err(Error::InvalidInput(format!(
                 "{target:?} is not a target name; use ARCH-OS such as x86_64-linux or aarch64-macos"
@@ -172,7 +185,7 @@ impl ArchiveBuilder {
 
     /// Set the provider's WIT world (binary WIT).
     pub fn set_world(&mut self, world: Vec<u8>) {
-        self.world = Some(world);
+        self.world = Some(Content::Memory(world));
     }
 
     /// The targets so far.
@@ -198,23 +211,23 @@ impl ArchiveBuilder {
         if self.targets.is_empty() {
             return Err(Error::InvalidInput("a provider archive needs at least one binary".into()));
         }
-        let mut hashes: BTreeMap<String, String> =
-            self.targets.iter().map(|(t, b)| (t.clone(), file_hash(b))).collect();
+        let mut hashes: BTreeMap<String, String> = self.targets.iter().map(|(t, b)| (t.clone(), b.hash())).collect();
         if let Some(world) = &self.world {
-            hashes.insert(WORLD_HASH_KEY.to_string(), file_hash(world));
+            hashes.insert(WORLD_HASH_KEY.to_string(), world.hash());
         }
         let claims =
             ProviderClaims::new(&self.info, issuer.public_key().to_string(), subject.public_key().to_string(), hashes);
         let jwt = sign::encode(&claims, issuer)?;
 
-        let mut entries: Vec<(EntryName, &[u8])> = vec![(EntryName::Claims, jwt.as_bytes())];
+        let claims_entry = Content::Memory(jwt.clone().into_bytes());
+        let mut entries: Vec<(EntryName, &Content)> = vec![(EntryName::Claims, &claims_entry)];
         if let Some(world) = &self.world {
             entries.push((EntryName::World, world));
         }
         for (target, binary) in &self.targets {
             entries.push((EntryName::Target(target.clone()), binary));
         }
-        write_entries(&entries, compress, out).map_err(|e| Error::io("provider archive", "write", e))?;
+        write_contents(&entries, compress, out).map_err(|e| Error::io("provider archive", "write", e))?;
         Ok(Token { jwt, claims, signature: Check::Valid })
     }
 }
@@ -222,7 +235,8 @@ impl ArchiveBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::provider::archive::GZIP_MAGIC;
+    use crate::provider::archive::{GZIP_MAGIC, write_entries};
+    use crate::provider::claims::file_hash;
 
     fn keys() -> (KeyPair, KeyPair) {
         (KeyPair::generate(KeyRole::Account).unwrap(), KeyPair::generate(KeyRole::Service).unwrap())
@@ -308,7 +322,7 @@ mod tests {
         let forged = format!("{}.{forged_body}.{}", parts[0], parts[2]);
         let mut entries = vec![(EntryName::Claims, forged.as_bytes())];
         for (target, file) in &loaded.targets {
-            entries.push((EntryName::Target(target.clone()), file.data.as_deref().unwrap()));
+            entries.push((EntryName::Target(target.clone()), file.data.as_ref().and_then(Content::bytes).unwrap()));
         }
         let mut out = Vec::new();
         write_entries(&entries, false, &mut out).unwrap();
@@ -321,7 +335,7 @@ mod tests {
         let (bytes, ..) = build(false);
         let loaded = load(&bytes[..], true, "demo.par").unwrap();
         let jwt = loaded.token.jwt.clone();
-        let linux = loaded.targets["x86_64-linux"].data.clone().unwrap();
+        let linux = loaded.targets["x86_64-linux"].data.as_ref().and_then(Content::bytes).unwrap().to_vec();
         // Drop a target the claims list.
         let mut out = Vec::new();
         write_entries(

@@ -81,7 +81,12 @@ pub fn decode(jwt: &str) -> Result<Token> {
     let signature = URL_SAFE_NO_PAD.decode(signature).map_err(|_| bad("the signature is not base64url".into()))?;
 
     let check = if header.typ != TYPE || header.alg != ALGORITHM {
-        Check::Invalid(format!("unsupported header typ {:?} alg {:?} (expected jwt/Ed25519)", header.typ, header.alg))
+        let shown = |value: &str| format!("{:?}", crate::error::excerpt(value, crate::error::MAX_ECHO));
+        Check::Invalid(format!(
+            "unsupported header typ {} alg {} (expected jwt/Ed25519)",
+            shown(&header.typ),
+            shown(&header.alg)
+        ))
     } else {
         match PublicKey::parse(&claims.iss) {
             Err(e) => Check::Invalid(format!("issuer: {e}")),

@@ -52,7 +52,8 @@ impl RegistryMetadata {
             && protocol != "oci"
         {
             return Err(Error::InvalidInput(format!(
-                "registry {name} prefers the {protocol:?} protocol; wasmship speaks only \"oci\""
+                "registry {name} prefers the {:?} protocol; wasmship speaks only \"oci\"",
+                crate::error::excerpt(protocol, crate::error::MAX_ECHO)
             )));
         }
         let oci = self.oci.clone().unwrap_or_default();

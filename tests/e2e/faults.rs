@@ -425,3 +425,103 @@ fn a_redirect_carrying_credentials_is_refused_without_printing_them() {
     assert_conceals(&pull, &["pw-in-url-5e1f", "someone:"]);
     assert!(!dir.path("out.wasm").exists());
 }
+
+/// Whether `r` reads a manifest.
+fn is_manifest_get(r: &crate::util::RequestHead) -> bool {
+    r.method == "GET" && r.path().contains("/manifests/")
+}
+
+/// The single line of a failed run's stderr, checked to carry no Debug dump or JSON-reader
+/// wording.
+#[track_caller]
+fn one_line(run: &Run) -> &str {
+    let lines: Vec<&str> = run.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "one line: {run}");
+    for dump in ["{", "missing field", "Some(", "ErrorCode", "Http"] {
+        assert!(!lines[0].contains(dump), "{dump:?} in {run}");
+    }
+    lines[0]
+}
+
+/// A pull through `proxy` of `repo_tag` (pushed first, straight to the registry) that fails.
+fn failed_pull(dir: &TestDir, proxy: &FaultProxy, repo_tag: &str) -> Run {
+    let cache = fresh_cache(dir);
+    let run = dir.run(&["pull", &proxy.reference(repo_tag), "--destination", "out.wasm", "--cache-dir", &cache]);
+    let run = run.failure();
+    assert!(!dir.path("out.wasm").exists());
+    run
+}
+
+/// A registry that answers a manifest read with 200 and `{"errors":[…]}`: the error names the
+/// registry, the manifest and the registry's code and message, in one line.
+#[test]
+fn a_manifest_read_answered_200_with_an_error_body_says_so() {
+    let dir = TestDir::new();
+    let reg = Registry::start(&dir);
+    dir.write("demo.wasm", &demo_component());
+    dir.run(&["push", &reg.reference("demo/error-body:1.0.0"), "demo.wasm"]).success();
+    let proxy = FaultProxy::start(reg.port());
+    let body = br#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown","detail":{"Tag":"1.0.0"}}]}"#;
+    let fault = Fault::Serve {
+        status: 200,
+        content_type: "application/vnd.oci.image.manifest.v1+json".into(),
+        body: body.to_vec(),
+    };
+    proxy.inject(usize::MAX, is_manifest_get, fault);
+
+    let pull = failed_pull(&dir, &proxy, "demo/error-body:1.0.0");
+    assert_eq!(
+        one_line(&pull),
+        format!(
+            "error: {}: get manifest demo/error-body:1.0.0: 200: the registry answered 200 with an error body: \
+             MANIFEST_UNKNOWN: manifest unknown",
+            proxy.host()
+        )
+    );
+}
+
+/// A manifest served as an image index: the error names both media types and what is missing.
+#[test]
+fn a_manifest_served_under_the_wrong_media_type_says_so() {
+    let dir = TestDir::new();
+    let reg = Registry::start(&dir);
+    dir.write("demo.wasm", &demo_component());
+    let pushed = dir.run(&["push", &reg.reference("demo/relabelled:1.0.0"), "demo.wasm", "-o", "json"]).success();
+    let digest = pushed.stdout_json()["digest"].as_str().expect("the manifest digest").to_owned();
+    let proxy = FaultProxy::start(reg.port());
+    let index = "application/vnd.oci.image.index.v1+json";
+    proxy.inject(usize::MAX, is_manifest_get, Fault::RelabelResponse { content_type: index.into() });
+
+    let pull = failed_pull(&dir, &proxy, "demo/relabelled:1.0.0");
+    assert_eq!(
+        one_line(&pull),
+        format!(
+            "error: manifest {digest} is not an OCI image manifest or index (media type {index}, \
+             mediaType field application/vnd.oci.image.manifest.v1+json): it has no `manifests`"
+        )
+    );
+}
+
+/// A registry that closes the connection before answering (the host reports an HTTP protocol
+/// error): the error says so in words, naming the registry, after the bounded retries.
+#[test]
+fn a_connection_closed_before_the_answer_is_said_in_words() {
+    let dir = TestDir::new();
+    let reg = Registry::start(&dir);
+    dir.write("demo.wasm", &demo_component());
+    dir.run(&["push", &reg.reference("demo/closed:1.0.0"), "demo.wasm"]).success();
+    let proxy = FaultProxy::start(reg.port());
+    proxy.inject(usize::MAX, is_manifest_get, Fault::CutRequestBody { after: 0 });
+
+    let pull = failed_pull(&dir, &proxy, "demo/closed:1.0.0");
+    let line = one_line(&pull);
+    let host = proxy.host();
+    assert!(line.starts_with(&format!("error: {host}: GET http://{host}/v2/demo/closed/manifests/")), "{pull}");
+    assert!(
+        line.ends_with(&format!(
+            ": request failed: the registry {host} closed the connection or broke the HTTP protocol before \
+             answering in full"
+        )),
+        "{pull}"
+    );
+}

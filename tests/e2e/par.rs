@@ -11,7 +11,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::Value;
 
-use crate::util::{OCI_MANIFEST, Registry, TestDir, parse_json, sha256_digest, str_field, str_list};
+use crate::util::{OCI_MANIFEST, Registry, TestDir, parse_json, sha256_digest, str_field, str_list, write_zeros_gzip};
 
 const PAR_LAYER: &str = "application/vnd.wasmcloud.provider.archive.layer.v1+par";
 const PAR_CONFIG: &str = "application/vnd.wasmcloud.provider.archive.config";
@@ -263,6 +263,42 @@ fn insert_adds_a_target_signed_by_the_same_keys() {
     // Without the service's seed the archive cannot be signed again.
     dir.run(&["par", "insert", "p.par.gz", "--binary", "mac-binary", "--arch", "x86_64-windows", "-d", "nokeys"])
         .failure();
+}
+
+/// A `.par.gz` of a few tens of megabytes whose `aarch64-linux.bin` inflates to 5 GiB of
+/// zeros, after the genuine archive's entries, is refused by `par insert` with one line
+/// naming the entry and the limit, before gigabytes are held or written; the archive is
+/// left as it was, and no temporary file stays behind.
+#[test]
+fn insert_refuses_an_archive_that_inflates_beyond_the_limit() {
+    const HUGE: u64 = 5 << 30;
+    const LIMIT: u64 = 512 * 1024 * 1024;
+    let dir = TestDir::new();
+    let entries = genuine_entries(&dir);
+    let mut prefix = rebuild(&entries);
+    prefix.truncate(prefix.len() - 1024); // the end-of-archive marker comes after the huge entry
+    let header = tar_of(&[("aarch64-linux.bin", b"")]);
+    let mut header = header[..512].to_vec();
+    header[124..135].copy_from_slice(format!("{HUGE:011o}").as_bytes());
+    header[148..156].copy_from_slice(b"        ");
+    let sum: u32 = header.iter().map(|b| u32::from(*b)).sum();
+    header[148..155].copy_from_slice(format!("{sum:06o}\0").as_bytes());
+    prefix.extend_from_slice(&header);
+    write_zeros_gzip(&dir.path("hostile.par.gz"), &prefix, HUGE + 1024).expect("write the archive");
+    let before = sha256_digest(&dir.read("hostile.par.gz"));
+    dir.write("mac-binary", b"\xcf\xfa\xed\xfe mac");
+    let listing = dir.listing();
+    let args = ["par", "insert", "hostile.par.gz", "--binary", "mac-binary", "--arch", "aarch64-macos", "-d", "keys"];
+    let run = dir.run(&args).failure();
+    let lines: Vec<&str> = run.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "one line: {run}");
+    assert!(
+        lines[0].starts_with("error: aarch64-linux.bin in ")
+            && lines[0].ends_with(&format!("hostile.par.gz is larger than the limit of {LIMIT} bytes")),
+        "{run}"
+    );
+    assert_eq!(sha256_digest(&dir.read("hostile.par.gz")), before, "the archive is left alone");
+    assert_eq!(dir.listing(), listing, "no temporary file is left behind");
 }
 
 #[test]

@@ -210,3 +210,39 @@ fn tampered_registry_blob_is_rejected() {
     dir.run(&["pull", &reg.reference("demo/tampered:1.0.0")]).failure();
     assert_eq!(dir.listing(), before, "no file may be left behind");
 }
+
+/// A component that is not valid (a name in its core module is not UTF-8) is refused by push
+/// with one line from the validator, and nothing reaches the registry; a file that is not
+/// WebAssembly at all is named as such, with its first bytes, in one line.
+#[test]
+fn push_refuses_invalid_wasm_in_one_line() {
+    let dir = TestDir::new();
+    let reg = Registry::start(&dir);
+    let marker = b"name-to-break";
+    let mut wasm = wat::parse_str(r#"(component (core module (func (export "name-to-break"))))"#).unwrap();
+    let at = wasm.windows(marker.len()).position(|w| w == marker).expect("the name is in the binary");
+    wasm[at] = 0xff;
+    wasm[at + 1] = 0xfe;
+    dir.write("bad-name.wasm", &wasm);
+    let push = dir.run(&["push", &reg.reference("demo/invalid:1.0.0"), "bad-name.wasm"]).failure();
+    let lines: Vec<&str> = push.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{push}");
+    assert!(
+        lines[0].starts_with("error: bad-name.wasm is not a valid WebAssembly component: ")
+            && lines[0].contains("UTF-8")
+            && lines[0].contains("(at byte "),
+        "{push}"
+    );
+    assert!(reg.requests().iter().all(|r| !r.path.contains("/demo/invalid/")), "nothing was sent: {push}");
+    let tags = dir.run(&["tags", &reg.reference("demo/invalid")]);
+    assert!(!tags.stdout.contains("1.0.0"), "{tags}");
+
+    dir.write("script.wasm", b"#!/bin/sh\necho not wasm\n");
+    let push = dir.run(&["push", &reg.reference("demo/invalid:1.0.1"), "script.wasm"]).failure();
+    assert_eq!(
+        push.stderr.trim_end(),
+        "error: script.wasm is not a WebAssembly file (it starts with 23 21 2f 62 69 6e 2f 73 \"#!/bin/s\", \
+         not the magic number 00 61 73 6d)",
+        "{push}"
+    );
+}

@@ -197,7 +197,7 @@ impl RegistryClient {
 
     /// Registry text with every secret we could have sent replaced by `***`
     /// (some registries echo the `Authorization` header in errors).
-    fn scrub(&self, body: &[u8]) -> Vec<u8> {
+    pub(super) fn scrub(&self, body: &[u8]) -> Vec<u8> {
         let mut text = String::from_utf8_lossy(body).into_owned();
         for secret in self.session.secrets() {
             text = text.replace(&secret, "***");

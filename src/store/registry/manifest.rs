@@ -55,6 +55,17 @@ pub(super) fn get(store: &RegistryStore, selector: &Selector) -> Result<RawManif
     if bytes.len() as u64 > MANIFEST_MAX_BYTES {
         return Err(Error::SizeLimitExceeded { what: format!("manifest {subject}"), limit: MANIFEST_MAX_BYTES });
     }
+    // A registry that answers 200 with `{"errors":[…]}` has not served a manifest.
+    if let Some(errors) = crate::oci::manifest::registry_error_body(&store.client.scrub(&bytes)) {
+        return Err(Error::Registry {
+            registry: store.client.registry().to_string(),
+            action: "get manifest".into(),
+            subject,
+            status: 200,
+            code: None,
+            message: Some(format!("the registry answered 200 with an error body: {errors}")),
+        });
+    }
     let raw = RawManifest::from_bytes(media_type, bytes);
     let expected = match selector {
         Selector::Digest(d) => Some(d.clone()),

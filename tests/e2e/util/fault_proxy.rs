@@ -3,7 +3,8 @@
 //! point back at the proxy) unless a scripted fault matches first — a status without
 //! forwarding, a redirect, a connection cut partway through a request or response body, a slow
 //! request body, a rate limit that honours its own `Retry-After`, a 416 carrying the registry's
-//! real upload `Range`, or an error that echoes the request's `Authorization`. It can also
+//! real upload `Range`, an error that echoes the request's `Authorization`, a canned answer
+//! (a 200 carrying an error body) or a response relabelled with another `Content-Type`. It can also
 //! refuse expired bearer tokens (a registry without leeway) and serve tag lists a page at a
 //! time with `Link` headers. Every exchange is recorded: what was asked, whether it carried
 //! `Authorization`, what the proxy did and the status the client got.
@@ -57,6 +58,12 @@ pub enum Fault {
     /// Answer `status` with a registry error whose message repeats the request's
     /// `Authorization` value (a registry that echoes credentials).
     EchoAuthorization { status: u16 },
+    /// Answer `status` with `Content-Type: content_type` and `body` without forwarding (a
+    /// registry that answers 200 with an error body).
+    Serve { status: u16, content_type: String, body: Vec<u8> },
+    /// Forward, passing the response on with its `Content-Type` replaced (a registry that
+    /// labels a manifest with the wrong media type).
+    RelabelResponse { content_type: String },
 }
 
 /// One request the proxy handled.
@@ -181,6 +188,8 @@ struct Forward {
     corrupt_response_at: Option<u64>,
     /// Seconds of silence after the (cut) response, before the connection closes.
     stall_secs: Option<u64>,
+    /// The `Content-Type` the response is passed on with.
+    content_type: Option<String>,
     label: Option<String>,
 }
 
@@ -211,11 +220,13 @@ fn handle(shared: &Shared, client: TcpStream) {
             response_bytes_per_sec,
             corrupt_response_at,
             stall_secs,
+            content_type,
             label,
         }) => {
             let rates = (bytes_per_sec, response_bytes_per_sec);
             let mut to_client = ByteFlipper { inner: &mut client, flip_at: corrupt_response_at, passed: 0 };
-            let status = forward(shared, &head, &mut reader, &mut to_client, cut_response_after, rates);
+            let response = (cut_response_after, content_type);
+            let status = forward(shared, &head, &mut reader, &mut to_client, response, rates);
             if let Some(secs) = stall_secs {
                 std::thread::sleep(Duration::from_secs(secs));
             }
@@ -336,6 +347,17 @@ fn plan(shared: &Shared, head: &RequestHead) -> Plan {
                 label: format!("416 with Range {range:?}"),
             }
         }
+        Fault::Serve { status, content_type, body } => Plan::Answer {
+            status,
+            headers: vec![("Content-Type".into(), content_type.clone())],
+            body,
+            label: format!("{status} served as {content_type}"),
+        },
+        Fault::RelabelResponse { content_type } => Plan::Forward(Forward {
+            label: Some(format!("response relabelled {content_type}")),
+            content_type: Some(content_type),
+            ..Forward::default()
+        }),
         Fault::EchoAuthorization { status } => {
             let echoed = head.header("authorization").unwrap_or("(none)");
             Plan::Answer {
@@ -354,10 +376,14 @@ fn forward(
     head: &RequestHead,
     reader: &mut BufReader<TcpStream>,
     client: &mut ByteFlipper<'_>,
-    cut_response_after: Option<u64>,
+    (cut_response_after, content_type): (Option<u64>, Option<String>),
     (request_rate, response_rate): (Option<u64>, Option<u64>),
 ) -> Option<u16> {
-    let (response, mut upstream) = exchange_upstream(shared.upstream, head, reader, request_rate).ok()?;
+    let (mut response, mut upstream) = exchange_upstream(shared.upstream, head, reader, request_rate).ok()?;
+    if let Some(content_type) = content_type {
+        response.headers.retain(|(name, _)| !name.eq_ignore_ascii_case("content-type"));
+        response.headers.push(("Content-Type".into(), content_type));
+    }
     if head.method == "PATCH"
         && response.status == 202
         && let Some(range) = response.header("range")

@@ -3,7 +3,8 @@
 //! or token auth (`registry`), a token server for the latter (`token_server`), a
 //! fault-injecting proxy and a redirect target (`fault_proxy`, on the small HTTP/1.1 of
 //! `http_wire`, which also carries a native transport for the packager's registry store,
-//! `tcp_transport`), the Wasm inputs (`fixtures`), a wasmtime host of the packager component
+//! `tcp_transport`), the Wasm inputs (`fixtures`), gzip streams of gigabytes of zeros
+//! (`zeros_gzip`), a wasmtime host of the packager component
 //! without the runner (`wasi_host`) and small helpers for digests, JSON and secrets.
 
 mod dir;
@@ -15,6 +16,7 @@ mod registry;
 mod tcp_transport;
 mod token_server;
 pub mod wasi_host;
+mod zeros_gzip;
 
 pub use dir::{Run, TestDir, run_to_end};
 pub use docker::{helper_queries, install_credential_helper, write_docker_config};
@@ -27,6 +29,7 @@ pub use http_wire::RequestHead;
 pub use registry::{Registry, blob_uploads, manifest_puts};
 pub use tcp_transport::TcpTransport;
 pub use token_server::{TokenField, TokenServer};
+pub use zeros_gzip::write_zeros_gzip;
 
 use serde_json::Value;
 use sha2::{Digest, Sha256};

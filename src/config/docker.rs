@@ -94,7 +94,7 @@ fn helper_credentials() -> BTreeMap<String, Credential> {
 /// The credential helpers' answers the runner hands over (`{"<registry>": {"Username",
 /// "Secret"}}`), keyed by [`normalize_key`]; empty when the JSON is not valid.
 pub fn parse_helper_credentials(json: &str) -> BTreeMap<String, Credential> {
-    serde_json::from_str::<BTreeMap<String, HelperEntry>>(&json)
+    serde_json::from_str::<BTreeMap<String, HelperEntry>>(json)
         .unwrap_or_default()
         .into_iter()
         .filter_map(|(host, entry)| {

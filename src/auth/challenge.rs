@@ -30,7 +30,9 @@ impl Challenge {
                 }
                 rest = remaining.trim_start().trim_start_matches(',').trim_start();
             } else if token.is_empty() {
-                rest = after.trim_start_matches(',').trim_start();
+                // A separator with no token before it: a stray ',' or, before any
+                // challenge, a stray '=' (which no challenge can take as a parameter).
+                rest = after.trim_start_matches([',', '=']).trim_start();
             } else {
                 challenges.push(Challenge { scheme: token.to_ascii_lowercase(), params: BTreeMap::new() });
                 rest = after.trim_start_matches(',').trim_start();
@@ -91,5 +93,21 @@ mod tests {
         let c = Challenge::parse_all(r#"Basic realm="x", Bearer realm="https://t",service=s"#);
         assert_eq!(c.len(), 2);
         assert_eq!(c[1].param("service"), Some("s"));
+    }
+
+    /// Found by the `www_authenticate` fuzz target: a header starting with `=` looped forever.
+    #[test]
+    fn a_stray_equals_sign_before_any_challenge_is_skipped() {
+        let (done, finished) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let parsed = [Challenge::parse_all("="), Challenge::parse_all(r#"=Basic realm="x", =, Bearer realm=y"#)];
+            let _ = done.send(parsed);
+        });
+        let [empty, two] = finished.recv_timeout(std::time::Duration::from_secs(5)).expect("parse_all returns");
+        assert!(empty.is_empty());
+        assert_eq!(two.len(), 2);
+        assert_eq!(two[0].scheme, "basic");
+        assert_eq!(two[0].param("realm"), Some("x"));
+        assert_eq!(two[1].param("realm"), Some("y"));
     }
 }

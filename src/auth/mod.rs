@@ -6,7 +6,7 @@
 
 mod challenge;
 mod session;
-mod token;
+pub mod token;
 
 use std::fmt;
 

@@ -19,8 +19,9 @@ use crate::host_contract::HELPER_CREDENTIALS as HELPER_CREDENTIALS_VAR;
 /// The key Docker uses for Docker Hub.
 const DOCKER_HUB_KEY: &str = "index.docker.io";
 
+/// The part of Docker's `config.json` wasmship reads: its `auths`.
 #[derive(Debug, Default, Deserialize)]
-struct ConfigFile {
+pub struct ConfigFile {
     #[serde(default)]
     auths: BTreeMap<String, AuthEntry>,
 }
@@ -46,8 +47,20 @@ pub fn credential_for(registry: &str) -> Option<Credential> {
     if let Some(helper) = helper_credentials().remove(&key) {
         return Some(helper);
     }
-    let config = load_config()?;
-    config.auths.iter().find(|(k, _)| normalize_key(k) == key).and_then(|(_, entry)| entry.credential())
+    load_config()?.credential_for(registry)
+}
+
+impl ConfigFile {
+    /// Parse `config.json` bytes; `None` when they are not a valid Docker config.
+    pub fn parse(bytes: &[u8]) -> Option<ConfigFile> {
+        serde_json::from_slice(bytes).ok()
+    }
+
+    /// The `auths` entry for `registry`, keys compared after [`normalize_key`].
+    pub fn credential_for(&self, registry: &str) -> Option<Credential> {
+        let key = normalize_key(registry);
+        self.auths.iter().find(|(k, _)| normalize_key(k) == key).and_then(|(_, entry)| entry.credential())
+    }
 }
 
 /// Docker's configuration, read once per process.
@@ -61,7 +74,7 @@ fn read_config() -> Option<ConfigFile> {
         Ok(json) => json.into_bytes(),
         Err(_) => crate::fsutil::read_project_file(&config_path()?).ok()?.into_bytes(),
     };
-    serde_json::from_slice(&bytes).ok()
+    ConfigFile::parse(&bytes)
 }
 
 fn config_path() -> Option<PathBuf> {
@@ -75,7 +88,13 @@ fn helper_credentials() -> BTreeMap<String, Credential> {
     let Ok(json) = std::env::var(HELPER_CREDENTIALS_VAR) else {
         return BTreeMap::new();
     };
-    serde_json::from_str::<BTreeMap<String, HelperEntry>>(&json)
+    parse_helper_credentials(&json)
+}
+
+/// The credential helpers' answers the runner hands over (`{"<registry>": {"Username",
+/// "Secret"}}`), keyed by [`normalize_key`]; empty when the JSON is not valid.
+pub fn parse_helper_credentials(json: &str) -> BTreeMap<String, Credential> {
+    serde_json::from_str::<BTreeMap<String, HelperEntry>>(json)
         .unwrap_or_default()
         .into_iter()
         .filter_map(|(host, entry)| {
@@ -137,17 +156,30 @@ mod tests {
 
     #[test]
     fn decodes_auth_entries() {
-        let config: ConfigFile = serde_json::from_str(
-            r#"{"auths":{"https://index.docker.io/v1/":{"auth":"YWxpY2U6czNjcmV0"},"r.io":{"username":"u","password":"p"}}}"#,
+        let config = ConfigFile::parse(
+            br#"{"auths":{"https://index.docker.io/v1/":{"auth":"YWxpY2U6czNjcmV0"},"r.io":{"username":"u","password":"p"}}}"#,
         )
         .unwrap();
-        let entry = config.auths.into_iter().next().unwrap().1;
-        match entry.credential() {
+        match config.credential_for("docker.io") {
             Some(Credential::Basic { username, password }) => {
                 assert_eq!(username, "alice");
                 assert_eq!(password.expose(), "s3cret");
             }
             other => panic!("{other:?}"),
         }
+        assert!(matches!(config.credential_for("R.io"), Some(Credential::Basic { .. })));
+        assert!(config.credential_for("ghcr.io").is_none());
+        assert!(ConfigFile::parse(b"not json").is_none());
+    }
+
+    #[test]
+    fn parses_helper_answers() {
+        let helpers = parse_helper_credentials(
+            r#"{"https://GHCR.io":{"Username":"bob","Secret":"pw"},"r.io":{"Username":"<token>","Secret":"t"},"e.io":{"Secret":""}}"#,
+        );
+        assert!(matches!(helpers.get("ghcr.io"), Some(Credential::Basic { username, .. }) if username == "bob"));
+        assert!(matches!(helpers.get("r.io"), Some(Credential::Bearer(_))));
+        assert!(!helpers.contains_key("e.io"));
+        assert!(parse_helper_credentials("[").is_empty());
     }
 }

@@ -48,7 +48,12 @@ impl ProjectFile {
     /// Read `<dir>/wasmcloud.toml` when present, readable and valid.
     pub fn read(dir: &Path) -> Option<ProjectFile> {
         let text = crate::fsutil::read_project_file(&dir.join(FILE_NAME)).ok()?;
-        let file: File = toml::from_str(&text).ok()?;
+        ProjectFile::parse(&text)
+    }
+
+    /// Parse `wasmcloud.toml` text; `None` when it is not valid TOML of that shape.
+    pub fn parse(text: &str) -> Option<ProjectFile> {
+        let file: File = toml::from_str(text).ok()?;
         let section = file.registry.unwrap_or_default();
         Some(ProjectFile {
             registry_url: section.url.map(|u| normalize_host(&u)),
@@ -86,11 +91,8 @@ impl ProjectConfig {
                 let path = resolve_path(dir, file.credentials.as_ref()?);
                 crate::fsutil::read_project_file(&path).ok().map(String::into_bytes)
             })
-            .and_then(|bytes| serde_json::from_slice::<BTreeMap<String, CredsEntry>>(&bytes).ok())
-            .unwrap_or_default()
-            .into_iter()
-            .filter_map(|(host, entry)| Some((normalize_host(&host), entry.into_credential()?)))
-            .collect();
+            .map(|bytes| parse_credentials(&bytes))
+            .unwrap_or_default();
         Some(ProjectConfig { registry_url: file.registry_url, push_insecure: file.push_insecure, credentials })
     }
 
@@ -110,6 +112,16 @@ impl CredsEntry {
             _ => None,
         }
     }
+}
+
+/// A project credentials file (`{"host:port": {"username", "password", "token"?}}`),
+/// keyed by [`normalize_host`]; empty when the JSON is not valid.
+pub fn parse_credentials(bytes: &[u8]) -> BTreeMap<String, Credential> {
+    serde_json::from_slice::<BTreeMap<String, CredsEntry>>(bytes)
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|(host, entry)| Some((normalize_host(&host), entry.into_credential()?)))
+        .collect()
 }
 
 /// `path` relative to the project directory `dir`, made absolute against
@@ -176,5 +188,17 @@ mod tests {
         }
         assert!(config.credential_for("ghcr.io").is_none());
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn parses_project_text_and_credentials_bytes() {
+        let file = ProjectFile::parse("[registry]\nurl = \"https://GHCR.io/org\"\ncredentials = \"\"\n").unwrap();
+        assert_eq!(file.registry_url.as_deref(), Some("ghcr.io"));
+        assert_eq!(file.credentials, None);
+        assert!(ProjectFile::parse("[registry\n").is_none());
+        let credentials = parse_credentials(br#"{"http://R.io:5000/x": {"token": "t"}, "u.io": {"username": "u"}}"#);
+        assert!(matches!(credentials.get("r.io:5000"), Some(Credential::Bearer(_))));
+        assert!(!credentials.contains_key("u.io"));
+        assert!(parse_credentials(b"{").is_empty());
     }
 }

@@ -101,8 +101,12 @@ impl LayoutIndex {
         let path = root.join("index.json");
         let bytes = crate::fsutil::read_regular_at_most(&path, INDEX_MAX_BYTES)
             .map_err(|e| Error::io(path.display(), "read", e))?;
-        serde_json::from_slice(&bytes)
-            .map_err(|e| Error::InvalidInput(format!("{}: not a valid OCI index: {e}", path.display())))
+        LayoutIndex::parse(&bytes, &path.display().to_string())
+    }
+
+    /// Parse `index.json` bytes; `what` names the file in errors.
+    pub fn parse(bytes: &[u8], what: &str) -> Result<Self> {
+        serde_json::from_slice(bytes).map_err(|e| Error::InvalidInput(format!("{what}: not a valid OCI index: {e}")))
     }
 
     /// [`Self::load`], with a missing `index.json` read as empty (a cache another process
@@ -197,5 +201,13 @@ mod tests {
         // Issue 11: a lock dated in the future made every write wait 60 s.
         assert!(super::lock_is_stale(now + Duration::from_secs(3600), now));
         assert!(!super::lock_is_stale(now + Duration::from_millis(200), now));
+    }
+
+    #[test]
+    fn parses_index_bytes_and_names_the_file_in_errors() {
+        let index = super::LayoutIndex::parse(br#"{"schemaVersion":2,"manifests":[]}"#, "x/index.json").unwrap();
+        assert!(index.manifests.is_empty());
+        let err = super::LayoutIndex::parse(b"{", "x/index.json").unwrap_err();
+        assert!(err.to_string().starts_with("x/index.json: not a valid OCI index"), "{err}");
     }
 }

@@ -124,12 +124,16 @@ impl Drop for TempFile {
 /// Remove the temporary files named `.<prefix>-….tmp` in `dir` that were last written
 /// longer ago than [`STALE_TEMPORARY_AGE`] (left by a run that was killed); best effort.
 pub fn sweep_stale_temporaries(dir: &Path, prefix: &str) {
-    let Ok(listing) = fs::read_dir(dir) else { return };
     let start = format!(".{prefix}-");
+    sweep_stale_files(dir, |name| name.starts_with(&start) && name.ends_with(".tmp"));
+}
+
+/// Remove the files in `dir` whose name `matches` and that were last written longer ago
+/// than [`STALE_TEMPORARY_AGE`]; best effort.
+pub fn sweep_stale_files(dir: &Path, matches: impl Fn(&str) -> bool) {
+    let Ok(listing) = fs::read_dir(dir) else { return };
     for item in listing.flatten() {
-        let name = item.file_name();
-        let name = name.to_string_lossy();
-        if !name.starts_with(&start) || !name.ends_with(".tmp") {
+        if !matches(&item.file_name().to_string_lossy()) {
             continue;
         }
         let stale = item

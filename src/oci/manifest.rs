@@ -186,11 +186,11 @@ struct Probe {
 
 /// One entry of a registry's error body (`{"errors":[{"code","message"}]}`).
 #[derive(Deserialize)]
-struct ErrorEntry {
+pub struct ErrorEntry {
     #[serde(default)]
-    code: String,
+    pub code: String,
     #[serde(default)]
-    message: String,
+    pub message: String,
 }
 
 impl Probe {

@@ -18,7 +18,7 @@ use crate::store::verify::{Origin, VerifyingReader, copy_verified};
 
 const READ_BUFFER: usize = 256 * 1024;
 /// Prefix of the temporary files under `.ingest/`.
-pub(super) const INGEST_PREFIX: &str = "ingest";
+const INGEST_PREFIX: &str = "ingest";
 
 /// Before a blob is ingested (and its source opened): stale temporary files of dead runs
 /// go, and a blob larger than the free space is refused.

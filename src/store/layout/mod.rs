@@ -110,21 +110,8 @@ impl LayoutStore {
     /// Remove temporary ingest files that runs which died left behind (older than
     /// `fsutil::STALE_TEMPORARY_AGE`), including those of earlier versions.
     pub fn sweep_stale_ingests(&self) {
-        crate::fsutil::sweep_stale_temporaries(&self.ingest_dir(), blob::INGEST_PREFIX);
-        // Earlier versions named ingest files after the blob's hex digest.
-        let Ok(listing) = fs::read_dir(self.ingest_dir()) else { return };
-        for item in listing.flatten() {
-            let stale = item
-                .metadata()
-                .ok()
-                .filter(|m| m.is_file())
-                .and_then(|m| m.modified().ok())
-                .and_then(|t| t.elapsed().ok())
-                .is_some_and(|age| age > crate::fsutil::STALE_TEMPORARY_AGE);
-            if stale && item.file_name().to_string_lossy().ends_with(".tmp") {
-                let _ = fs::remove_file(item.path());
-            }
-        }
+        // Any temporary name: earlier versions named ingest files after the blob's digest.
+        crate::fsutil::sweep_stale_files(&self.ingest_dir(), |name| name.ends_with(".tmp"));
     }
 
     /// [`Self::sweep_stale_ingests`], once per process (by the first writer).

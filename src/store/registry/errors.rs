@@ -4,19 +4,12 @@
 use serde::Deserialize;
 
 use crate::error::Error;
+use crate::oci::manifest::ErrorEntry;
 
 #[derive(Deserialize)]
 struct ErrorBody {
     #[serde(default)]
     errors: Vec<ErrorEntry>,
-}
-
-#[derive(Deserialize)]
-struct ErrorEntry {
-    #[serde(default)]
-    code: String,
-    #[serde(default)]
-    message: String,
 }
 
 /// The error for a response with an unexpected `status` and `body`.

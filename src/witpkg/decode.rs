@@ -59,6 +59,7 @@ fn has_package_shape(bytes: &[u8], what: &str) -> Result<bool> {
         .map_err(|e| parse_failure(&format!("{what} is not a binary WIT package"), &e))?;
     let mut depth = 0usize;
     let mut exports = Vec::new();
+    let mut exported_types = std::collections::HashSet::new();
     for payload in wasmparser::Parser::new(0).parse_all(bytes) {
         match payload.map_err(|e| parse_failure(&format!("{what} is not a binary WIT package"), &e))? {
             Payload::Version { encoding: Encoding::Module, .. } if depth == 0 => {
@@ -73,6 +74,14 @@ fn has_package_shape(bytes: &[u8], what: &str) -> Result<bool> {
                         export.map_err(|e| parse_failure(&format!("{what} is not a binary WIT package"), &e))?;
                     if export.kind != ComponentExternalKind::Type {
                         return Ok(false);
+                    }
+                    // wit-component gives every world and interface its own type; one type
+                    // under two names made wit-parser 0.263 fail an assertion (a panic).
+                    if !exported_types.insert(export.index) {
+                        return Err(Error::InvalidInput(format!(
+                            "{what} is not a binary WIT package: it exports one type under two names (`{}` and an earlier one)",
+                            crate::error::excerpt(export.name.name, crate::error::MAX_ECHO)
+                        )));
                     }
                     exports.push(export.name.name.to_string());
                 }
@@ -179,16 +188,20 @@ mod tests {
         assert_eq!(err.to_string(), "m.wasm is a core module, not a WIT package");
     }
 
-    /// Found by the `wit_package` fuzz target and NOT fixed yet: a 490-byte input shaped as
-    /// a WIT package on which wit-parser 0.263's package decoder fails an internal
-    /// assertion (`prev.is_none()` in `register_import`), a panic. See FUZZING.md.
+    /// Found by the `wit_package` fuzz target: a 490-byte input shaped as a WIT package
+    /// that exports one component type under two names (`types`, `tvpes`); wit-parser
+    /// 0.263's package decoder failed an internal assertion on it (`prev.is_none()` in
+    /// `register_import`), a panic.
     const PACKAGE_WITH_A_TYPE_REGISTERED_TWICE: &str = "AGFzbQ0AAQAHVQFBAgFCBAFyAgF4eQF5egQABXBvaW50AwAAAW0DA3JlZAVncmVlbgRibHVlBAAFY29sb3IDAAAEABllbGVtOnhwYXR5cGUvc3R5cGVzQDAuMS4wBQALCwEABXR5cGVzAwAAAFoMcGFja2FnZS1kb2tzAXsiaW50ZXJmYWNlcyI6IHNoYfJlZCBieSB0aGUgZXgiR2VvbWV0cnkgc2hh8o1kIGJ5IHRoZSBleGFtdGxlIHBhY2thZ2VzLiJ9fX0ALwl3cm9kdWNlMXMBDHB8b2Nlc3NlZC1ieQENd2l0LWNvbXBvbmVudAdhc20NAAEAB1UBQQIBQgQBcgIBeHkBeXoEAAVwb2ludAMAAAFtAwNyZWQFZ3JlZW4EYmx1ZQQABWNvbG9yAwAABAAZZWxlbTp4cGF0eXBlL3N0eXBlc0AwLjEuMAUACwsBAAV0dnBlcwMAAABaDHBhY2thZ2UtZG9rcwF7ImludGVyZmFjZXMiOiBzaGHyZWQgYnkgdGhlIGV4Ikdlb21ldHJ5IHNoYfKNZCBieSB0aGUgZXhhbXRsZSBwYWNrYWdlcy4ifX19AC8Jd3JvZHVjZTJzAQxwfG9jZXNzZWQtYnkBDXdpdC1jb21wb25lbnQHMC4yNjMuMA==";
 
     #[test]
-    #[ignore = "open: wit-parser 0.263 panics on this input (FUZZING.md, findings)"]
-    fn a_package_with_a_type_registered_twice_is_refused() {
+    fn a_package_exporting_one_type_twice_is_refused() {
         use base64::Engine as _;
         let bytes = base64::engine::general_purpose::STANDARD.decode(PACKAGE_WITH_A_TYPE_REGISTERED_TWICE).unwrap();
-        assert!(decode(&bytes, "pkg.wasm").is_err());
+        let err = decode(&bytes, "pkg.wasm").err().expect("not a WIT package");
+        assert_eq!(
+            err.to_string(),
+            "pkg.wasm is not a binary WIT package: it exports one type under two names (`tvpes` and an earlier one)"
+        );
     }
 }

@@ -36,6 +36,8 @@ pub enum ErrorKind {
     Unauthorized,
     /// Content does not match its digest or size.
     DigestMismatch,
+    /// No signature by a trusted key checks out (or a required one is missing).
+    Unverified,
     /// The artifact is not of a kind the operation handles.
     UnsupportedMediaType,
     /// The registry answered with an error.
@@ -60,6 +62,7 @@ impl ErrorKind {
             ErrorKind::NotFound => "not-found",
             ErrorKind::Unauthorized => "unauthorized",
             ErrorKind::DigestMismatch => "digest-mismatch",
+            ErrorKind::Unverified => "unverified",
             ErrorKind::UnsupportedMediaType => "unsupported-media-type",
             ErrorKind::Registry => "registry",
             ErrorKind::Transport => "transport",
@@ -130,6 +133,10 @@ pub enum Error {
     #[error("{what}: signature check failed: {reason}")]
     InvalidSignature { what: String, reason: String },
 
+    /// No cosign-format signature of `subject` verified with the keys given.
+    #[error("{subject}: not verified: {reason}")]
+    Unverified { subject: String, reason: String },
+
     #[error("{target}: {detail}")]
     Transport { target: String, detail: String },
 
@@ -196,6 +203,7 @@ impl Error {
             Error::SizeLimitExceeded { .. } | Error::NoSpace { .. } => ErrorKind::TooLarge,
             Error::InvalidArchive { .. } | Error::InvalidSignature { .. } => ErrorKind::InvalidArchive,
             Error::UnsupportedMediaType { .. } => ErrorKind::UnsupportedMediaType,
+            Error::Unverified { .. } => ErrorKind::Unverified,
             Error::Registry { .. } => ErrorKind::Registry,
             Error::Transport { .. } => ErrorKind::Transport,
             Error::Io { .. } => ErrorKind::Io,

@@ -57,6 +57,8 @@ pub const PASSED: &[&str] = &[
     "WASH_*",
     "WKG_*",
     "SOURCE_DATE_EPOCH",
+    // The password of cosign key files (`key generate`, `sign`).
+    "COSIGN_PASSWORD",
     "NO_COLOR",
     "DOCKER_CONFIG",
     "HOME",

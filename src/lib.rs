@@ -14,6 +14,8 @@
 //! - [`cache`]: the local OCI cache (`wasmcloud_ocicache`), an OCI layout;
 //! - [`provider`]: wasmCloud capability provider archives (tar, claims,
 //!   nkeys signatures);
+//! - [`signing`]: cosign-format keys and signatures (legacy `.sig` and Sigstore
+//!   bundles), pure computation;
 //! - [`ops`]: push, pull and inspect, shared by the CLI and the typed export;
 //! - [`plan`]: what a command needs from its host (paths, registries, network),
 //!   resolved before it runs; [`host_contract`]: the variables the runner sets;
@@ -35,6 +37,7 @@ pub mod ops;
 pub mod plan;
 pub mod provider;
 pub mod reference;
+pub mod signing;
 pub mod store;
 pub mod terminal;
 pub mod witpkg;

@@ -63,7 +63,7 @@ use anyhow::{Context, Result};
 use crate::cli::Invocation;
 use crate::guest::Guest;
 use crate::outbound::OutboundPolicy;
-use crate::owner_only::OwnerOnly;
+use crate::owner_only::{OwnerOnly, PrivateFiles};
 use crate::plan::{Grants, Network, Planned};
 use crate::run::Exit;
 
@@ -158,6 +158,7 @@ fn real_main() -> Result<i32> {
             }
         };
         let owner_only = OwnerOnly::before(preopens);
+        let private_files = PrivateFiles::before(&grants.paths);
         interrupt::begin(&run_id, sandbox);
         let exit = run::run(&linker, &component, wasi, outbound).await;
         let sandbox = interrupt::end();
@@ -165,6 +166,7 @@ fn real_main() -> Result<i32> {
         if let Some(sandbox) = sandbox {
             sandbox.finish()?;
         }
+        private_files.finish()?;
         exit
     });
     // Do not wait for leftover work (an idle connection, a pending stdin read): the guest is

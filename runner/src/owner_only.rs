@@ -1,7 +1,8 @@
-//! Directories the plan keeps to the user (the signing keys of `par create`/`par insert`).
-//! The guest cannot set file permissions (WASI 0.2 has none), so the runner does what wash
-//! does natively: such a directory is created with mode 0700 (`sandbox`), and every file
-//! that appears in it during the run gets mode 0600 afterwards.
+//! Directories and files the plan keeps to the user (the signing keys of `par create`/`par
+//! insert`, the private key of `key generate`). The guest cannot set file permissions (WASI
+//! 0.2 has none), so the runner does what wash and cosign do natively: such a directory is
+//! created with mode 0700 (`sandbox`), and every file that appears in it during the run gets
+//! mode 0600 afterwards; a private file is created under umask 077 and made 0600 after.
 
 use std::collections::BTreeSet;
 use std::ffi::OsString;
@@ -35,6 +36,43 @@ impl OwnerOnly {
                 {
                     return Err(error);
                 }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The files of one run that only the user may read.
+#[derive(Debug, Default)]
+pub struct PrivateFiles {
+    files: Vec<PathBuf>,
+}
+
+impl PrivateFiles {
+    /// Before the run: with any private file in the plan, files are created under umask
+    /// 077 for the rest of this (single-command) process, so none is readable by others
+    /// even while it is written.
+    pub fn before(grants: &[crate::plan::PathGrant]) -> Self {
+        let files: Vec<PathBuf> = grants
+            .iter()
+            .filter(|g| g.guard == crate::plan::Guard::PrivateFile)
+            .map(|g| PathBuf::from(&g.path))
+            .collect();
+        #[cfg(unix)]
+        if !files.is_empty() {
+            // SAFETY: umask only swaps the process's file mode creation mask.
+            unsafe {
+                libc::umask(0o077);
+            }
+        }
+        Self { files }
+    }
+
+    /// After the run (and after views are settled): each private file written gets 0600.
+    pub fn finish(self) -> Result<()> {
+        for path in self.files {
+            if path.is_file() {
+                restrict(&path, 0o600)?;
             }
         }
         Ok(())

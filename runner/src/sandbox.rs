@@ -152,7 +152,7 @@ fn directory_for(grant: &PathGrant) -> Result<Option<PathBuf>> {
         ),
         PathKind::File => parent(),
     };
-    if grant.guard != Guard::None {
+    if matches!(grant.guard, Guard::NoSymlink | Guard::OwnerOnly) {
         crate::guard::refuse_link(&dir, &grant.purpose)?;
     }
     if dir.is_dir() {

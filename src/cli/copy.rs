@@ -11,6 +11,10 @@ pub struct CopyArgs {
     source: String,
     /// Destination (its tag defaults to the source's).
     destination: String,
+    /// Also copy what refers to the artifact: signatures, bundles, SBOMs (OCI referrers and
+    /// cosign's .sig/.att/.sbom tags), digests unchanged.
+    #[arg(long, short = 'r')]
+    include_referrers: bool,
     #[command(flatten)]
     registry: RegistryArgs,
     /// Output format.
@@ -28,16 +32,21 @@ impl CopyArgs {
 }
 
 pub fn run(args: &CopyArgs) -> Result<()> {
-    let outcome = ops::copy(
+    let outcome = ops::copy::copy_with(
         &args.source,
         &args.destination,
+        args.include_referrers,
         &args.registry.options_for(&[&args.source, &args.destination], true),
     )?;
     let digest = outcome.digest.as_ref().map(ToString::to_string).unwrap_or_default();
     match args.output {
         OutputFormat::Text => output::print_text(&format!(
-            "{}: digest: {digest} ({} copied, {} mounted, {} already present)\n",
-            outcome.destination, outcome.copied_blobs, outcome.mounted_blobs, outcome.skipped_blobs
+            "{}: digest: {digest} ({} copied, {} mounted, {} already present{})\n",
+            outcome.destination,
+            outcome.copied_blobs,
+            outcome.mounted_blobs,
+            outcome.skipped_blobs,
+            if args.include_referrers { format!("; {} referrers", outcome.referrers) } else { String::new() }
         )),
         OutputFormat::Json => output::print_json(&serde_json::json!({
             "source": outcome.source,
@@ -47,6 +56,7 @@ pub fn run(args: &CopyArgs) -> Result<()> {
             "copiedBlobs": outcome.copied_blobs,
             "mountedBlobs": outcome.mounted_blobs,
             "skippedBlobs": outcome.skipped_blobs,
+            "referrers": outcome.referrers,
         })),
     }
     Ok(())

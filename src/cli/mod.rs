@@ -7,12 +7,15 @@ mod cache;
 mod copy;
 mod drain;
 mod inspect;
+mod key;
 mod output;
 mod par;
 mod plan;
 mod provider_report;
 mod pull;
 mod push;
+mod referrers;
+mod sign;
 mod tags;
 mod wit;
 
@@ -77,6 +80,17 @@ enum Command {
     /// WIT packages: build, publish, get; fetch, update and check a world's dependencies.
     #[command(subcommand)]
     Wit(wit::WitCommand),
+    /// Cosign key pairs: generate.
+    #[command(subcommand)]
+    Key(key::KeyCommand),
+    /// Sign an artifact by digest with a cosign key (legacy `.sig` tag or Sigstore bundle).
+    Sign(sign::SignArgs),
+    /// Verify an artifact's cosign signatures (both formats) with public keys.
+    Verify(sign::VerifyArgs),
+    /// Attach a file (an SBOM, an attestation) to an artifact as an OCI referrer.
+    Attach(referrers::AttachArgs),
+    /// Show what refers to an artifact: OCI referrers and cosign's .sig/.att/.sbom tags.
+    Discover(referrers::DiscoverArgs),
     /// Show what a command would read, write and reach, without running it.
     Plan(plan::PlanArgs),
 }
@@ -95,6 +109,11 @@ impl Cli {
             Command::Cache(command) => Ok(command.plan(&mut planner)),
             Command::Drain(args) => args.plan(&mut planner).map(|()| "drain"),
             Command::Wit(command) => command.plan(&mut planner),
+            Command::Key(command) => command.plan(&mut planner),
+            Command::Sign(args) => args.plan(&mut planner).map(|()| "sign"),
+            Command::Verify(args) => args.plan(&mut planner).map(|()| "verify"),
+            Command::Attach(args) => args.plan(&mut planner).map(|()| "attach"),
+            Command::Discover(args) => args.plan(&mut planner).map(|()| "discover"),
             Command::Plan(args) => Ok(args.plan(&mut planner)),
         }?;
         Ok(Plan { command: command.to_owned(), needs: planner.finish() })
@@ -111,6 +130,11 @@ impl Cli {
             Command::Cache(command) => command.output(),
             Command::Drain(args) => args.output,
             Command::Wit(command) => command.output(),
+            Command::Key(command) => command.output(),
+            Command::Sign(args) => args.output,
+            Command::Verify(args) => args.output,
+            Command::Attach(args) => args.output,
+            Command::Discover(args) => args.output,
             Command::Plan(args) => args.output(),
         }
     }
@@ -126,6 +150,11 @@ impl Cli {
             Command::Cache(command) => cache::run(command),
             Command::Drain(args) => drain::run(args),
             Command::Wit(command) => wit::run(command),
+            Command::Key(command) => key::run(command),
+            Command::Sign(args) => sign::run_sign(args),
+            Command::Verify(args) => sign::run_verify(args),
+            Command::Attach(args) => referrers::run_attach(args),
+            Command::Discover(args) => referrers::run_discover(args),
             Command::Plan(args) => plan::run(args),
         }
     }
@@ -225,6 +254,18 @@ impl RegistryArgs {
             },
         }
     }
+}
+
+/// `-a KEY=VALUE` arguments as pairs, in order.
+fn parse_annotations(annotations: &[String]) -> crate::Result<Vec<(String, String)>> {
+    annotations
+        .iter()
+        .map(|a| {
+            a.split_once('=')
+                .map(|(k, v)| (k.trim().to_string(), v.to_string()))
+                .ok_or_else(|| crate::Error::Usage(format!("annotation {a:?} is not KEY=VALUE")))
+        })
+        .collect()
 }
 
 /// Run the CLI with `args` (the first is the program name); the exit code.

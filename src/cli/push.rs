@@ -52,15 +52,7 @@ impl PushArgs {
 }
 
 pub fn run(args: &PushArgs) -> Result<()> {
-    let annotations = args
-        .annotations
-        .iter()
-        .map(|a| {
-            a.split_once('=')
-                .map(|(k, v)| (k.trim().to_string(), v.to_string()))
-                .ok_or_else(|| Error::Usage(format!("annotation {a:?} is not KEY=VALUE")))
-        })
-        .collect::<Result<Vec<_>>>()?;
+    let annotations = super::parse_annotations(&args.annotations)?;
     let upload = match (args.monolithic_push, args.chunked, args.chunk_size) {
         (_, _, Some(0)) => return Err(Error::Usage("--chunk-size must be at least 1".into())),
         (_, _, Some(size)) => Some(UploadMode::Chunked(size)),

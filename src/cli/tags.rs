@@ -9,6 +9,9 @@ use crate::plan::{FsAccess, Planner};
 pub struct TagsArgs {
     /// Repository: host[:port]/repository (a tag, if given, is ignored) or oci-layout://DIR.
     reference: String,
+    /// Also list the tags signatures and referrers live under (`sha256-<hex>`, `….sig`).
+    #[arg(long)]
+    all: bool,
     #[command(flatten)]
     registry: RegistryArgs,
     /// Output format.
@@ -25,7 +28,10 @@ impl TagsArgs {
 }
 
 pub fn run(args: &TagsArgs) -> Result<()> {
-    let tags = ops::tags(&args.reference, &args.registry.options(&args.reference, true))?;
+    let mut tags = ops::tags(&args.reference, &args.registry.options(&args.reference, true))?;
+    if !args.all {
+        tags.retain(|tag| !crate::oci::referrers::is_machinery_tag(tag));
+    }
     match args.output {
         OutputFormat::Text => {
             let mut text = String::new();

@@ -94,7 +94,9 @@ pub(super) fn to_wit(e: Error) -> WitError {
         ErrorKind::Config => WitError::Config(message),
         ErrorKind::InvalidArchive => WitError::InvalidArchive(message),
         ErrorKind::TooLarge => WitError::TooLarge(message),
-        ErrorKind::Policy => WitError::Policy(message),
+        // `wasmship:packager/oci@0.1.0` has no `unverified` case: a failed signature
+        // check is the policy that refused the artifact.
+        ErrorKind::Policy | ErrorKind::Unverified => WitError::Policy(message),
         ErrorKind::NotFound => WitError::NotFound(message),
         ErrorKind::Unauthorized => WitError::Unauthorized(message),
         ErrorKind::DigestMismatch => WitError::DigestMismatch(message),

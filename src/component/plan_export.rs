@@ -37,6 +37,7 @@ impl Guest for Packager {
                         plan::Guard::None => Guard::None,
                         plan::Guard::NoSymlink => Guard::NoSymlink,
                         plan::Guard::OwnerOnly => Guard::OwnerOnly,
+                        plan::Guard::PrivateFile => Guard::PrivateFile,
                     },
                     purpose: g.purpose,
                 })

@@ -8,6 +8,7 @@ pub mod descriptor;
 pub mod digest;
 pub mod manifest;
 pub mod media_type;
+pub mod referrers;
 
 pub use config::{ComponentInfo, WasmConfig};
 pub use descriptor::Descriptor;

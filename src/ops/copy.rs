@@ -2,7 +2,9 @@
 //! layout), byte for byte, so manifest digests are preserved. Blobs the
 //! destination has are skipped; between repositories of one registry they
 //! are mounted instead of transferred; otherwise they stream from source to
-//! destination through a digest check.
+//! destination through a digest check. With referrers included, what refers to the
+//! artifact (signatures, bundles, SBOMs: OCI referrers and cosign's legacy tags) travels
+//! with it, digests unchanged, and is listed among the copy's referrers.
 
 use std::cell::RefCell;
 use std::io::Read;
@@ -29,11 +31,23 @@ pub struct CopyOutcome {
     pub copied_blobs: u32,
     pub mounted_blobs: u32,
     pub skipped_blobs: u32,
+    /// Referrers and legacy signature tags copied with the artifact.
+    pub referrers: u32,
 }
 
 /// Copy the artifact `source` names to `destination` (whose tag defaults to
 /// the source's).
 pub fn copy(source: &str, destination: &str, options: &RegistryOptions) -> Result<CopyOutcome> {
+    copy_with(source, destination, false, options)
+}
+
+/// [`copy`], with everything that refers to the artifact when `include_referrers`.
+pub fn copy_with(
+    source: &str,
+    destination: &str,
+    include_referrers: bool,
+    options: &RegistryOptions,
+) -> Result<CopyOutcome> {
     let source_ref = parse_reference(source)?;
     let destination_ref = parse_reference(destination)?;
     let tag = destination_ref.tag().or(source_ref.tag()).map(str::to_string);
@@ -65,6 +79,9 @@ pub fn copy(source: &str, destination: &str, options: &RegistryOptions) -> Resul
     };
     copier.manifest_tree(&top, 0)?;
     copier.destination.manifest_put(&top, tag.as_deref())?;
+    if include_referrers {
+        copier.referrers(&top.digest, 0)?;
+    }
     Ok(outcome)
 }
 
@@ -94,6 +111,27 @@ impl Copier<'_> {
                     self.manifest_tree(&child, depth + 1)?;
                     self.destination.manifest_put(&child, None)?;
                 }
+            }
+        }
+        Ok(())
+    }
+
+    /// Copy what refers to `digest` (and what refers to that, to `MAX_DEPTH`): each referrer
+    /// by digest, listed at the destination; each legacy cosign tag under its tag.
+    fn referrers(&mut self, digest: &Digest, depth: usize) -> Result<()> {
+        let found = super::discover::referrers_of(*self.source.get_mut(), digest, None, super::discover::MAX_DEPTH)?;
+        for referrer in found {
+            let raw = self.source.borrow_mut().manifest_get(&Selector::Digest(referrer.descriptor.digest.clone()))?;
+            self.manifest_tree(&raw, 0)?;
+            self.destination.manifest_put(&raw, referrer.tag.as_deref())?;
+            if referrer.tag.is_none()
+                && let Manifest::Image(manifest) = raw.parse()?
+            {
+                super::referrers::register(self.destination, &raw.descriptor(), &manifest)?;
+            }
+            self.outcome.referrers += 1;
+            if depth < MAX_DEPTH && referrer.tag.is_none() {
+                self.referrers(&raw.digest, depth + 1)?;
             }
         }
         Ok(())

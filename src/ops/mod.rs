@@ -1,16 +1,21 @@
-//! The packager's operations — push, pull, inspect — shared by the CLI and
+//! The packager's operations — push, pull, inspect, copy, sign, verify — shared by the CLI and
 //! the typed `wasmship:packager/oci` export. Each takes a request struct and
 //! returns an outcome or a typed [`Error`](crate::Error).
 
+pub mod attach;
 pub mod copy;
+pub mod discover;
 pub mod fetch;
 pub mod inspect;
 pub mod par;
 pub mod provider_info;
 pub mod pull;
 pub mod push;
+pub mod referrers;
 mod resolve;
+pub mod sign;
 mod tags;
+pub mod verify;
 
 pub use copy::{CopyOutcome, copy};
 pub use inspect::{ArtifactInfo, inspect};

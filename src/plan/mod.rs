@@ -47,7 +47,8 @@ pub enum IfMissing {
     Skip,
 }
 
-/// How far a directory must be the user's own before the host grants it.
+/// How far a directory must be the user's own before the host grants it (or, for a file
+/// written, that it stays the user's).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub enum Guard {
     /// Granted as the host finds it.
@@ -61,6 +62,9 @@ pub enum Guard {
     /// with mode 0700, and files created in it during the run get 0600 (the cache,
     /// signing keys; WASI 0.2 can neither see owners nor set modes).
     OwnerOnly,
+    /// A file written that only the user may read (a private key): the host runs the
+    /// command with umask 077 and sets mode 0600 on the file after it.
+    PrivateFile,
 }
 
 /// One path a command touches: absolute and normalised when the working directory is

@@ -96,6 +96,16 @@ impl<'e> Planner<'e> {
         self.path(path, PathKind::File, FsAccess::Write, IfMissing::Fail, purpose)
     }
 
+    /// A file the command writes that only the user may read (a private key).
+    pub fn private_output_file(&mut self, path: &Path, purpose: &str) -> PathBuf {
+        let used = self.output_file(path, purpose);
+        let absolute = self.absolute(&used);
+        if let Some(grant) = self.needs.paths.iter_mut().find(|g| g.path == absolute && g.kind == PathKind::File) {
+            grant.guard = grant.guard.max(Guard::PrivateFile);
+        }
+        used
+    }
+
     /// A directory the command reads or writes.
     pub fn dir(&mut self, path: &Path, access: FsAccess, if_missing: IfMissing, purpose: &str) -> PathBuf {
         self.path(path, PathKind::Directory, access, if_missing, purpose)

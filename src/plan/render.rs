@@ -34,6 +34,7 @@ fn guard(guard: Guard) -> &'static str {
         Guard::None => "none",
         Guard::NoSymlink => "no-symlink",
         Guard::OwnerOnly => "owner-only",
+        Guard::PrivateFile => "private-file",
     }
 }
 
@@ -87,6 +88,7 @@ pub fn to_text(plan: &Plan) -> String {
             Guard::None => {}
             Guard::NoSymlink => notes.push("not through a symbolic link"),
             Guard::OwnerOnly => notes.push("owner only"),
+            Guard::PrivateFile => notes.push("private to the user"),
         }
         let notes = if notes.is_empty() { String::new() } else { format!(" [{}]", notes.join(", ")) };
         let _ =

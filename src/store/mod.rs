@@ -126,4 +126,11 @@ pub trait Store {
 
     /// Tags in this repository.
     fn tags(&mut self) -> Result<Vec<String>>;
+
+    /// The manifests whose `subject` is `subject`, through the store's referrers API;
+    /// `None` when it has none (a layout, an older registry): then the tag schema
+    /// (`sha256-<hex>` → an index of referrers) is what lists them.
+    fn referrers(&mut self, _subject: &Digest) -> Result<Option<Vec<Descriptor>>> {
+        Ok(None)
+    }
 }

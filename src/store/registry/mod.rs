@@ -1,6 +1,7 @@
 //! The registry backend: one repository of a registry, spoken to through the
 //! OCI distribution API over an HTTP [`Transport`](crate::http::Transport).
-//! Files mirror the layout backend: `blob`, `manifest`, `tag`, plus `upload`
+//! Files mirror the layout backend: `blob`, `manifest`, `tag`, plus `referrers` (the
+//! referrers API), `upload`
 //! (the upload session protocol), `client` (URLs, redirects, auth) and
 //! `errors` (registry error bodies).
 
@@ -8,6 +9,7 @@ mod blob;
 mod client;
 mod errors;
 mod manifest;
+mod referrers;
 mod retry;
 mod tag;
 mod upload;
@@ -77,5 +79,9 @@ impl Store for RegistryStore {
 
     fn tags(&mut self) -> Result<Vec<String>> {
         tag::list(self)
+    }
+
+    fn referrers(&mut self, subject: &Digest) -> Result<Option<Vec<Descriptor>>> {
+        referrers::list(self, subject)
     }
 }

@@ -87,7 +87,7 @@ pub(super) fn list(store: &RegistryStore) -> Result<Vec<String>> {
 }
 
 /// The target of `rel="next"` in a `Link` header.
-fn next_link(header: &str) -> Option<&str> {
+pub(super) fn next_link(header: &str) -> Option<&str> {
     header.split(',').find_map(|part| {
         let (target, params) = part.split_once(';')?;
         params

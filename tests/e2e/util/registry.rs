@@ -209,11 +209,13 @@ impl Registry {
         self.agent.get(self.url(path)).call().expect("anonymous GET").status().as_u16()
     }
 
-    /// The manifest `reference` (tag or digest) of `repo`, asking for the OCI type; `None` on 404.
+    /// The manifest `reference` (tag or digest) of `repo`, asking for the OCI types (image
+    /// manifest, index); `None` on 404.
     pub fn manifest(&self, repo: &str, reference: &str) -> Option<Served> {
         let mut resp = self
             .get(&format!("/v2/{repo}/manifests/{reference}"), repo)
-            .header("Accept", OCI_MANIFEST)
+            // docker-registry answers 404 for an index unless the client accepts indexes.
+            .header("Accept", format!("{OCI_MANIFEST}, application/vnd.oci.image.index.v1+json"))
             .call()
             .expect("GET manifest");
         match resp.status().as_u16() {
@@ -237,6 +239,19 @@ impl Registry {
             .manifest(repo, reference)
             .unwrap_or_else(|| panic!("manifest {repo}:{reference} is not in the registry"));
         parse_json("manifest", &served.bytes)
+    }
+
+    /// Stores `bytes` as the manifest `reference` (tag or digest) of `repo`, as an attacker
+    /// with push access would (registries without auth only); the status.
+    pub fn put_manifest(&self, repo: &str, reference: &str, content_type: &str, bytes: &[u8]) -> u16 {
+        assert!(matches!(self.helper_auth, HelperAuth::None), "put_manifest is for registries without auth");
+        self.agent
+            .put(self.url(&format!("/v2/{repo}/manifests/{reference}")))
+            .header("Content-Type", content_type)
+            .send(bytes)
+            .expect("PUT manifest")
+            .status()
+            .as_u16()
     }
 
     /// The blob `digest` of `repo`; `None` on 404.

@@ -26,6 +26,7 @@ mod policy;
 mod push_pull;
 mod secrets;
 mod self_hosting;
+mod sigstore_interop;
 mod skopeo;
 mod store_conformance;
 mod tags;

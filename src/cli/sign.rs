@@ -137,13 +137,21 @@ pub fn run_verify(args: &VerifyArgs) -> Result<()> {
         OutputFormat::Text => {
             let mut text = format!("Verified {}:\n", outcome.verified_reference);
             for signature in &outcome.checked.verified {
+                let place = match signature.format {
+                    Format::Sig => format!(
+                        "tag {} ({})",
+                        crate::signing::legacy::signature_tag(&outcome.digest),
+                        signature.stored_in
+                    ),
+                    Format::Bundle => format!("referrer {}", signature.stored_in),
+                };
                 let annotations: Vec<String> = signature.annotations.iter().map(|(k, v)| format!("{k}={v}")).collect();
                 text.push_str(&format!(
-                    "  {} signature by key {}{}, stored in {}\n",
+                    "  {} signature by key {}{}, in {}\n",
                     signature.format.name(),
                     signature.key_fingerprint,
                     if annotations.is_empty() { String::new() } else { format!(" ({})", annotations.join(", ")) },
-                    signature.stored_in
+                    place
                 ));
             }
             output::print_text(&text);

@@ -28,6 +28,7 @@ mod referrers;
 mod secrets;
 mod self_hosting;
 mod signing;
+mod sigstore_interop;
 mod skopeo;
 mod store_conformance;
 mod tags;

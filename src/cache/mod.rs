@@ -19,6 +19,7 @@ pub mod host_compat;
 mod link_mode;
 pub mod maintenance;
 mod policy;
+pub mod signatures;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -40,8 +41,17 @@ pub const USER_DIR: &str = "wasmship/oci";
 /// empty or prune nothing else.
 pub const MARKER: &str = ".wasmship-cache";
 /// Everything a cache holds at its top level.
-const CACHE_NAMES: &[&str] =
-    &[MARKER, "oci-layout", "index.json", "index.json.lock", "blobs", ".ingest", ".seals", "wasm-pkg"];
+const CACHE_NAMES: &[&str] = &[
+    MARKER,
+    "oci-layout",
+    "index.json",
+    "index.json.lock",
+    "blobs",
+    ".ingest",
+    ".seals",
+    "wasm-pkg",
+    signatures::DIR_NAME,
+];
 const MARKER_TEXT: &str = "A wasmship OCI cache (an OCI image layout). `wasmship drain oci` empties it.\n";
 /// wasmCloud's directory of extracted provider binaries (`drain lib`).
 pub const LIB_DIR_NAME: &str = "wasmcloudcache";

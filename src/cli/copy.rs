@@ -16,6 +16,8 @@ pub struct CopyArgs {
     #[arg(long, short = 'r')]
     include_referrers: bool,
     #[command(flatten)]
+    verify: super::sign::VerifyKeyArgs,
+    #[command(flatten)]
     registry: RegistryArgs,
     /// Output format.
     #[arg(short = 'o', long, value_enum, default_value_t)]
@@ -27,6 +29,7 @@ impl CopyArgs {
     pub fn plan(&mut self, planner: &mut Planner) -> Result<()> {
         self.source = self.registry.plan_reference(planner, &self.source, FsAccess::Read)?;
         self.destination = self.registry.plan_reference(planner, &self.destination, FsAccess::Write)?;
+        self.verify.plan(planner);
         Ok(())
     }
 }
@@ -36,6 +39,7 @@ pub fn run(args: &CopyArgs) -> Result<()> {
         &args.source,
         &args.destination,
         args.include_referrers,
+        args.verify.requirement()?.as_ref(),
         &args.registry.options_for(&[&args.source, &args.destination], true),
     )?;
     let digest = outcome.digest.as_ref().map(ToString::to_string).unwrap_or_default();

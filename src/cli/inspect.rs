@@ -9,7 +9,7 @@ use std::path::Path;
 use super::{CacheArgs, OutputFormat, RegistryArgs, output, provider_report};
 use crate::error::{Error, Result};
 use crate::oci::Descriptor;
-use crate::ops::{ArtifactInfo, inspect};
+use crate::ops::ArtifactInfo;
 use crate::plan::{FsAccess, Planner};
 use crate::reference::LAYOUT_SCHEME;
 
@@ -22,6 +22,8 @@ pub struct InspectArgs {
     registry: RegistryArgs,
     #[command(flatten)]
     cache: CacheArgs,
+    #[command(flatten)]
+    verify: super::sign::VerifyKeyArgs,
     /// Output format.
     #[arg(short = 'o', long, value_enum, default_value_t)]
     pub output: OutputFormat,
@@ -49,6 +51,7 @@ impl InspectArgs {
             planner.offline();
         }
         self.reference = self.registry.plan_reference(planner, &self.reference, FsAccess::Read)?;
+        self.verify.plan(planner);
         if !self.reference.trim().starts_with(LAYOUT_SCHEME) {
             self.cache.plan(planner);
         }
@@ -60,7 +63,12 @@ pub fn run(args: &InspectArgs) -> Result<()> {
     if args.local {
         return inspect_file(Path::new(&args.reference), args.output);
     }
-    let info = inspect(&args.reference, &args.registry.options(&args.reference, true), &args.cache.options()?)?;
+    let info = crate::ops::inspect::inspect_verified(
+        &args.reference,
+        &args.registry.options(&args.reference, true),
+        &args.cache.options()?,
+        args.verify.requirement()?.as_ref(),
+    )?;
     match args.output {
         OutputFormat::Json => output::print_json(&to_json(&info)),
         OutputFormat::Text => print_text(&info),

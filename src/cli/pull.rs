@@ -37,6 +37,8 @@ pub struct PullArgs {
     registry: RegistryArgs,
     #[command(flatten)]
     cache: CacheArgs,
+    #[command(flatten)]
+    verify: super::sign::VerifyKeyArgs,
     /// Output format.
     #[arg(short = 'o', long, value_enum, default_value_t)]
     pub output: OutputFormat,
@@ -50,6 +52,7 @@ impl PullArgs {
             planner.offline();
         }
         self.reference = self.registry.plan_reference(planner, &self.reference, FsAccess::Read)?;
+        self.verify.plan(planner);
         if !self.reference.trim().starts_with(LAYOUT_SCHEME) {
             self.cache.plan(planner);
         }
@@ -78,6 +81,7 @@ pub fn run(args: &PullArgs) -> Result<()> {
         cache: args.cache.options()?,
         wasmcloud_host_cache: args.host_cache_dir.clone().filter(|_| args.wasmcloud_host_cache),
         link_mode: LinkMode::choose(args.link_mode.as_deref())?,
+        verify: args.verify.requirement()?,
     })?;
     let file = outcome.destination.display().to_string();
     match args.output {

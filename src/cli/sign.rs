@@ -170,3 +170,35 @@ pub fn run_verify(args: &VerifyArgs) -> Result<()> {
     }
     Ok(())
 }
+
+/// `--verify-key`: the signatures an artifact must have before a command takes it.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct VerifyKeyArgs {
+    /// Refuse the artifact unless a cosign signature by this public key verifies
+    /// (repeatable: any one of them); checked before anything is fetched or written.
+    #[arg(long = "verify-key", value_name = "FILE")]
+    verify_key: Vec<PathBuf>,
+    /// With --verify-key: an annotation key=value the signature must carry (repeatable).
+    #[arg(long = "verify-annotation", value_name = "KEY=VALUE", requires = "verify_key")]
+    verify_annotations: Vec<String>,
+}
+
+impl VerifyKeyArgs {
+    /// Reads the key files.
+    pub fn plan(&mut self, planner: &mut Planner) {
+        for key in &mut self.verify_key {
+            *key = planner.input_file(key, "public key");
+        }
+    }
+
+    /// The requirement, when keys were given.
+    pub fn requirement(&self) -> Result<Option<crate::ops::verify::Requirement>> {
+        if self.verify_key.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(crate::ops::verify::Requirement {
+            keys: public_keys(&self.verify_key)?,
+            annotations: parse_annotations(&self.verify_annotations)?.into_iter().collect(),
+        }))
+    }
+}

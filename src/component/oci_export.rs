@@ -42,6 +42,7 @@ impl Guest for Packager {
             cache: Default::default(),
             wasmcloud_host_cache: None,
             link_mode: crate::cache::LinkMode::choose(None).map_err(to_wit)?,
+            verify: None,
         })
         .map_err(to_wit)?;
         Ok(PullResult {

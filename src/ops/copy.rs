@@ -38,7 +38,7 @@ pub struct CopyOutcome {
 /// Copy the artifact `source` names to `destination` (whose tag defaults to
 /// the source's).
 pub fn copy(source: &str, destination: &str, options: &RegistryOptions) -> Result<CopyOutcome> {
-    copy_with(source, destination, false, options)
+    copy_with(source, destination, false, None, options)
 }
 
 /// [`copy`], with everything that refers to the artifact when `include_referrers`.
@@ -46,6 +46,7 @@ pub fn copy_with(
     source: &str,
     destination: &str,
     include_referrers: bool,
+    requirement: Option<&super::verify::Requirement>,
     options: &RegistryOptions,
 ) -> Result<CopyOutcome> {
     let source_ref = parse_reference(source)?;
@@ -54,7 +55,12 @@ pub fn copy_with(
     let mut source_store = open_store(&source_ref, options, Access::Pull)?;
     let mut destination_store = open_store(&destination_ref, options, Access::PullPush)?;
 
-    let top = source_store.manifest_get(&selector(&source_ref))?;
+    // With `--verify-key`, the source is verified first and copied by the digest verified.
+    let source_selector = match requirement {
+        Some(requirement) => Selector::Digest(super::verify::gate(&source_ref, options, requirement, None)?),
+        None => selector(&source_ref),
+    };
+    let top = source_store.manifest_get(&source_selector)?;
     if let Some(expected) = destination_ref.digest()
         && expected != &top.digest
     {

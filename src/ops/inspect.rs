@@ -38,7 +38,18 @@ fn provider_layer(manifest: &ImageManifest) -> Option<&Descriptor> {
 
 /// Inspect an artifact.
 pub fn inspect(reference: &str, options: &RegistryOptions, cache: &CacheOptions) -> Result<ArtifactInfo> {
+    inspect_verified(reference, options, cache, None)
+}
+
+/// [`inspect`] an artifact that must first meet `requirement` (`--verify-key`).
+pub fn inspect_verified(
+    reference: &str,
+    options: &RegistryOptions,
+    cache: &CacheOptions,
+    requirement: Option<&super::verify::Requirement>,
+) -> Result<ArtifactInfo> {
     let reference = super::parse_reference(reference)?;
+    let expected = super::verify::gate_before_fetch(&reference, options, cache, requirement, None)?;
     let needs = |manifest: &ImageManifest| -> Result<Vec<Descriptor>> {
         // Only a Wasm config is read, and it must fit in memory.
         let mut needed = Vec::new();
@@ -48,7 +59,9 @@ pub fn inspect(reference: &str, options: &RegistryOptions, cache: &CacheOptions)
         needed.extend(provider_layer(manifest).cloned());
         Ok(needed)
     };
-    let Fetched { mut store, resolved, .. } = fetch(&reference, options, cache, None, &needs)?;
+    let fetched = fetch(&reference, options, cache, expected.as_ref(), &needs)?;
+    super::verify::gate_after_fetch(&reference, cache, requirement, &fetched)?;
+    let Fetched { mut store, resolved, .. } = fetched;
     let config = &resolved.manifest.config;
     let wasm_config = if config.media_type == WASM_CONFIG {
         if config.size > CONFIG_MAX_BYTES {

@@ -37,6 +37,8 @@ pub struct PullRequest {
     pub wasmcloud_host_cache: Option<PathBuf>,
     /// Hard-link the cached layer to the destination, or copy it.
     pub link_mode: LinkMode,
+    /// Signatures the artifact must have (`--verify-key`); checked before anything is fetched.
+    pub verify: Option<super::verify::Requirement>,
 }
 
 /// What a pull did.
@@ -69,11 +71,19 @@ pub fn pull(request: &PullRequest) -> Result<PullOutcome> {
     let reference = super::parse_reference(&request.reference)?;
     reference.check_latest_policy("pulling", request.options.allow_latest)?;
     let expected = request.expected_digest.as_deref().map(str::parse::<Digest>).transpose()?;
+    let expected = super::verify::gate_before_fetch(
+        &reference,
+        &request.options,
+        &request.cache,
+        request.verify.as_ref(),
+        expected,
+    )?;
 
     let needs = |manifest: &ImageManifest| -> Result<Vec<Descriptor>> {
         Ok(vec![manifest.config.clone(), select_layer(manifest, &reference)?.0.clone()])
     };
     let mut fetched = fetch(&reference, &request.options, &request.cache, expected.as_ref(), &needs)?;
+    super::verify::gate_after_fetch(&reference, &request.cache, request.verify.as_ref(), &fetched)?;
     let (layer, kind) = select_layer(&fetched.resolved.manifest, &reference)?;
     let layer = layer.clone();
     let temp_dir = match request.destination.as_deref() {

@@ -1,7 +1,9 @@
 //! Verify: find every signature of the manifest a reference names — Sigstore bundles among
 //! its referrers, legacy payloads under its `.sig` tag — and check each against the given
 //! public keys: the signature over the exact payload bytes, the payload's digest against
-//! the manifest's, and the required annotations. Nothing here trusts a tag.
+//! the manifest's, and the required annotations. Nothing here trusts a tag. The gate of
+//! `--verify-key` (pull, inspect, copy) runs before any blob moves and leaves a record in the
+//! cache, which an offline pull checks instead.
 
 use std::collections::BTreeMap;
 
@@ -13,6 +15,7 @@ use super::resolve::selector;
 use super::sign::resolve_descriptor;
 use super::{RegistryOptions, open_store, parse_reference};
 use crate::auth::Access;
+use crate::cache::signatures::Seen;
 use crate::error::{Error, ErrorKind, Result};
 use crate::oci::manifest::Manifest;
 use crate::oci::{Descriptor, Digest};
@@ -212,4 +215,124 @@ fn missing(required: &BTreeMap<String, String>, present: &BTreeMap<String, Strin
     let lacking: Vec<String> =
         required.iter().filter(|(k, v)| present.get(*k) != Some(*v)).map(|(k, v)| format!("{k}={v}")).collect();
     (!lacking.is_empty()).then(|| format!("it lacks the annotation(s) {}", lacking.join(", ")))
+}
+
+/// What a pull, inspect or copy requires of an artifact's signatures (`--verify-key`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Requirement {
+    /// Any one of these keys.
+    pub keys: Vec<PublicKey>,
+    pub annotations: BTreeMap<String, String>,
+}
+
+/// Verify `reference` in its store before anything of it is fetched; record what verified
+/// in the cache at `cache_root` (for offline use); the verified manifest digest, which the
+/// fetch that follows must get (a tag moved meanwhile is refused).
+pub fn gate(
+    reference: &crate::reference::Reference,
+    options: &RegistryOptions,
+    requirement: &Requirement,
+    cache_root: Option<&std::path::Path>,
+) -> Result<Digest> {
+    let mut store = open_store(reference, options, Access::Pull)?;
+    let shown = reference.to_string();
+    let subject = resolve_descriptor(store.as_mut(), &selector(reference), &shown)?;
+    let verified_reference = format!("{}@{}", store.location(), subject.digest);
+    let checked = check(store.as_mut(), &subject.digest, &requirement.keys, &requirement.annotations)?;
+    require_one(&verified_reference, &checked, &requirement.annotations)?;
+    if let Some(root) = cache_root {
+        let seen: Vec<Seen> = checked
+            .verified
+            .iter()
+            .map(|v| Seen { key: v.key_fingerprint.clone(), annotations: v.annotations.clone() })
+            .collect();
+        crate::cache::signatures::record(root, &subject.digest, &seen)?;
+    }
+    Ok(subject.digest)
+}
+
+/// Offline: whether the cache at `cache_root` recorded a signature of `digest` that meets
+/// `requirement` when it was pulled online.
+pub fn gate_offline(
+    cache_root: &std::path::Path,
+    subject: &str,
+    digest: &Digest,
+    requirement: &Requirement,
+) -> Result<()> {
+    if crate::cache::Trust::of_host() != crate::cache::Trust::Private {
+        return Err(Error::Unverified {
+            subject: format!("{subject}@{digest}"),
+            reason: "offline, signatures are checked against the cache's record, and this host did not check that \
+                     the cache is the user's own; verify online (without --offline), or run under the wasmship runner"
+                .into(),
+        });
+    }
+    let fingerprints: Vec<String> = requirement.keys.iter().map(PublicKey::fingerprint).collect();
+    let recorded = crate::cache::signatures::recorded(cache_root, digest);
+    let met = recorded
+        .iter()
+        .any(|seen| fingerprints.contains(&seen.key) && missing(&requirement.annotations, &seen.annotations).is_none());
+    if met {
+        return Ok(());
+    }
+    Err(Error::Unverified {
+        subject: format!("{subject}@{digest}"),
+        reason: if recorded.is_empty() {
+            "offline, and the cache has no record of a verified signature (pull it once online with --verify-key)"
+                .into()
+        } else {
+            "offline, and none of the signatures the cache saw verified is by the given key(s) with the required \
+             annotations (pull it online to check its current signatures)"
+                .into()
+        },
+    })
+}
+
+/// The online half of `--verify-key` for an operation about to fetch `reference`: verify
+/// now (unless offline from the cache) and pin the fetch to the verified digest. `expected`
+/// is a digest the user asked for, which must be the verified one.
+pub fn gate_before_fetch(
+    reference: &crate::reference::Reference,
+    options: &RegistryOptions,
+    cache: &super::fetch::CacheOptions,
+    requirement: Option<&Requirement>,
+    expected: Option<Digest>,
+) -> Result<Option<Digest>> {
+    let Some(requirement) = requirement else { return Ok(expected) };
+    let from_cache_only = cache.offline() && matches!(reference, crate::reference::Reference::Registry(_));
+    if from_cache_only {
+        return Ok(expected);
+    }
+    let verified = gate(reference, options, requirement, cache.root().as_deref())?;
+    if let Some(expected) = &expected
+        && expected != &verified
+    {
+        return Err(Error::DigestMismatch {
+            what: format!("manifest of {reference} (verified signatures)"),
+            expected: expected.to_string(),
+            actual: verified.to_string(),
+        });
+    }
+    Ok(Some(verified))
+}
+
+/// The offline half: the cache's record must show a signature that meets the requirement.
+pub fn gate_after_fetch(
+    reference: &crate::reference::Reference,
+    cache: &super::fetch::CacheOptions,
+    requirement: Option<&Requirement>,
+    fetched: &super::fetch::Fetched,
+) -> Result<()> {
+    let Some(requirement) = requirement else { return Ok(()) };
+    if !(cache.offline() && matches!(reference, crate::reference::Reference::Registry(_))) {
+        return Ok(());
+    }
+    let digest = &fetched.resolved.top.digest;
+    let Some(root) = fetched.cache_dir.as_deref() else {
+        return Err(Error::Unverified {
+            subject: format!("{reference}@{digest}"),
+            reason: "offline and without a cache to hold a record of its signatures".into(),
+        });
+    };
+    gate_offline(root, &reference.to_string(), digest, requirement)
 }

@@ -307,6 +307,33 @@ mod tests {
         assert_eq!(PublicKey::from_pem(pem.as_bytes(), "cosign.pub").unwrap(), key.public_key());
     }
 
+    /// `testdata/cosign/payload.sig`: OpenSSL's ECDSA P-256/SHA-256 signature (base64 DER) of
+    /// `payload.json`, made with the key whose public half is `openssl.pub`.
+    #[test]
+    fn an_openssl_signature_verifies_with_its_public_key() {
+        let public = PublicKey::from_pem(include_bytes!("../../testdata/cosign/openssl.pub"), "openssl.pub").unwrap();
+        let payload = include_bytes!("../../testdata/cosign/payload.json");
+        let signature = STANDARD.decode(include_str!("../../testdata/cosign/payload.sig").trim()).unwrap();
+        assert!(public.verifies(payload, &signature));
+        let mut flipped = signature.clone();
+        let last = flipped.len() - 1;
+        flipped[last] ^= 1;
+        assert!(!public.verifies(payload, &flipped));
+        assert!(!public.verifies(&payload[1..], &signature));
+    }
+
+    /// `testdata/cosign/sigstore.key`: an encrypted key the sigstore crate wrote (password
+    /// `golden-vector`); `sigstore.pub` its public key.
+    #[test]
+    fn a_key_file_sigstore_wrote_opens_with_its_password() {
+        let sealed = include_bytes!("../../testdata/cosign/sigstore.key");
+        let public = PublicKey::from_pem(include_bytes!("../../testdata/cosign/sigstore.pub"), "sigstore.pub").unwrap();
+        let key = PrivateKey::from_pem(sealed, b"golden-vector", "sigstore.key").unwrap();
+        assert_eq!(key.public_key(), public);
+        assert!(public.verifies(b"message", &key.sign(b"message")));
+        assert!(PrivateKey::from_pem(sealed, b"golden-vectors", "sigstore.key").is_err());
+    }
+
     #[test]
     fn a_key_file_asking_for_gigabytes_of_scrypt_memory_is_refused() {
         let json = br#"{"kdf":{"name":"scrypt","params":{"N":1073741824,"r":8,"p":1},"salt":"AAAA"},"cipher":{"name":"nacl/secretbox","nonce":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"},"ciphertext":"AAAA"}"#;

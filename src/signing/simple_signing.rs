@@ -107,6 +107,17 @@ mod tests {
         assert_eq!(read.annotations, annotations);
     }
 
+    /// `testdata/cosign/payload.json`: cosign's payload for this reference, digest and
+    /// annotation, byte for byte (ANCHORS §9: Go's member order, no spaces).
+    #[test]
+    fn the_payload_matches_the_golden_file() {
+        let golden = include_bytes!("../../testdata/cosign/payload.json");
+        let digest: Digest = "sha256:0b1c5a44f2b9b79a5c6d3e8f1a2b4c6d8e0f1a3b5c7d9e1f3a5b7c9d1e3f5a7b".parse().unwrap();
+        let annotations = BTreeMap::from([("env".to_string(), "prod".to_string())]);
+        assert_eq!(payload("127.0.0.1:5000/demo/app", &digest, &annotations), golden.to_vec());
+        assert_eq!(claims(golden).unwrap().annotations, annotations);
+    }
+
     #[test]
     fn other_json_is_not_a_payload() {
         assert!(claims(br#"{"critical":{"identity":{"docker-reference":"x"},"image":{"docker-manifest-digest":"y"},"type":"other"},"optional":null}"#).is_err());

@@ -213,3 +213,53 @@ fn base64_encode(bytes: &[u8]) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
+
+#[test]
+fn pull_inspect_and_copy_with_verify_key_refuse_unsigned_artifacts_and_write_nothing() {
+    let (dir, reg, digest) = signed_setup();
+    let reference = reg.reference("demo/app:1.0.0");
+    let cache = crate::util::fresh_cache(&dir);
+
+    // Unsigned: refused before anything is fetched — no file, nothing in the cache.
+    let run =
+        dir.run(&["pull", &reference, "--verify-key", "cosign.pub", "--cache-dir", &cache, "-o", "json"]).failure();
+    assert_eq!(str_field(&run.stderr_json(), "kind"), "unverified", "{run}");
+    assert!(run.stderr.contains("has no signatures"), "{run}");
+    assert!(!dir.path("app.wasm.pulled").exists());
+    assert_eq!(dir.read("app.wasm"), demo_component(), "the pushed file is untouched");
+    let blobs = std::path::Path::new(&cache).join("blobs/sha256");
+    assert!(!blobs.exists() || std::fs::read_dir(&blobs).unwrap().next().is_none(), "the cache got blobs");
+    let run = dir.run(&["inspect", &reference, "--verify-key", "cosign.pub", "--cache-dir", &cache]).failure();
+    assert!(run.stderr.contains("not verified"), "{run}");
+    let copy = reg.reference("copied/app:1.0.0");
+    dir.run(&["copy", &reference, &copy, "--verify-key", "cosign.pub"]).failure();
+    assert_eq!(reg.tags("copied/app"), None, "the copy wrote to the destination");
+
+    // Signed: all three go through, and the pulled bytes are the component's.
+    with_password(&dir, &["sign", &reference, "--key", "cosign.key", "-a", "env=prod"]).success();
+    let pulled = dir
+        .run(&["pull", &reference, "-d", "out.wasm", "--verify-key", "cosign.pub", "--cache-dir", &cache, "-o", "json"])
+        .success();
+    assert_eq!(str_field(&pulled.stdout_json(), "digest"), digest);
+    assert_eq!(dir.read("out.wasm"), demo_component());
+    dir.run(&["inspect", &reference, "--verify-key", "cosign.pub", "--cache-dir", &cache]).success();
+    dir.run(&["copy", &reference, &copy, "--verify-key", "cosign.pub", "--verify-annotation", "env=prod"]).success();
+    assert_eq!(reg.manifest("copied/app", "1.0.0").unwrap().digest, digest);
+    // A required annotation the signature lacks is refused like a missing signature.
+    let run = dir
+        .run(&["pull", &reference, "-d", "dev.wasm", "--verify-key", "cosign.pub", "--verify-annotation", "env=dev"])
+        .failure();
+    assert!(run.stderr.contains("lacks the annotation(s) env=dev"), "{run}");
+    assert!(!dir.path("dev.wasm").exists());
+
+    // Offline, the cache's record of the verified signature is what is checked.
+    std::fs::remove_file(dir.path("out.wasm")).unwrap();
+    let offline = ["pull", &reference, "-d", "out.wasm", "--offline", "--cache-dir", &cache];
+    dir.run(&[&offline[..], &["--verify-key", "cosign.pub"]].concat()).success();
+    assert_eq!(dir.read("out.wasm"), demo_component());
+    with_password(&dir, &["key", "generate", "--output-key-prefix", "stranger"]).success();
+    std::fs::remove_file(dir.path("out.wasm")).unwrap();
+    let run = dir.run(&[&offline[..], &["--verify-key", "stranger.pub"]].concat()).failure();
+    assert!(run.stderr.contains("offline, and none of the signatures the cache saw verified"), "{run}");
+    assert!(!dir.path("out.wasm").exists());
+}

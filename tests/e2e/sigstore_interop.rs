@@ -409,3 +409,26 @@ fn sigstore_reads_a_wasmship_key() {
     let run = dir.run(&["verify", &reg.reference("demo/lent:1.0.0"), "--key", "release.pub"]).success();
     assert_names_signature(&run, &tag, &layer_digest);
 }
+
+/// The password of `testdata/cosign/sigstore.key`.
+const GOLDEN_PASSWORD: &str = "golden-vector";
+
+/// `testdata/cosign/sigstore.key` is an encrypted key the sigstore crate wrote (with
+/// `GOLDEN_PASSWORD`), `sigstore.pub` its public key; the packager's unit tests open it
+/// too. `WASMSHIP_BLESS=1` writes a new pair.
+#[test]
+fn the_golden_sigstore_key_opens_with_its_password() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/cosign");
+    if std::env::var_os("WASMSHIP_BLESS").is_some() {
+        let key = sigstore_key();
+        let sealed = key.private_key_to_encrypted_pem(GOLDEN_PASSWORD.as_bytes()).expect("sigstore encrypts the key");
+        std::fs::write(dir.join("sigstore.key"), sealed.as_bytes()).unwrap();
+        std::fs::write(dir.join("sigstore.pub"), public_pem(&key)).unwrap();
+    }
+    let sealed = std::fs::read(dir.join("sigstore.key")).unwrap();
+    let key = SigStoreKeyPair::from_encrypted_pem(&sealed, GOLDEN_PASSWORD.as_bytes()).expect("sigstore opens its key");
+    assert_eq!(
+        key.public_key_to_der().unwrap(),
+        pem_der(&std::fs::read(dir.join("sigstore.pub")).unwrap(), PUBLIC_KEY_LABEL)
+    );
+}

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Benchmarks signing against a local docker-registry with hyperfine: `verify` of a signed
+# ~20 MB component (manifest HEAD, referrers and the .sig manifest, one payload blob; no
+# layer) beside `inspect --no-cache` of the same reference (manifest and config), and
+# `key generate` (scrypt N=32768, r=8, p=1 inside the component). Also start-up (`--help`)
+# and a warm pull, for the cost of the runner's checks of the cache directory.
+# Prints a markdown table of medians and writes it to target/bench/signing.md.
+#
+# Usage: bench/signing.sh        (BENCH_RUNS=20 by default; uses target/release/wasmship)
+# Needs: docker-registry, hyperfine, python3.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+RUNS=${BENCH_RUNS:-20}
+BIN="$ROOT/target/release/wasmship"
+for tool in docker-registry hyperfine python3; do
+    command -v "$tool" >/dev/null || { echo "bench: $tool is not installed" >&2; exit 1; }
+done
+[[ -x $BIN ]] || { echo "bench: build first (cargo test --release --workspace --no-run)" >&2; exit 1; }
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/wasmship-bench-signing.XXXXXX")
+REGISTRY_PID=
+cleanup() {
+    [[ -n $REGISTRY_PID ]] && { kill "$REGISTRY_PID" 2>/dev/null || true; wait "$REGISTRY_PID" 2>/dev/null || true; }
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+cat >"$WORK/registry.yml" <<YAML
+version: 0.1
+storage:
+  filesystem:
+    rootdirectory: $WORK/registry
+http:
+  addr: 127.0.0.1:$PORT
+log:
+  level: error
+YAML
+docker-registry serve "$WORK/registry.yml" >"$WORK/registry.log" 2>&1 &
+REGISTRY_PID=$!
+for _ in $(seq 50); do curl -fs "http://127.0.0.1:$PORT/v2/" >/dev/null && break; sleep 0.1; done
+
+python3 bench/make_component.py "$WORK/big.wasm" 20
+cd "$WORK"
+export HOME=$WORK/home XDG_CACHE_HOME=$WORK/cache COSIGN_PASSWORD=bench
+mkdir -p "$HOME"
+REF=127.0.0.1:$PORT/bench/app:1.0.0
+"$BIN" push "$REF" big.wasm >/dev/null
+"$BIN" key generate >/dev/null
+"$BIN" sign "$REF" --key cosign.key >/dev/null
+"$BIN" pull "$REF" -d warm.wasm >/dev/null
+
+mkdir -p "$ROOT/target/bench"
+hyperfine -N --warmup 3 --runs "$RUNS" --export-markdown "$ROOT/target/bench/signing.md" \
+    -n "inspect --no-cache" "$BIN inspect $REF --no-cache" \
+    -n "verify" "$BIN verify $REF --key cosign.pub" \
+    -n "key generate" "$BIN key generate --output-key-prefix k --force" \
+    -n "--help" "$BIN --help" \
+    -n "warm pull (20 MB)" "$BIN pull $REF -d warm.wasm"
+cat "$ROOT/target/bench/signing.md"

@@ -42,8 +42,10 @@ docker-registry serve "$WORK/registry.yml" >"$WORK/registry.log" 2>&1 &
 REGISTRY_PID=$!
 for _ in $(seq 50); do curl -fs "http://127.0.0.1:$PORT/v2/" >/dev/null && break; sleep 0.1; done
 
-python3 bench/make_component.py "$WORK/big.wasm" 20
-cd "$WORK"
+mkdir -p "$WORK/run"
+python3 bench/make_component.py "$WORK/run/big.wasm" 20
+# Not $WORK itself: it holds HOME, which the runner never grants.
+cd "$WORK/run"
 export HOME=$WORK/home XDG_CACHE_HOME=$WORK/cache COSIGN_PASSWORD=bench
 mkdir -p "$HOME"
 REF=127.0.0.1:$PORT/bench/app:1.0.0
@@ -53,10 +55,10 @@ REF=127.0.0.1:$PORT/bench/app:1.0.0
 "$BIN" pull "$REF" -d warm.wasm >/dev/null
 
 mkdir -p "$ROOT/target/bench"
-hyperfine -N --warmup 3 --runs "$RUNS" --export-markdown "$ROOT/target/bench/signing.md" \
+hyperfine -N --warmup 3 --runs "$RUNS" --export-markdown "$ROOT/target/bench/signing.md" --export-json "$ROOT/target/bench/signing.json" \
     -n "inspect --no-cache" "$BIN inspect $REF --no-cache" \
     -n "verify" "$BIN verify $REF --key cosign.pub" \
     -n "key generate" "$BIN key generate --output-key-prefix k --force" \
-    -n "--help" "$BIN --help" \
+    -n "start-up (help)" "$BIN --help" \
     -n "warm pull (20 MB)" "$BIN pull $REF -d warm.wasm"
 cat "$ROOT/target/bench/signing.md"

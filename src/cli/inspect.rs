@@ -67,7 +67,7 @@ pub fn run(args: &InspectArgs) -> Result<()> {
         &args.reference,
         &args.registry.options(&args.reference, true),
         &args.cache.options()?,
-        args.verify.requirement()?.as_ref(),
+        args.verify.requirement(&args.reference)?.as_ref(),
     )?;
     match args.output {
         OutputFormat::Json => output::print_json(&to_json(&info)),

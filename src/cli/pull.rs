@@ -81,7 +81,7 @@ pub fn run(args: &PullArgs) -> Result<()> {
         cache: args.cache.options()?,
         wasmcloud_host_cache: args.host_cache_dir.clone().filter(|_| args.wasmcloud_host_cache),
         link_mode: LinkMode::choose(args.link_mode.as_deref())?,
-        verify: args.verify.requirement()?,
+        verify: args.verify.requirement(&args.reference)?,
     })?;
     let file = outcome.destination.display().to_string();
     match args.output {

@@ -2,7 +2,7 @@
 //! signatures, made and checked inside the component.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::{OutputFormat, RegistryArgs, output, parse_annotations};
 use crate::error::{Error, Result};
@@ -181,20 +181,44 @@ pub struct VerifyKeyArgs {
     /// With --verify-key: an annotation key=value the signature must carry (repeatable).
     #[arg(long = "verify-annotation", value_name = "KEY=VALUE", requires = "verify_key")]
     verify_annotations: Vec<String>,
+    /// Where the signature policy is looked for (without --verify-key), as planned.
+    #[arg(skip)]
+    policy_files: Vec<PathBuf>,
 }
 
 impl VerifyKeyArgs {
-    /// Reads the key files.
+    /// Reads the key files; without any, the signature policy (the project's
+    /// `wasmship-policy.toml`, the user's `~/.config/wasmship/policy.toml` and the keys
+    /// beside them) when present.
     pub fn plan(&mut self, planner: &mut Planner) {
         for key in &mut self.verify_key {
             *key = planner.input_file(key, "public key");
         }
+        if !self.verify_key.is_empty() {
+            return;
+        }
+        let lookup = planner.env().lookup();
+        let user = crate::signing::policy::candidates(Path::new("/"), &lookup).pop();
+        let project = Path::new(crate::signing::policy::PROJECT_FILE);
+        if planner.is_file(project) {
+            self.policy_files.push(planner.input_file(project, "signature policy"));
+        }
+        if let Some(user) = user.filter(|u| u.is_absolute()) {
+            let dir = crate::fsutil::parent_dir(&user).to_path_buf();
+            let dir = planner.dir(&dir, FsAccess::Read, crate::plan::IfMissing::Skip, "signature policy and its keys");
+            self.policy_files.push(dir.join("policy.toml"));
+        }
     }
 
-    /// The requirement, when keys were given.
-    pub fn requirement(&self) -> Result<Option<crate::ops::verify::Requirement>> {
+    /// The requirement for `reference`: the keys given, else the policy's rule for it.
+    pub fn requirement(&self, reference: &str) -> Result<Option<crate::ops::verify::Requirement>> {
         if self.verify_key.is_empty() {
-            return Ok(None);
+            let Some(policy) = crate::signing::policy::Policy::load(&self.policy_files)? else { return Ok(None) };
+            let name = match crate::ops::parse_reference(reference)? {
+                crate::reference::Reference::Registry(r) => format!("{}/{}", r.registry, r.repository),
+                crate::reference::Reference::Layout(l) => format!("{}{}", crate::reference::LAYOUT_SCHEME, l.dir),
+            };
+            return Ok(policy.requirement_for(&name).cloned());
         }
         Ok(Some(crate::ops::verify::Requirement {
             keys: public_keys(&self.verify_key)?,

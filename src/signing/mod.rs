@@ -6,6 +6,7 @@
 pub mod bundle;
 pub mod key_file;
 pub mod legacy;
+pub mod policy;
 pub mod simple_signing;
 
 use std::collections::BTreeMap;

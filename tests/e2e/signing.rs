@@ -263,3 +263,36 @@ fn pull_inspect_and_copy_with_verify_key_refuse_unsigned_artifacts_and_write_not
     assert!(run.stderr.contains("offline, and none of the signatures the cache saw verified"), "{run}");
     assert!(!dir.path("out.wasm").exists());
 }
+
+#[test]
+fn a_policy_file_requires_signatures_without_flags() {
+    let (dir, reg, digest) = signed_setup();
+    let reference = reg.reference("demo/app:1.0.0");
+    let other = reg.reference("scratch/app:1.0.0");
+    dir.run(&["push", &other, "app.wasm"]).success();
+    let policy = format!(
+        "[[rule]]\nprefix = \"{}/demo/\"\nrequire = \"signed\"\nkeys = [\"cosign.pub\"]\nannotations = {{ env = \"prod\" }}\n",
+        reg.host()
+    );
+    dir.write("wasmship-policy.toml", policy.as_bytes());
+
+    // Unsigned under the rule: refused, nothing written; outside it: no requirement.
+    let run = dir.run(&["pull", &reference, "-d", "out.wasm", "-o", "json"]).failure();
+    assert_eq!(str_field(&run.stderr_json(), "kind"), "unverified", "{run}");
+    assert!(!dir.path("out.wasm").exists());
+    dir.run(&["pull", &other, "-d", "scratch.wasm"]).success();
+
+    // Signed without the annotation the rule requires: still refused; with it: pulled.
+    with_password(&dir, &["sign", &reference, "--key", "cosign.key"]).success();
+    let run = dir.run(&["pull", &reference, "-d", "out.wasm"]).failure();
+    assert!(run.stderr.contains("lacks the annotation(s) env=prod"), "{run}");
+    with_password(&dir, &["sign", &reference, "--key", "cosign.key", "-a", "env=prod"]).success();
+    let pulled = dir.run(&["pull", &reference, "-d", "out.wasm", "-o", "json"]).success();
+    assert_eq!(str_field(&pulled.stdout_json(), "digest"), digest);
+    assert_eq!(dir.read("out.wasm"), demo_component());
+
+    // A policy with a mistake is named, not ignored.
+    dir.write("wasmship-policy.toml", b"[[rule]]\nprefix = \"\"\nrequire = \"always\"\n");
+    let run = dir.run(&["pull", &reference, "-d", "again.wasm"]).failure();
+    assert!(run.stderr.contains("wasmship-policy.toml") && run.stderr.contains("\"signed\" or \"none\""), "{run}");
+}

@@ -210,19 +210,24 @@ impl VerifyKeyArgs {
         }
     }
 
-    /// The requirement for `reference`: the keys given, else the policy's rule for it.
-    pub fn requirement(&self, reference: &str) -> Result<Option<crate::ops::verify::Requirement>> {
+    /// What the artifacts of the command must have: the keys given, else the policy.
+    pub fn verification(&self) -> Result<crate::ops::verify::Verification> {
+        use crate::ops::verify::{Requirement, Verification};
         if self.verify_key.is_empty() {
-            let Some(policy) = crate::signing::policy::Policy::load(&self.policy_files)? else { return Ok(None) };
-            let name = match crate::ops::parse_reference(reference)? {
-                crate::reference::Reference::Registry(r) => format!("{}/{}", r.registry, r.repository),
-                crate::reference::Reference::Layout(l) => format!("{}{}", crate::reference::LAYOUT_SCHEME, l.dir),
-            };
-            return Ok(policy.requirement_for(&name).cloned());
+            return Ok(match crate::signing::policy::Policy::load(&self.policy_files)? {
+                Some(policy) => Verification::Policy(policy),
+                None => Verification::Nothing,
+            });
         }
-        Ok(Some(crate::ops::verify::Requirement {
+        Ok(Verification::Every(Requirement {
             keys: public_keys(&self.verify_key)?,
             annotations: parse_annotations(&self.verify_annotations)?.into_iter().collect(),
         }))
+    }
+
+    /// The requirement for `reference`: the keys given, else the policy's rule for it.
+    pub fn requirement(&self, reference: &str) -> Result<Option<crate::ops::verify::Requirement>> {
+        let parsed = crate::ops::parse_reference(reference)?;
+        Ok(self.verification()?.requirement_for(&parsed).cloned())
     }
 }

@@ -102,6 +102,9 @@ pub struct Common {
     /// Print the outcome as JSON.
     #[arg(long)]
     json: bool,
+    /// Signatures the packages fetched from registries must have.
+    #[command(flatten)]
+    verify: super::sign::VerifyKeyArgs,
 }
 
 impl WitCommand {
@@ -114,6 +117,14 @@ impl WitCommand {
     pub fn plan(&mut self, planner: &mut Planner) -> Result<&'static str> {
         planner.wit_configuration();
         planner.working_dir(FsAccess::Read, "WIT project");
+        // Publishing a `.wasm` fetches nothing, so no signature is checked.
+        let fetches = !matches!(self, WitCommand::Publish { input: Some(p), .. } if planner.is_file(p));
+        let verify = &mut self.common_mut().verify;
+        if fetches {
+            verify.plan(planner);
+        } else {
+            *verify = Default::default();
+        }
         let lock = Path::new(crate::witpkg::lock::FILE_NAME);
         let name = match self {
             WitCommand::Build { .. } => "wit build",
@@ -207,6 +218,17 @@ impl WitCommand {
         }
     }
 
+    fn common_mut(&mut self) -> &mut Common {
+        match self {
+            WitCommand::Build { common, .. }
+            | WitCommand::Publish { common, .. }
+            | WitCommand::Get { common, .. }
+            | WitCommand::Fetch { common, .. }
+            | WitCommand::Update { common, .. }
+            | WitCommand::Check { common, .. } => common,
+        }
+    }
+
     fn project(&self) -> Result<Project> {
         let common = self.common();
         let cache = match self {
@@ -229,6 +251,7 @@ impl WitCommand {
                 },
             },
             cache,
+            verification: common.verify.verification()?,
         })
     }
 }

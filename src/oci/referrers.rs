@@ -20,9 +20,10 @@ pub fn empty_descriptor() -> Descriptor {
     Descriptor::new(EMPTY_MEDIA_TYPE, Digest::sha256_of(EMPTY_CONTENT), EMPTY_CONTENT.len() as u64)
 }
 
-/// A manifest of `layers` that refers to `subject`, of `artifact_type`, with the empty config.
+/// A manifest of `layers` that refers to `subject` (its media type, digest and size only),
+/// of `artifact_type`, with the empty config.
 pub fn referrer_manifest(
-    subject: Descriptor,
+    subject: &Descriptor,
     artifact_type: &str,
     layers: Vec<Descriptor>,
     annotations: BTreeMap<String, String>,
@@ -33,7 +34,7 @@ pub fn referrer_manifest(
         artifact_type: Some(artifact_type.to_string()),
         config: empty_descriptor(),
         layers,
-        subject: Some(subject),
+        subject: Some(Descriptor::new(subject.media_type.clone(), subject.digest.clone(), subject.size)),
         annotations: (!annotations.is_empty()).then_some(annotations),
     }
 }

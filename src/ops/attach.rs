@@ -59,9 +59,7 @@ pub fn attach(request: &AttachRequest<'_>, options: &RegistryOptions) -> Result<
     if let Some(name) = request.file.file_name().and_then(|n| n.to_str()) {
         layer.annotations = Some(BTreeMap::from([(TITLE.to_string(), name.to_string())]));
     }
-    let subject_descriptor = Descriptor::new(subject.media_type.clone(), subject.digest.clone(), subject.size);
-    let manifest =
-        referrer_manifest(subject_descriptor, request.artifact_type, vec![layer.clone()], request.annotations.clone());
+    let manifest = referrer_manifest(&subject, request.artifact_type, vec![layer.clone()], request.annotations.clone());
     let referrer =
         attach_manifest(store.as_mut(), &manifest, &[(empty_descriptor(), EMPTY_CONTENT.to_vec()), (layer, bytes)])?;
     Ok(AttachOutcome { subject: format!("{}@{}", store.location(), subject.digest), referrer })

@@ -82,6 +82,7 @@ pub fn copy_with(
         destination: destination_store.as_mut(),
         outcome: &mut outcome,
         source_ref: &source_ref,
+        budget: super::discover::Budget::default(),
     };
     copier.manifest_tree(&top, 0)?;
     copier.destination.manifest_put(&top, tag.as_deref())?;
@@ -96,6 +97,8 @@ struct Copier<'a> {
     destination: &'a mut dyn Store,
     outcome: &'a mut CopyOutcome,
     source_ref: &'a Reference,
+    /// Referrers left to copy (one allowance for the whole tree).
+    budget: super::discover::Budget,
 }
 
 impl Copier<'_> {
@@ -125,7 +128,13 @@ impl Copier<'_> {
     /// Copy what refers to `digest` (and what refers to that, to `MAX_DEPTH`): each referrer
     /// by digest, listed at the destination; each legacy cosign tag under its tag.
     fn referrers(&mut self, digest: &Digest, depth: usize) -> Result<()> {
-        let found = super::discover::referrers_of(*self.source.get_mut(), digest, None, super::discover::MAX_DEPTH)?;
+        let found = super::discover::referrers_of(
+            *self.source.get_mut(),
+            digest,
+            None,
+            super::discover::MAX_DEPTH,
+            &mut self.budget,
+        )?;
         for referrer in found {
             let raw = self.source.borrow_mut().manifest_get(&Selector::Digest(referrer.descriptor.digest.clone()))?;
             self.manifest_tree(&raw, 0)?;

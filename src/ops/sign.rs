@@ -116,7 +116,6 @@ fn sign_bundle(
         ("dev.sigstore.bundle.content".to_string(), "dsse-envelope".to_string()),
         ("dev.sigstore.bundle.predicateType".to_string(), SIGN_PREDICATE_TYPE.to_string()),
     ]);
-    let subject = Descriptor::new(subject.media_type.clone(), subject.digest.clone(), subject.size);
     let manifest = referrer_manifest(subject, BUNDLE_MEDIA_TYPE, vec![layer.clone()], annotations);
     attach(store, &manifest, &[(empty_descriptor(), EMPTY_CONTENT.to_vec()), (layer, bundle)])
 }

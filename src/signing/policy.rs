@@ -1,5 +1,6 @@
 //! The signature policy: which artifacts must be signed, and by which keys, so that
-//! `pull`, `inspect` and `copy` verify without `--verify-key` on every command line. Read
+//! `pull`, `inspect`, `copy` and the `wit` commands verify without `--verify-key` on every
+//! command line. Read
 //! from `wasmship-policy.toml` in the working directory, else
 //! `$XDG_CONFIG_HOME/wasmship/policy.toml` (`~/.config/wasmship/policy.toml`):
 //!

@@ -18,6 +18,7 @@ use crate::error::{Error, Result};
 use crate::oci::{Descriptor, Digest, ImageManifest};
 use crate::ops::fetch::{CacheOptions, fetch};
 use crate::ops::pull::wasm_layer;
+use crate::ops::verify::{Verification, gate_after_fetch, gate_before_fetch};
 use crate::ops::{open_store, parse_reference};
 use crate::reference::Reference;
 
@@ -71,13 +72,15 @@ pub fn load_file(path: &Path) -> Result<Decoded> {
 pub struct RegistrySource<'c> {
     locator: Locator<'c>,
     cache: CacheOptions,
+    verification: &'c Verification,
 }
 
 impl<'c> RegistrySource<'c> {
     /// A source locating packages with `locator`, caching per `cache`
-    /// (`PullPolicy::Never` is offline).
-    pub fn new(locator: Locator<'c>, cache: CacheOptions) -> Self {
-        RegistrySource { locator, cache }
+    /// (`PullPolicy::Never` is offline), taking only content whose signatures meet
+    /// `verification` (checked before it is fetched).
+    pub fn new(locator: Locator<'c>, cache: CacheOptions, verification: &'c Verification) -> Self {
+        RegistrySource { locator, cache, verification }
     }
 }
 
@@ -126,12 +129,15 @@ impl PackageSource for RegistrySource<'_> {
             )));
         };
         let reference_text = location.reference(package, version);
-        if let Some(digest) = pinned
+        let reference = parse_reference(&reference_text)?;
+        let requirement = self.verification.requirement_for(&reference);
+        // Pinned content the cache holds needs no question, unless its signatures must be
+        // checked: then it is fetched by its tag, whose manifest is what was signed.
+        if let Some(digest) = pinned.filter(|_| requirement.is_none())
             && let Some(bytes) = self.cache.cached_blob(digest)
         {
             return Ok(Content { bytes, digest: digest.clone(), reference: reference_text, from_network: false });
         }
-        let reference = parse_reference(&reference_text)?;
         if let Reference::Registry(r) = &reference
             && r.tag.is_none()
         {
@@ -145,7 +151,9 @@ impl PackageSource for RegistrySource<'_> {
         let needs = |manifest: &ImageManifest| -> Result<Vec<Descriptor>> {
             Ok(vec![manifest.config.clone(), wasm_layer(manifest, &reference)?.clone()])
         };
-        let mut fetched = fetch(&reference, &location.options, &cache, None, &needs)?;
+        let verified = gate_before_fetch(&reference, &location.options, &cache, requirement, None)?;
+        let mut fetched = fetch(&reference, &location.options, &cache, verified.as_ref(), &needs)?;
+        gate_after_fetch(&reference, &cache, requirement, &fetched)?;
         let layer = wasm_layer(&fetched.resolved.manifest, &reference)?.clone();
         if let Some(digest) = pinned
             && digest != &layer.digest

@@ -477,3 +477,57 @@ fn the_flat_registry_json_and_wkg_default_registry_map_packages() {
         .success();
     assert!(dir.read("t.wasm").starts_with(b"\0asm"));
 }
+
+#[test]
+fn wit_fetch_with_verify_key_takes_only_signed_packages_online_and_offline() {
+    let dir = TestDir::new();
+    let reg = Registry::start(&dir);
+    let cache = cache_env(&dir);
+    example_project(&dir, &reg);
+    wit(&dir, &cache, &["publish", "fixtures/types/wit"]).success();
+    wit(&dir, &cache, &["publish", "fixtures/api/wit"]).success();
+    let password = [("COSIGN_PASSWORD", "wit-signing")];
+    dir.run_env(&["key", "generate"], &password).success();
+    dir.run_env(&["key", "generate", "--output-key-prefix", "stranger"], &password).success();
+    let sign = |repository: &str| {
+        let reference = reg.reference(repository);
+        dir.run_env(&["sign", &reference, "--key", "cosign.key"], &password).success();
+    };
+
+    // Only types is signed: api, the world's dependency, is refused and nothing is written.
+    // (types itself comes inside api's binary package, which is what is signed.)
+    sign("wit/example/types:0.1.0");
+    let run = wit(&dir, &cache, &["fetch", "--verify-key", "cosign.pub", "--json"]).failure();
+    assert_eq!(str_field(&run.stderr_json(), "kind"), "unverified", "{run}");
+    assert!(run.stderr.contains("wit/example/api@sha256:"), "the unsigned package is named: {run}");
+    assert!(!dir.path("wit/deps").exists(), "wit/deps was written");
+    assert!(!dir.path("wkg.lock").exists(), "wkg.lock was written");
+
+    // Signed: fetched, the tree the fixtures expect.
+    sign("wit/example/api:0.2.0");
+    wit(&dir, &cache, &["fetch", "--verify-key", "cosign.pub"]).success();
+    let names: Vec<String> = tree(&dir, "wit/deps").into_iter().map(|(p, _)| p).collect();
+    assert_eq!(names, ["example-api-0.2.0/package.wit", "example-types-0.1.0/package.wit"]);
+    let expected = tree(&dir, "wit/deps");
+
+    // Offline, the cache's record of what verified is checked, key by key.
+    std::fs::remove_dir_all(dir.path("wit/deps")).unwrap();
+    let run = wit(&dir, &cache, &["fetch", "--offline", "--verify-key", "stranger.pub"]).failure();
+    assert!(run.stderr.contains("offline, and none of the signatures the cache saw verified"), "{run}");
+    assert!(!dir.path("wit/deps").exists(), "wit/deps was written");
+    wit(&dir, &cache, &["fetch", "--offline", "--verify-key", "cosign.pub"]).success();
+    assert_eq!(tree(&dir, "wit/deps"), expected);
+
+    // A policy naming another key refuses the locked, cached packages too: they are checked
+    // online before they are taken from the cache.
+    std::fs::remove_dir_all(dir.path("wit/deps")).unwrap();
+    let policy =
+        format!("[[rule]]\nprefix = \"{}/wit/\"\nrequire = \"signed\"\nkeys = [\"stranger.pub\"]\n", reg.host());
+    dir.write("wasmship-policy.toml", policy.as_bytes());
+    let run = wit(&dir, &cache, &["fetch"]).failure();
+    assert!(run.stderr.contains("is by the given key(s)"), "{run}");
+    assert!(!dir.path("wit/deps").exists(), "wit/deps was written");
+    std::fs::remove_file(dir.path("wasmship-policy.toml")).unwrap();
+    wit(&dir, &cache, &["fetch"]).success();
+    assert_eq!(tree(&dir, "wit/deps"), expected);
+}

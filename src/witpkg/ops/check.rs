@@ -29,7 +29,7 @@ pub fn check(project: &Project) -> Result<CheckOutcome> {
     let on_disk = deps::read(&project.deps_dir())?;
     let mut checked = 0;
     if problems.is_empty() {
-        let mut source = RegistrySource::new(project.locator(&config), project.cache.clone());
+        let mut source = RegistrySource::new(project.locator(&config), project.cache.clone(), &project.verification);
         let resolution = resolve(&local, &lock, &Update::Nothing, &mut source)?;
         let expected = deps::render(&resolution.merged, &resolution.unversioned)?;
         checked = expected.len();

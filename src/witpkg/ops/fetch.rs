@@ -45,7 +45,7 @@ pub fn fetch_deps(project: &Project, update: &Update) -> Result<FetchOutcome> {
         return Ok(outcome);
     }
 
-    let mut source = RegistrySource::new(project.locator(&config), project.cache.clone());
+    let mut source = RegistrySource::new(project.locator(&config), project.cache.clone(), &project.verification);
     let resolution = resolve(&local, &lock, update, &mut source)?;
     check_world(&project.wit_dir, &resolution.merged)?;
     let tree = deps::render(&resolution.merged, &resolution.unversioned)?;
@@ -145,7 +145,7 @@ pub(super) fn resolve_in_memory(
             return Ok(resolution);
         }
     }
-    let mut source = RegistrySource::new(project.locator(config), project.cache.clone());
+    let mut source = RegistrySource::new(project.locator(config), project.cache.clone(), &project.verification);
     resolve_naming(local, lock, &Update::Nothing, &mut source, unavailable)
 }
 
@@ -181,7 +181,9 @@ pub fn lock_problems(config: &WitConfig, local: &LocalPackage, lock: &LockFile) 
     Ok(problems)
 }
 
-/// Locked content from the cache only: no network, no version listing.
+/// Locked content from the cache only: no network, no version listing. When signatures
+/// are required (`--verify-key`, a signature policy) it has no content: packages are then
+/// taken through [`RegistrySource`], which checks them (offline, against the cache's record).
 struct PinnedCache<'a> {
     config: &'a WitConfig,
     project: &'a Project,
@@ -202,6 +204,9 @@ impl PackageSource for PinnedCache<'_> {
 
     fn content(&mut self, package: &PackageRef, version: &Version, pinned: Option<&Digest>) -> Result<Content> {
         let not_cached = || Error::NotFound { what: format!("{package}@{version}"), location: "the cache".into() };
+        if self.project.verification != crate::ops::verify::Verification::Nothing {
+            return Err(not_cached());
+        }
         let digest = pinned.ok_or_else(not_cached)?;
         let bytes = self.project.cache.cached_blob(digest).ok_or_else(not_cached)?;
         Ok(Content {

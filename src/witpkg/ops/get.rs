@@ -47,7 +47,7 @@ pub struct GetOutcome {
 /// Fetch and decode one package.
 pub fn get(project: &Project, request: &GetRequest) -> Result<GetOutcome> {
     let config = WitConfig::load(&project.dir)?;
-    let mut source = RegistrySource::new(project.locator(&config), project.cache.clone());
+    let mut source = RegistrySource::new(project.locator(&config), project.cache.clone(), &project.verification);
     let package = &request.spec.package;
     let home = source.home(package, request.spec.version.as_ref())?;
     let Home::Registry(registry) = home else {

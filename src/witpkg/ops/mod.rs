@@ -34,6 +34,8 @@ pub struct Project {
     pub wit_dir: PathBuf,
     pub options: RegistryOptions,
     pub cache: CacheOptions,
+    /// The signatures fetched packages must have (`--verify-key`, the signature policy).
+    pub verification: crate::ops::verify::Verification,
 }
 
 impl Project {

@@ -1,9 +1,12 @@
 //! Verify: find every signature of the manifest a reference names — Sigstore bundles among
 //! its referrers, legacy payloads under its `.sig` tag — and check each against the given
 //! public keys: the signature over the exact payload bytes, the payload's digest against
-//! the manifest's, and the required annotations. Nothing here trusts a tag. The gate of
-//! `--verify-key` (pull, inspect, copy) runs before any blob moves and leaves a record in the
-//! cache, which an offline pull checks instead.
+//! the manifest's, and the required annotations. Nothing here trusts a tag. The gate that
+//! other commands pass through is in [`gate`].
+
+mod gate;
+
+pub use gate::{Requirement, Verification, gate, gate_after_fetch, gate_before_fetch, gate_offline};
 
 use std::collections::BTreeMap;
 
@@ -15,7 +18,6 @@ use super::resolve::selector;
 use super::sign::resolve_descriptor;
 use super::{RegistryOptions, open_store, parse_reference};
 use crate::auth::Access;
-use crate::cache::signatures::Seen;
 use crate::error::{Error, ErrorKind, Result};
 use crate::oci::manifest::Manifest;
 use crate::oci::{Descriptor, Digest};
@@ -26,6 +28,9 @@ use crate::store::{Selector, Store};
 
 /// The most bytes of a legacy signature payload read (cosign's are a few hundred).
 const MAX_PAYLOAD: u64 = 256 << 10;
+/// The most signatures of one manifest checked (bundles and legacy layers together); a
+/// manifest with more is refused rather than checked without end.
+const MAX_SIGNATURES: usize = 100;
 
 /// One signature that checked out.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,7 +104,9 @@ pub fn check(
     annotations: &BTreeMap<String, String>,
 ) -> Result<Checked> {
     let mut checked = Checked::default();
-    for referrer in list(store, digest, Some(BUNDLE_MEDIA_TYPE))? {
+    let bundles = list(store, digest, Some(BUNDLE_MEDIA_TYPE))?;
+    too_many(bundles.len(), digest)?;
+    for referrer in bundles {
         let outcome = check_bundle(store, &referrer, digest, keys, annotations);
         record(&mut checked, outcome, Format::Bundle, &referrer.digest, keys)?;
     }
@@ -112,7 +119,9 @@ pub fn check(
     if let Some(raw) = raw {
         match raw.parse() {
             Ok(Manifest::Image(manifest)) => {
-                for (layer, signature) in signature_layers(&manifest) {
+                let layers = signature_layers(&manifest);
+                too_many(checked.verified.len() + checked.rejected.len() + layers.len(), digest)?;
+                for (layer, signature) in layers {
                     let outcome = check_legacy(store, layer, signature, digest, keys, annotations);
                     record(&mut checked, outcome, Format::Sig, &raw.digest, keys)?;
                 }
@@ -122,6 +131,17 @@ pub fn check(
         }
     }
     Ok(checked)
+}
+
+/// Refuse to check more than [`MAX_SIGNATURES`] signatures of `digest`.
+fn too_many(count: usize, digest: &Digest) -> Result<()> {
+    if count <= MAX_SIGNATURES {
+        return Ok(());
+    }
+    Err(Error::SizeLimitExceeded {
+        what: format!("the signatures of {digest} ({count}; remove stale ones, or copy it without them)"),
+        limit: MAX_SIGNATURES as u64,
+    })
 }
 
 /// Why one signature did not verify, or what it says when it did.
@@ -211,128 +231,8 @@ fn check_legacy(
 }
 
 /// The required annotations a signature lacks, in words; `None` when it has them all.
-fn missing(required: &BTreeMap<String, String>, present: &BTreeMap<String, String>) -> Option<String> {
+pub(super) fn missing(required: &BTreeMap<String, String>, present: &BTreeMap<String, String>) -> Option<String> {
     let lacking: Vec<String> =
         required.iter().filter(|(k, v)| present.get(*k) != Some(*v)).map(|(k, v)| format!("{k}={v}")).collect();
     (!lacking.is_empty()).then(|| format!("it lacks the annotation(s) {}", lacking.join(", ")))
-}
-
-/// What a pull, inspect or copy requires of an artifact's signatures (`--verify-key`).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Requirement {
-    /// Any one of these keys.
-    pub keys: Vec<PublicKey>,
-    pub annotations: BTreeMap<String, String>,
-}
-
-/// Verify `reference` in its store before anything of it is fetched; record what verified
-/// in the cache at `cache_root` (for offline use); the verified manifest digest, which the
-/// fetch that follows must get (a tag moved meanwhile is refused).
-pub fn gate(
-    reference: &crate::reference::Reference,
-    options: &RegistryOptions,
-    requirement: &Requirement,
-    cache_root: Option<&std::path::Path>,
-) -> Result<Digest> {
-    let mut store = open_store(reference, options, Access::Pull)?;
-    let shown = reference.to_string();
-    let subject = resolve_descriptor(store.as_mut(), &selector(reference), &shown)?;
-    let verified_reference = format!("{}@{}", store.location(), subject.digest);
-    let checked = check(store.as_mut(), &subject.digest, &requirement.keys, &requirement.annotations)?;
-    require_one(&verified_reference, &checked, &requirement.annotations)?;
-    if let Some(root) = cache_root {
-        let seen: Vec<Seen> = checked
-            .verified
-            .iter()
-            .map(|v| Seen { key: v.key_fingerprint.clone(), annotations: v.annotations.clone() })
-            .collect();
-        crate::cache::signatures::record(root, &subject.digest, &seen)?;
-    }
-    Ok(subject.digest)
-}
-
-/// Offline: whether the cache at `cache_root` recorded a signature of `digest` that meets
-/// `requirement` when it was pulled online.
-pub fn gate_offline(
-    cache_root: &std::path::Path,
-    subject: &str,
-    digest: &Digest,
-    requirement: &Requirement,
-) -> Result<()> {
-    if crate::cache::Trust::of_host() != crate::cache::Trust::Private {
-        return Err(Error::Unverified {
-            subject: format!("{subject}@{digest}"),
-            reason: "offline, signatures are checked against the cache's record, and this host did not check that \
-                     the cache is the user's own; verify online (without --offline), or run under the wasmship runner"
-                .into(),
-        });
-    }
-    let fingerprints: Vec<String> = requirement.keys.iter().map(PublicKey::fingerprint).collect();
-    let recorded = crate::cache::signatures::recorded(cache_root, digest);
-    let met = recorded
-        .iter()
-        .any(|seen| fingerprints.contains(&seen.key) && missing(&requirement.annotations, &seen.annotations).is_none());
-    if met {
-        return Ok(());
-    }
-    Err(Error::Unverified {
-        subject: format!("{subject}@{digest}"),
-        reason: if recorded.is_empty() {
-            "offline, and the cache has no record of a verified signature (pull it once online with --verify-key)"
-                .into()
-        } else {
-            "offline, and none of the signatures the cache saw verified is by the given key(s) with the required \
-             annotations (pull it online to check its current signatures)"
-                .into()
-        },
-    })
-}
-
-/// The online half of `--verify-key` for an operation about to fetch `reference`: verify
-/// now (unless offline from the cache) and pin the fetch to the verified digest. `expected`
-/// is a digest the user asked for, which must be the verified one.
-pub fn gate_before_fetch(
-    reference: &crate::reference::Reference,
-    options: &RegistryOptions,
-    cache: &super::fetch::CacheOptions,
-    requirement: Option<&Requirement>,
-    expected: Option<Digest>,
-) -> Result<Option<Digest>> {
-    let Some(requirement) = requirement else { return Ok(expected) };
-    let from_cache_only = cache.offline() && matches!(reference, crate::reference::Reference::Registry(_));
-    if from_cache_only {
-        return Ok(expected);
-    }
-    let verified = gate(reference, options, requirement, cache.root().as_deref())?;
-    if let Some(expected) = &expected
-        && expected != &verified
-    {
-        return Err(Error::DigestMismatch {
-            what: format!("manifest of {reference} (verified signatures)"),
-            expected: expected.to_string(),
-            actual: verified.to_string(),
-        });
-    }
-    Ok(Some(verified))
-}
-
-/// The offline half: the cache's record must show a signature that meets the requirement.
-pub fn gate_after_fetch(
-    reference: &crate::reference::Reference,
-    cache: &super::fetch::CacheOptions,
-    requirement: Option<&Requirement>,
-    fetched: &super::fetch::Fetched,
-) -> Result<()> {
-    let Some(requirement) = requirement else { return Ok(()) };
-    if !(cache.offline() && matches!(reference, crate::reference::Reference::Registry(_))) {
-        return Ok(());
-    }
-    let digest = &fetched.resolved.top.digest;
-    let Some(root) = fetched.cache_dir.as_deref() else {
-        return Err(Error::Unverified {
-            subject: format!("{reference}@{digest}"),
-            reason: "offline and without a cache to hold a record of its signatures".into(),
-        });
-    };
-    gate_offline(root, &reference.to_string(), digest, requirement)
 }

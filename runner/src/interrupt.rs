@@ -72,6 +72,7 @@ pub fn end() -> Option<Sandbox> {
 }
 
 fn interrupted(signal: i32) -> ! {
+    crate::prompt::restore_terminal();
     // Holding the lock until exit: the run cannot settle its sandbox at the same time.
     let mut active = ACTIVE.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(run) = active.take() {

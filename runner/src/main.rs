@@ -49,6 +49,7 @@ mod outbound;
 mod owner_only;
 mod plan;
 mod precompiled;
+mod prompt;
 mod run;
 mod sandbox;
 mod self_cmd;
@@ -122,6 +123,12 @@ fn real_main() -> Result<i32> {
         let registries: Vec<String> = grants.registries.iter().map(|r| r.name.clone()).collect();
 
         let mut guest_env = env.clone();
+        if let Some(prompt) = &grants.password_prompt
+            && !guest_env.iter().any(|(name, _)| name == &prompt.env)
+            && let Some(answer) = prompt::ask(prompt)?
+        {
+            guest_env.push((prompt.env.clone(), answer));
+        }
         guest_env.extend(credentials::guest_env(&registries, files::process_var, debug));
         if let Some(path) = &grants.project_credentials
             && let Some(text) = credentials::project_credentials(Path::new(path), &cwd, home.as_deref())?
@@ -183,7 +190,13 @@ fn real_main() -> Result<i32> {
 
 /// What a command the packager could not plan gets: nothing (it reports its own error).
 fn nothing() -> Grants {
-    Grants { paths: Vec::new(), registries: Vec::new(), network: Network::None, project_credentials: None }
+    Grants {
+        paths: Vec::new(),
+        registries: Vec::new(),
+        network: Network::None,
+        project_credentials: None,
+        password_prompt: None,
+    }
 }
 
 /// `WASMSHIP_DEBUG`: one line per grant on stderr (paths and registry names, never secrets).

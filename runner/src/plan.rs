@@ -22,7 +22,9 @@ mod bindings {
     });
 }
 
-pub use bindings::exports::wasmship::packager::plan::{Access, Grants, Guard, IfMissing, Network, PathGrant, PathKind};
+pub use bindings::exports::wasmship::packager::plan::{
+    Access, Grants, Guard, IfMissing, Network, PasswordPrompt, PathGrant, PathKind,
+};
 
 /// What the packager answered.
 pub enum Planned {

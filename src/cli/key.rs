@@ -39,6 +39,9 @@ impl KeyCommand {
                 let public = planner.output_file(&args.public_path(), "public key");
                 let prefix = key.to_string_lossy().strip_suffix(".key").map(PathBuf::from);
                 args.output_key_prefix = prefix.unwrap_or(public.with_extension(""));
+                if !args.no_password {
+                    planner.password(PASSWORD_VAR, "Enter password for private key: ", true);
+                }
                 Ok("key generate")
             }
         }
@@ -67,9 +70,13 @@ fn with_suffix(prefix: &std::path::Path, suffix: &str) -> PathBuf {
     PathBuf::from(path)
 }
 
-/// The password of a key file: `COSIGN_PASSWORD`; empty only when `allow_empty`.
+/// The password of a key file: `COSIGN_PASSWORD` (which the runner fills in from the
+/// terminal when the plan asked for it); empty only when `allow_empty`.
+/// The variable that carries a private key's password, as cosign names it.
+pub const PASSWORD_VAR: &str = "COSIGN_PASSWORD";
+
 pub fn password(allow_empty: bool, purpose: &str) -> Result<zeroize::Zeroizing<String>> {
-    let password = zeroize::Zeroizing::new(var("COSIGN_PASSWORD").unwrap_or_default());
+    let password = zeroize::Zeroizing::new(var(PASSWORD_VAR).unwrap_or_default());
     if password.is_empty() && !allow_empty {
         return Err(Error::Usage(format!(
             "{purpose} needs a password: set COSIGN_PASSWORD{}",

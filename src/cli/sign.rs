@@ -66,6 +66,7 @@ impl SignArgs {
     pub fn plan(&mut self, planner: &mut Planner) -> Result<()> {
         self.reference = self.registry.plan_reference(planner, &self.reference, FsAccess::Write)?;
         self.key = planner.input_file(&self.key, "private key");
+        planner.password(super::key::PASSWORD_VAR, "Enter password for private key: ", false);
         Ok(())
     }
 }

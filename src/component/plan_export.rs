@@ -4,7 +4,7 @@
 use super::Packager;
 use super::bindings::exports::wasmship::packager::oci::Error as WitError;
 use super::bindings::exports::wasmship::packager::plan::{
-    Access, Grants, Guard, Guest, IfMissing, Network, PathGrant, PathKind, RegistryGrant,
+    Access, Grants, Guard, Guest, IfMissing, Network, PasswordPrompt, PathGrant, PathKind, RegistryGrant,
 };
 use crate::plan::{self, HostEnv};
 
@@ -53,6 +53,11 @@ impl Guest for Packager {
                 plan::Network::Any => Network::Any,
             },
             project_credentials: needs.project_credentials.map(|p| p.display().to_string()),
+            password_prompt: needs.password_prompt.map(|p| PasswordPrompt {
+                env: p.env,
+                prompt: p.prompt,
+                confirm: p.confirm,
+            }),
         })
     }
 }

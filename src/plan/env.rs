@@ -23,6 +23,11 @@ impl HostEnv {
         self.vars.iter().rev().find(|(n, v)| n == name && !v.is_empty()).map(|(_, v)| v.clone())
     }
 
+    /// Whether `name` is set at all (empty included).
+    pub fn is_set(&self, name: &str) -> bool {
+        self.vars.iter().any(|(n, _)| n == name)
+    }
+
     /// A lookup function over these variables, for code that takes one.
     pub fn lookup(&self) -> impl Fn(&str) -> Option<String> + '_ {
         move |name| self.var(name)

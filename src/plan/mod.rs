@@ -108,6 +108,18 @@ pub struct Needs {
     pub network: Network,
     /// The credentials file named by the project's `wasmcloud.toml`.
     pub project_credentials: Option<PathBuf>,
+    /// A password the host may ask the user for (the variable that carries it is unset).
+    pub password_prompt: Option<PasswordPrompt>,
+}
+
+/// How a host asks the user for a password the command needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PasswordPrompt {
+    /// The environment variable the answer goes into.
+    pub env: String,
+    pub prompt: String,
+    /// Ask twice (a new key's password).
+    pub confirm: bool,
 }
 
 /// A resolved command: its name (`push`, `wit fetch`, …) and its needs.

@@ -111,6 +111,15 @@ impl<'e> Planner<'e> {
         self.path(path, PathKind::Directory, access, if_missing, purpose)
     }
 
+    /// The command needs a password carried in `env`: unless the variable is set (even
+    /// empty, as cosign reads it), the host may ask the user with `prompt`.
+    pub fn password(&mut self, env: &str, prompt: &str, confirm: bool) {
+        if !self.env.is_set(env) {
+            self.needs.password_prompt =
+                Some(super::PasswordPrompt { env: env.to_string(), prompt: prompt.to_string(), confirm });
+        }
+    }
+
     /// A directory only the user may read (signing keys), created when missing unless
     /// `create` is false.
     pub fn owner_only_dir(&mut self, path: &Path, create: bool, purpose: &str) -> PathBuf {

@@ -47,7 +47,7 @@ fn network(network: Network) -> &'static str {
 }
 
 /// The plan as JSON: `{"command", "paths": [{path, kind, access, ifMissing, guard,
-/// purpose}], "registries": [{name, skipTlsVerify}], "network", "projectCredentials"}`.
+/// purpose}], "registries": [{name, skipTlsVerify}], "network", "projectCredentials", "passwordPrompt": {env, prompt, confirm}}`.
 pub fn to_json(plan: &Plan) -> Value {
     let needs = &plan.needs;
     json!({
@@ -66,6 +66,11 @@ pub fn to_json(plan: &Plan) -> Value {
         })).collect::<Vec<_>>(),
         "network": network(needs.network),
         "projectCredentials": needs.project_credentials.as_ref().map(|p| p.display().to_string()),
+        "passwordPrompt": needs.password_prompt.as_ref().map(|p| json!({
+            "env": p.env,
+            "prompt": p.prompt,
+            "confirm": p.confirm,
+        })),
     })
 }
 
@@ -109,6 +114,9 @@ pub fn to_text(plan: &Plan) -> String {
     );
     if let Some(path) = &needs.project_credentials {
         let _ = writeln!(out, "project credentials: {} (handed over as content)", path.display());
+    }
+    if let Some(prompt) = &needs.password_prompt {
+        let _ = writeln!(out, "password: asked on the terminal when there is one ({} is unset)", prompt.env);
     }
     out
 }

@@ -296,3 +296,51 @@ fn a_policy_file_requires_signatures_without_flags() {
     let run = dir.run(&["pull", &reference, "-d", "again.wasm"]).failure();
     assert!(run.stderr.contains("wasmship-policy.toml") && run.stderr.contains("\"signed\" or \"none\""), "{run}");
 }
+
+#[test]
+fn key_generate_and_sign_ask_for_the_password_on_a_terminal_without_echo() {
+    let dir = TestDir::new();
+    let typed = "typed-on-the-terminal";
+    let line = format!("{typed}\n");
+
+    // A new key: asked twice, never echoed; a mismatch writes nothing.
+    let (run, screen) = crate::util::run_on_terminal(
+        dir.command(&["key", "generate", "--output-key-prefix", "mismatch"]),
+        "wasmship key generate (mismatch)",
+        &[("Enter password for private key: ", &line), ("Enter password for private key again: ", "other\n")],
+    );
+    let run = run.failure();
+    assert!(run.stderr.contains("do not match"), "{run}\n{screen}");
+    assert!(!dir.path("mismatch.key").exists() && !dir.path("mismatch.pub").exists());
+    let (run, screen) = crate::util::run_on_terminal(
+        dir.command(&["key", "generate"]),
+        "wasmship key generate",
+        &[("Enter password for private key: ", &line), ("Enter password for private key again: ", &line)],
+    );
+    run.success();
+    assert!(!screen.contains(typed), "the password was echoed: {screen:?}");
+    assert!(dir.path("cosign.key").is_file() && dir.path("cosign.pub").is_file());
+
+    // The key is sealed with what was typed: sign with it from the variable, then from the terminal.
+    dir.write("app.wasm", &demo_component());
+    let reference = "oci-layout://store:1.0.0";
+    dir.run(&["push", reference, "app.wasm"]).success();
+    let run = dir.run_env(&["sign", reference, "--key", "cosign.key"], &[("COSIGN_PASSWORD", "wrong")]).failure();
+    assert!(run.stderr.contains("password"), "{run}");
+    dir.run_env(&["sign", reference, "--key", "cosign.key"], &[("COSIGN_PASSWORD", typed)]).success();
+    let (run, screen) = crate::util::run_on_terminal(
+        dir.command(&["sign", reference, "--key", "cosign.key", "--format", "bundle"]),
+        "wasmship sign",
+        &[("Enter password for private key: ", &line)],
+    );
+    let run = run.success();
+    assert!(!screen.contains(typed), "the password was echoed: {screen:?}");
+    assert!(!run.stdout.contains(typed) && !run.stderr.contains(typed), "{run}");
+    let verified = dir.run(&["verify", reference, "--key", "cosign.pub", "-o", "json"]).success().stdout_json();
+    let formats: Vec<&str> = verified["verified"].as_array().unwrap().iter().map(|s| str_field(s, "format")).collect();
+    assert_eq!(formats, ["bundle", "sig"], "{verified:#}");
+
+    // Without a terminal and without the variable, the command says what to set.
+    let run = dir.run(&["key", "generate", "--output-key-prefix", "piped"]).failure();
+    assert!(run.stderr.contains("COSIGN_PASSWORD"), "{run}");
+}

@@ -5,7 +5,8 @@
 //! `http_wire`, which also carries a native transport for the packager's registry store,
 //! `tcp_transport`), the Wasm inputs (`fixtures`), gzip streams of gigabytes of zeros
 //! (`zeros_gzip`), a wasmtime host of the packager component
-//! without the runner (`wasi_host`) and small helpers for digests, JSON and secrets.
+//! without the runner (`wasi_host`), a pseudo-terminal for runs that ask the user
+//! (`terminal`) and small helpers for digests, JSON and secrets.
 
 mod dir;
 mod docker;
@@ -14,6 +15,7 @@ mod fixtures;
 mod http_wire;
 mod registry;
 mod tcp_transport;
+mod terminal;
 mod token_server;
 pub mod wasi_host;
 mod zeros_gzip;
@@ -28,6 +30,7 @@ pub use fixtures::{
 pub use http_wire::RequestHead;
 pub use registry::{Registry, blob_uploads, manifest_puts};
 pub use tcp_transport::TcpTransport;
+pub use terminal::run_on_terminal;
 pub use token_server::{TokenField, TokenServer};
 pub use zeros_gzip::write_zeros_gzip;
 

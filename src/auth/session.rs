@@ -92,26 +92,31 @@ impl Session {
     /// The `Authorization` value for the next request, renewing an expired
     /// token first. `None` until a challenge says what the registry wants.
     pub fn authorization(&self, transport: &dyn Transport) -> Result<Option<String>> {
+        if let Some(at_hand) = self.authorization_at_hand() {
+            return Ok(at_hand);
+        }
+        // Only a bearer token, missing or expiring, is not at hand.
+        let Mode::Bearer { realm, service } = self.mode.borrow().clone() else { return Ok(None) };
+        let scope = self.scope();
+        let token = self.fetch_token(transport, &realm, service.as_deref(), std::slice::from_ref(&scope))?;
+        Ok(Some(self.remember(scope, token)))
+    }
+
+    /// What [`authorization`](Self::authorization) would present, when it needs no request
+    /// to know: `Some(None)` for nothing, `None` when a token would have to be fetched.
+    pub fn authorization_at_hand(&self) -> Option<Option<String>> {
         if let Some(Credential::Bearer(token)) = &self.credential {
-            return Ok(Some(format!("Bearer {}", token.expose())));
+            return Some(Some(format!("Bearer {}", token.expose())));
         }
         let mode = self.mode.borrow().clone();
         match mode {
-            Mode::Unknown => Ok(None),
-            Mode::Basic => Ok(self.credential.as_ref().and_then(Credential::basic_header)),
-            Mode::Bearer { realm, service } => {
-                let scope = self.scope();
-                let cached = self.tokens.borrow().get(&scope).cloned();
-                match cached {
-                    Some(t) if Instant::now() + t.margin < t.expires_at => {
-                        Ok(Some(format!("Bearer {}", t.value.expose())))
-                    }
-                    _ => {
-                        let token =
-                            self.fetch_token(transport, &realm, service.as_deref(), std::slice::from_ref(&scope))?;
-                        Ok(Some(self.remember(scope, token)))
-                    }
-                }
+            Mode::Unknown => Some(None),
+            Mode::Basic => Some(self.credential.as_ref().and_then(Credential::basic_header)),
+            Mode::Bearer { .. } => {
+                let cached = self.tokens.borrow().get(&self.scope()).cloned();
+                cached
+                    .filter(|t| Instant::now() + t.margin < t.expires_at)
+                    .map(|t| Some(format!("Bearer {}", t.value.expose())))
             }
         }
     }

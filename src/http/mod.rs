@@ -122,6 +122,25 @@ pub struct TransportError(pub String);
 pub trait Transport {
     /// Send `request` and return the response head, its body still streaming.
     fn send(&self, request: Request<'_>) -> Result<Response, TransportError>;
+
+    /// A bodiless `GET` or `HEAD` the caller is about to [`send`](Self::send): a transport
+    /// may start it now, so that several such requests travel at once, and answer the
+    /// identical `send` (method, URL and headers) from it. One that does not only ignores it.
+    fn prefetch(&self, _request: Request<'static>) {}
+}
+
+impl Request<'_> {
+    /// What identifies a bodiless request for [`Transport::prefetch`]: method, URL and
+    /// headers (in memory only; it may hold credentials). `None` for requests with a body.
+    pub fn prefetch_key(&self) -> Option<String> {
+        if !matches!(self.method, Method::Get | Method::Head) || !matches!(self.body, Body::Empty) {
+            return None;
+        }
+        let mut headers: Vec<String> =
+            self.headers.iter().map(|(n, v)| format!("{}: {v}", n.to_ascii_lowercase())).collect();
+        headers.sort();
+        Some(format!("{} {}\n{}", self.method.as_str(), self.url, headers.join("\n")))
+    }
 }
 
 /// The transport of this build: `wasi:http` in the component; natively there
@@ -129,7 +148,7 @@ pub trait Transport {
 pub fn default_transport() -> Box<dyn Transport> {
     #[cfg(target_arch = "wasm32")]
     {
-        Box::new(wasi::WasiHttp)
+        Box::new(wasi::WasiHttp::default())
     }
     #[cfg(not(target_arch = "wasm32"))]
     {

@@ -1,7 +1,9 @@
 //! [`Transport`] over `wasi:http/outgoing-handler`: request bodies stream out
 //! through the outgoing body's output stream, response bodies stream in
-//! through the incoming body's input stream.
+//! through the incoming body's input stream. Prefetched requests are handed to the
+//! host at once and wait, each for its own `send`, so that they travel in parallel.
 
+use std::cell::RefCell;
 use std::io::{self, Read};
 
 use super::failure::{Failure, Limits, stalled};
@@ -19,92 +21,131 @@ const READ_CHUNK: u64 = 256 * 1024;
 /// Size of one read from a request body's source.
 const WRITE_CHUNK: usize = 256 * 1024;
 
+/// Requests started ahead of their `send` at most at once.
+const MAX_PREFETCHED: usize = 8;
+
 /// The `wasi:http` transport.
-pub struct WasiHttp;
+#[derive(Default)]
+pub struct WasiHttp {
+    /// Requests started by [`Transport::prefetch`], by their key, not yet sent.
+    prefetched: RefCell<Vec<(String, Started)>>,
+}
+
+/// A request handed to the host, its response still to come.
+struct Started {
+    future: http::FutureIncomingResponse,
+    /// `METHOD url`, for messages.
+    target: String,
+    host: String,
+    timeouts: Timeouts,
+    /// How writing and finishing the request body went.
+    sent: Result<(), String>,
+}
 
 impl Transport for WasiHttp {
     fn send(&self, mut request: Request<'_>) -> Result<Response, TransportError> {
-        let path = request.url.path_and_query.split('?').next().unwrap_or("/");
-        let target = format!(
-            "{} {}://{}{path}",
-            request.method.as_str(),
-            scheme_name(request.url.scheme),
-            request.url.authority
-        );
-        let fail = |what: &str, detail: String| TransportError(format!("{target}: {what}: {detail}"));
-        let host = request.url.authority.clone();
-
-        let mut entries: Vec<(String, Vec<u8>)> =
-            request.headers.iter().map(|(n, v)| (n.to_ascii_lowercase(), v.clone().into_bytes())).collect();
-        if !matches!(request.body, Body::Empty) || matches!(request.method, Method::Put | Method::Post | Method::Patch)
-        {
-            entries.push(("content-length".to_string(), request.body.len().to_string().into_bytes()));
-        }
-        let fields = Fields::from_list(&entries).map_err(|e| fail("invalid header", header_error(&e).into()))?;
-        let outgoing = OutgoingRequest::new(fields);
-        let method = match request.method {
-            Method::Get => http::Method::Get,
-            Method::Head => http::Method::Head,
-            Method::Post => http::Method::Post,
-            Method::Put => http::Method::Put,
-            Method::Patch => http::Method::Patch,
+        let early = request.prefetch_key().and_then(|key| {
+            let mut prefetched = self.prefetched.borrow_mut();
+            let at = prefetched.iter().position(|(k, _)| k == &key)?;
+            Some(prefetched.swap_remove(at).1)
+        });
+        let started = match early {
+            Some(started) => started,
+            None => start(&mut request)?,
         };
-        let scheme = match request.url.scheme {
-            Scheme::Http => http::Scheme::Http,
-            Scheme::Https => http::Scheme::Https,
-        };
-        outgoing
-            .set_method(&method)
-            .and_then(|_| outgoing.set_scheme(Some(&scheme)))
-            .and_then(|_| outgoing.set_authority(Some(&request.url.authority)))
-            .and_then(|_| outgoing.set_path_with_query(Some(&request.url.path_and_query)))
-            .map_err(|_| fail("invalid request", "method, scheme, authority or path refused".into()))?;
-
-        let timeouts = Timeouts::for_request(request.body.len());
-        let describe = |code: &ErrorCode| describe(code, &host, &timeouts);
-        let body = outgoing.body().map_err(|_| fail("request body", "unavailable".into()))?;
-        let future = outgoing_handler::handle(outgoing, Some(request_options(&timeouts)))
-            .map_err(|e| fail("request failed", describe(&e)))?;
-
-        let write_result = write_body(&body, &mut request.body);
-        let finish_result = OutgoingBody::finish(body, None);
-
-        future.subscribe().block();
-        let response = match future.get() {
-            Some(Ok(Ok(response))) => response,
-            Some(Ok(Err(code))) => return Err(fail("request failed", describe(&code))),
-            Some(Err(())) | None => return Err(fail("request failed", "no response".into())),
-        };
-        // A registry may answer (e.g. 401, 413) before reading the whole body;
-        // then the response explains the failed write better than the write error.
-        if response.status() < 400 {
-            write_result.map_err(|e| fail("sending body", e))?;
-            finish_result.map_err(|e| fail("sending body", describe(&e)))?;
-        }
-        let status = response.status();
-        let headers = response
-            .headers()
-            .entries()
-            .into_iter()
-            .map(|(n, v)| (n, String::from_utf8_lossy(&v).into_owned()))
-            .collect();
-        let incoming = response.consume().map_err(|_| fail("response body", "unavailable".into()))?;
-        let stream = incoming.stream().map_err(|_| fail("response body", "unavailable".into()))?;
-        Ok(Response {
-            status,
-            headers,
-            body: Box::new(BodyReader {
-                target,
-                host,
-                limits: limits(&timeouts),
-                stream: Some(stream),
-                body: Some(incoming),
-                buffer: Vec::new(),
-                position: 0,
-                done: false,
-            }),
-        })
+        finish(started)
     }
+
+    fn prefetch(&self, mut request: Request<'static>) {
+        let Some(key) = request.prefetch_key() else { return };
+        if self.prefetched.borrow().len() >= MAX_PREFETCHED || self.prefetched.borrow().iter().any(|(k, _)| k == &key) {
+            return;
+        }
+        // A request that cannot even start is left to its `send`, which reports it.
+        if let Ok(started) = start(&mut request) {
+            self.prefetched.borrow_mut().push((key, started));
+        }
+    }
+}
+
+/// Hand `request` to the host and write its body.
+fn start(request: &mut Request<'_>) -> Result<Started, TransportError> {
+    let path = request.url.path_and_query.split('?').next().unwrap_or("/");
+    let target =
+        format!("{} {}://{}{path}", request.method.as_str(), scheme_name(request.url.scheme), request.url.authority);
+    let fail = |what: &str, detail: String| TransportError(format!("{target}: {what}: {detail}"));
+    let host = request.url.authority.clone();
+
+    let mut entries: Vec<(String, Vec<u8>)> =
+        request.headers.iter().map(|(n, v)| (n.to_ascii_lowercase(), v.clone().into_bytes())).collect();
+    if !matches!(request.body, Body::Empty) || matches!(request.method, Method::Put | Method::Post | Method::Patch) {
+        entries.push(("content-length".to_string(), request.body.len().to_string().into_bytes()));
+    }
+    let fields = Fields::from_list(&entries).map_err(|e| fail("invalid header", header_error(&e).into()))?;
+    let outgoing = OutgoingRequest::new(fields);
+    let method = match request.method {
+        Method::Get => http::Method::Get,
+        Method::Head => http::Method::Head,
+        Method::Post => http::Method::Post,
+        Method::Put => http::Method::Put,
+        Method::Patch => http::Method::Patch,
+    };
+    let scheme = match request.url.scheme {
+        Scheme::Http => http::Scheme::Http,
+        Scheme::Https => http::Scheme::Https,
+    };
+    outgoing
+        .set_method(&method)
+        .and_then(|_| outgoing.set_scheme(Some(&scheme)))
+        .and_then(|_| outgoing.set_authority(Some(&request.url.authority)))
+        .and_then(|_| outgoing.set_path_with_query(Some(&request.url.path_and_query)))
+        .map_err(|_| fail("invalid request", "method, scheme, authority or path refused".into()))?;
+
+    let timeouts = Timeouts::for_request(request.body.len());
+    let body = outgoing.body().map_err(|_| fail("request body", "unavailable".into()))?;
+    let future = outgoing_handler::handle(outgoing, Some(request_options(&timeouts)))
+        .map_err(|e| fail("request failed", describe(&e, &host, &timeouts)))?;
+
+    let written = write_body(&body, &mut request.body);
+    let finished = OutgoingBody::finish(body, None).map_err(|e| describe(&e, &host, &timeouts));
+    let sent = written.and(finished);
+    Ok(Started { future, target, host, timeouts, sent })
+}
+
+/// Wait for the response head of a started request.
+fn finish(started: Started) -> Result<Response, TransportError> {
+    let Started { future, target, host, timeouts, sent } = started;
+    let fail = |what: &str, detail: String| TransportError(format!("{target}: {what}: {detail}"));
+    future.subscribe().block();
+    let response = match future.get() {
+        Some(Ok(Ok(response))) => response,
+        Some(Ok(Err(code))) => return Err(fail("request failed", describe(&code, &host, &timeouts))),
+        Some(Err(())) | None => return Err(fail("request failed", "no response".into())),
+    };
+    // A registry may answer (e.g. 401, 413) before reading the whole body;
+    // then the response explains the failed write better than the write error.
+    if response.status() < 400 {
+        sent.map_err(|e| fail("sending body", e))?;
+    }
+    let status = response.status();
+    let headers =
+        response.headers().entries().into_iter().map(|(n, v)| (n, String::from_utf8_lossy(&v).into_owned())).collect();
+    let incoming = response.consume().map_err(|_| fail("response body", "unavailable".into()))?;
+    let stream = incoming.stream().map_err(|_| fail("response body", "unavailable".into()))?;
+    Ok(Response {
+        status,
+        headers,
+        body: Box::new(BodyReader {
+            target,
+            host,
+            limits: limits(&timeouts),
+            stream: Some(stream),
+            body: Some(incoming),
+            buffer: Vec::new(),
+            position: 0,
+            done: false,
+        }),
+    })
 }
 
 fn scheme_name(scheme: Scheme) -> &'static str {

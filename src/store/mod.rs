@@ -133,4 +133,17 @@ pub trait Store {
     fn referrers(&mut self, _subject: &Digest) -> Result<Option<Vec<Descriptor>>> {
         Ok(None)
     }
+
+    /// Reads the caller makes next, which a store may start now so that they overlap
+    /// (a registry sends them at once). Only a hint: results still come from the reads.
+    fn prefetch(&mut self, _upcoming: &[Upcoming]) {}
+}
+
+/// A read announced to [`Store::prefetch`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Upcoming {
+    /// [`Store::manifest_get`] of this selector.
+    Manifest(Selector),
+    /// [`Store::referrers`] of this subject.
+    Referrers(Digest),
 }

@@ -245,3 +245,34 @@ fn wkg_bearer_variable_is_sent_as_is() {
     assert_eq!(dir.read("back.wasm"), wasm);
     assert!(tokens.requests().is_empty(), "the bearer token is used as is: {:#?}", tokens.requests());
 }
+
+#[test]
+fn verify_asks_for_the_three_signature_places_at_once_each_once_with_the_token() {
+    let (dir, tokens, reg) = setup();
+    let reference = reg.reference("signed/app:1.0.0");
+    dir.write("app.wasm", &demo_component());
+    let password = [("COSIGN_PASSWORD", "prefetch")];
+    let pushed = run(&dir, &tokens, &["push", &reference, "app.wasm", "-o", "json"], &CREDS, &[]).success();
+    let digest = crate::util::str_field(&pushed.stdout_json(), "digest").to_owned();
+    dir.run_env(&["key", "generate"], &password).success();
+    run(&dir, &tokens, &["sign", &reference, "--key", "cosign.key"], &CREDS, &password).success();
+
+    let before = reg.requests().len();
+    let verified =
+        run(&dir, &tokens, &["verify", &reference, "--key", "cosign.pub", "-o", "json"], &CREDS, &[]).success();
+    assert_eq!(verified.stdout_json()["verified"].as_array().map(Vec::len), Some(1), "{verified}");
+    let requests = reg.requests();
+    let during = &requests[before..];
+    let hex = digest.trim_start_matches("sha256:");
+    let places = [
+        format!("/v2/signed/app/referrers/{digest}"),
+        format!("/v2/signed/app/manifests/sha256-{hex}"),
+        format!("/v2/signed/app/manifests/sha256-{hex}.sig"),
+    ];
+    for place in &places {
+        let asked: Vec<_> = during.iter().filter(|r| &r.path == place).collect();
+        // Started early with the token already at hand: one request each, none refused.
+        assert_eq!(asked.len(), 1, "{place} asked {} times: {during:#?}", asked.len());
+        assert_ne!(asked[0].status, 401, "{place} went without the token");
+    }
+}

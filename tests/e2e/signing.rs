@@ -344,3 +344,31 @@ fn key_generate_and_sign_ask_for_the_password_on_a_terminal_without_echo() {
     let run = dir.run(&["key", "generate", "--output-key-prefix", "piped"]).failure();
     assert!(run.stderr.contains("COSIGN_PASSWORD"), "{run}");
 }
+
+#[test]
+fn verify_asks_for_the_signature_places_while_a_slow_one_is_still_answering() {
+    let (dir, reg, digest) = signed_setup();
+    with_password(&dir, &["sign", &reg.reference("demo/app:1.0.0"), "--key", "cosign.key"]).success();
+    let proxy = crate::util::FaultProxy::start(reg.port());
+    let referrers = format!("/v2/demo/app/referrers/{digest}");
+    let matches = move |head: &crate::util::RequestHead| head.target == referrers;
+    proxy.inject(1, matches, crate::util::Fault::DelayResponse { millis: 3000 });
+
+    let verified = dir.run(&["verify", &proxy.reference("demo/app:1.0.0"), "--key", "cosign.pub", "-o", "json"]);
+    assert_eq!(verified.success().stdout_json()["verified"].as_array().map(Vec::len), Some(1));
+    let exchanges = proxy.exchanges();
+    let started = |path: &str| {
+        let found: Vec<_> = exchanges.iter().filter(|e| e.path() == path).collect();
+        assert_eq!(found.len(), 1, "{path}: {exchanges:#?}");
+        found[0].started
+    };
+    let hex = digest.trim_start_matches("sha256:");
+    let slow = started(&format!("/v2/demo/app/referrers/{digest}"));
+    // Both tag lookups went out while the referrers answer was held back (one after the
+    // other they would start only after it, 3 s later).
+    for tag in [format!("sha256-{hex}"), format!("sha256-{hex}.sig")] {
+        let at = started(&format!("/v2/demo/app/manifests/{tag}"));
+        let gap = at.saturating_duration_since(slow);
+        assert!(gap < std::time::Duration::from_millis(2000), "{tag} started {gap:?} after the referrers request");
+    }
+}

@@ -20,11 +20,12 @@ use super::{RegistryOptions, open_store, parse_reference};
 use crate::auth::Access;
 use crate::error::{Error, ErrorKind, Result};
 use crate::oci::manifest::Manifest;
+use crate::oci::referrers::fallback_tag;
 use crate::oci::{Descriptor, Digest};
 use crate::signing::bundle::{self, BUNDLE_MEDIA_TYPE, MAX_BUNDLE};
 use crate::signing::legacy::{signature_layers, signature_tag};
 use crate::signing::{Format, PublicKey, simple_signing};
-use crate::store::{Selector, Store};
+use crate::store::{Selector, Store, Upcoming};
 
 /// The most bytes of a legacy signature payload read (cosign's are a few hundred).
 const MAX_PAYLOAD: u64 = 256 << 10;
@@ -104,13 +105,19 @@ pub fn check(
     annotations: &BTreeMap<String, String>,
 ) -> Result<Checked> {
     let mut checked = Checked::default();
+    let tag = signature_tag(digest);
+    // The three places signatures live, asked for at once.
+    store.prefetch(&[
+        Upcoming::Referrers(digest.clone()),
+        Upcoming::Manifest(Selector::Tag(fallback_tag(digest))),
+        Upcoming::Manifest(Selector::Tag(tag.clone())),
+    ]);
     let bundles = list(store, digest, Some(BUNDLE_MEDIA_TYPE))?;
     too_many(bundles.len(), digest)?;
     for referrer in bundles {
         let outcome = check_bundle(store, &referrer, digest, keys, annotations);
         record(&mut checked, outcome, Format::Bundle, &referrer.digest, keys)?;
     }
-    let tag = signature_tag(digest);
     let raw = match store.manifest_get(&Selector::Tag(tag.clone())) {
         Ok(raw) => Some(raw),
         Err(Error::NotFound { .. }) => None,

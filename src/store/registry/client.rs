@@ -123,6 +123,30 @@ impl RegistryClient {
         }
     }
 
+    /// Start a bodiless request that [`send`](Self::send) or
+    /// [`send_following_redirects`](Self::send_following_redirects) will make next
+    /// (`make` builds it as they do), with the authorization they would present, so that
+    /// several travel at once. Without authorization at hand (it would take a token
+    /// request) nothing is started.
+    pub fn prefetch(&self, make: &dyn Fn() -> Request<'static>) {
+        let mut request = make();
+        match self.session.authorization_at_hand() {
+            Some(Some(authorization)) => request = request.header("authorization", authorization),
+            Some(None) => {}
+            None => return,
+        }
+        self.transport.prefetch(request);
+    }
+
+    /// The request [`send_following_redirects`](Self::send_following_redirects) sends first.
+    pub fn bodiless(method: Method, url: Url, accept: Option<&str>) -> Request<'static> {
+        let request = Request::new(method, url);
+        match accept {
+            Some(accept) => request.header("accept", accept),
+            None => request,
+        }
+    }
+
     /// Send a request whose body streams (and so cannot be replayed here),
     /// with the current authorization. A 401 renews authorization before the
     /// response is returned, so the caller's retry of the whole operation
@@ -142,13 +166,7 @@ impl RegistryClient {
     /// redirects (blob downloads may be sent to object storage). Requests to
     /// another host carry no `Authorization`.
     pub fn send_following_redirects(&self, method: Method, url: Url, accept: Option<&str>) -> Result<Response> {
-        let build = |url: &Url| {
-            let mut request = Request::new(method, url.clone());
-            if let Some(accept) = accept {
-                request = request.header("accept", accept);
-            }
-            request
-        };
+        let build = |url: &Url| Self::bodiless(method, url.clone(), accept);
         let mut response = self.send(&|| build(&url))?;
         let mut current = url.clone();
         for _ in 0..MAX_REDIRECTS {

@@ -3,6 +3,7 @@
 //! digest), `PUT` with the manifest's exact media type.
 
 use super::RegistryStore;
+use super::client::RegistryClient;
 use crate::error::{Error, Result};
 use crate::http::{Body, Method, Request, Response};
 use crate::oci::media_type::MANIFEST_ACCEPT;
@@ -37,6 +38,12 @@ pub(super) fn head(store: &RegistryStore, selector: &Selector) -> Result<Option<
         // Without a digest header the body has to be fetched to know it.
         _ => get(store, selector).map(|raw| Some(raw.descriptor())),
     }
+}
+
+/// Start the request [`get`] makes for `selector`.
+pub(super) fn prefetch(store: &RegistryStore, selector: &Selector) {
+    let url = store.client.url(&store.path(&format!("manifests/{selector}")));
+    store.client.prefetch(&|| RegistryClient::bodiless(Method::Get, url.clone(), Some(MANIFEST_ACCEPT)));
 }
 
 pub(super) fn get(store: &RegistryStore, selector: &Selector) -> Result<RawManifest> {

@@ -84,4 +84,13 @@ impl Store for RegistryStore {
     fn referrers(&mut self, subject: &Digest) -> Result<Option<Vec<Descriptor>>> {
         referrers::list(self, subject)
     }
+
+    fn prefetch(&mut self, upcoming: &[crate::store::Upcoming]) {
+        for read in upcoming {
+            match read {
+                crate::store::Upcoming::Manifest(selector) => manifest::prefetch(self, selector),
+                crate::store::Upcoming::Referrers(subject) => referrers::prefetch(self, subject),
+            }
+        }
+    }
 }

@@ -4,8 +4,9 @@
 //! caller then falls back to the tag schema.
 
 use super::RegistryStore;
+use super::client::RegistryClient;
 use crate::error::{Error, Result};
-use crate::http::{Method, Request};
+use crate::http::Method;
 use crate::oci::manifest::ImageIndex;
 use crate::oci::media_type::OCI_INDEX;
 use crate::oci::{Descriptor, Digest, MANIFEST_MAX_BYTES};
@@ -13,9 +14,19 @@ use crate::oci::{Descriptor, Digest, MANIFEST_MAX_BYTES};
 /// The most pages of referrers read.
 const MAX_PAGES: usize = 100;
 
+fn first_page(store: &RegistryStore, subject: &Digest) -> crate::http::Url {
+    store.client.url(&store.path(&format!("referrers/{subject}")))
+}
+
+/// Start the request [`list`] makes first for `subject`.
+pub(super) fn prefetch(store: &RegistryStore, subject: &Digest) {
+    let url = first_page(store, subject);
+    store.client.prefetch(&|| RegistryClient::bodiless(Method::Get, url.clone(), Some(OCI_INDEX)));
+}
+
 pub(super) fn list(store: &RegistryStore, subject: &Digest) -> Result<Option<Vec<Descriptor>>> {
     let what = format!("{}@{subject}", store.repository);
-    let mut url = store.client.url(&store.path(&format!("referrers/{subject}")));
+    let mut url = first_page(store, subject);
     let mut found = Vec::new();
     for page in 0.. {
         if page == MAX_PAGES {
@@ -24,7 +35,8 @@ pub(super) fn list(store: &RegistryStore, subject: &Digest) -> Result<Option<Vec
                 limit: MAX_PAGES as u64,
             });
         }
-        let mut response = store.client.send(&|| Request::new(Method::Get, url.clone()).header("accept", OCI_INDEX))?;
+        let mut response =
+            store.client.send(&|| RegistryClient::bodiless(Method::Get, url.clone(), Some(OCI_INDEX)))?;
         match response.status {
             200 => {}
             // No referrers API: 404 (route unknown) or 400/405 from some older registries.

@@ -64,6 +64,9 @@ pub enum Fault {
     /// Forward, passing the response on with its `Content-Type` replaced (a registry that
     /// labels a manifest with the wrong media type).
     RelabelResponse { content_type: String },
+    /// Wait `millis` before forwarding (a slow registry: shows whether other requests go
+    /// out meanwhile).
+    DelayResponse { millis: u64 },
 }
 
 /// One request the proxy handled.
@@ -190,6 +193,8 @@ struct Forward {
     stall_secs: Option<u64>,
     /// The `Content-Type` the response is passed on with.
     content_type: Option<String>,
+    /// Milliseconds to wait before forwarding.
+    delay_millis: Option<u64>,
     label: Option<String>,
 }
 
@@ -221,8 +226,12 @@ fn handle(shared: &Shared, client: TcpStream) {
             corrupt_response_at,
             stall_secs,
             content_type,
+            delay_millis,
             label,
         }) => {
+            if let Some(millis) = delay_millis {
+                std::thread::sleep(Duration::from_millis(millis));
+            }
             let rates = (bytes_per_sec, response_bytes_per_sec);
             let mut to_client = ByteFlipper { inner: &mut client, flip_at: corrupt_response_at, passed: 0 };
             let response = (cut_response_after, content_type);
@@ -321,6 +330,11 @@ fn plan(shared: &Shared, head: &RequestHead) -> Plan {
         Fault::SlowResponseBody { bytes_per_sec } => Plan::Forward(Forward {
             response_bytes_per_sec: Some(bytes_per_sec),
             label: Some(format!("response body slowed to {bytes_per_sec} B/s")),
+            ..Forward::default()
+        }),
+        Fault::DelayResponse { millis } => Plan::Forward(Forward {
+            delay_millis: Some(millis),
+            label: Some(format!("delayed {millis} ms")),
             ..Forward::default()
         }),
         Fault::CorruptResponseBody { at } => Plan::Forward(Forward {

@@ -17,12 +17,14 @@
 //! - [`signing`]: cosign-format keys and signatures (legacy `.sig` and Sigstore
 //!   bundles), pure computation;
 //! - [`ops`]: push, pull and inspect, shared by the CLI and the typed export;
+//! - [`app`]: wadm application manifests: what they name, their lock, pinning;
 //! - [`plan`]: what a command needs from its host (paths, registries, network),
 //!   resolved before it runs; [`host_contract`]: the variables the runner sets;
 //! - [`cli`]: argument parsing and output;
 //! - `wasi` (wasm32 only): the generated bindings and host facts, the ground floor;
 //! - `component` (wasm32 only): the exports.
 
+pub mod app;
 pub mod artifact;
 pub mod auth;
 pub mod cache;

@@ -3,6 +3,7 @@
 //! Exit codes: 0 success, 1 failure (usage errors included: WASI 0.2 hosts
 //! only carry success or failure).
 
+mod app;
 mod cache;
 mod copy;
 mod drain;
@@ -91,6 +92,9 @@ enum Command {
     Attach(referrers::AttachArgs),
     /// Show what refers to an artifact: OCI referrers and cosign's .sig/.att/.sbom tags.
     Discover(referrers::DiscoverArgs),
+    /// wadm applications: list, lock and pin the artifacts a manifest names.
+    #[command(subcommand)]
+    App(app::AppCommand),
     /// Show what a command would read, write and reach, without running it.
     Plan(plan::PlanArgs),
 }
@@ -114,6 +118,7 @@ impl Cli {
             Command::Verify(args) => args.plan(&mut planner).map(|()| "verify"),
             Command::Attach(args) => args.plan(&mut planner).map(|()| "attach"),
             Command::Discover(args) => args.plan(&mut planner).map(|()| "discover"),
+            Command::App(command) => command.plan(&mut planner),
             Command::Plan(args) => Ok(args.plan(&mut planner)),
         }?;
         Ok(Plan { command: command.to_owned(), needs: planner.finish() })
@@ -135,6 +140,7 @@ impl Cli {
             Command::Verify(args) => args.output,
             Command::Attach(args) => args.output,
             Command::Discover(args) => args.output,
+            Command::App(command) => command.output(),
             Command::Plan(args) => args.output(),
         }
     }
@@ -155,6 +161,7 @@ impl Cli {
             Command::Verify(args) => sign::run_verify(args),
             Command::Attach(args) => referrers::run_attach(args),
             Command::Discover(args) => referrers::run_discover(args),
+            Command::App(command) => app::run(command),
             Command::Plan(args) => plan::run(args),
         }
     }

@@ -12,7 +12,7 @@ pub mod provider_info;
 pub mod pull;
 pub mod push;
 pub mod referrers;
-mod resolve;
+pub mod resolve;
 pub mod sign;
 mod tags;
 pub mod verify;

@@ -48,6 +48,12 @@ impl<'e> Planner<'e> {
         self.absolute(path).is_file()
     }
 
+    /// The bytes of a small file the plan depends on (an application manifest naming the
+    /// registries to reach), when the planner can read it.
+    pub fn peek(&self, path: &Path, limit: u64) -> Option<Vec<u8>> {
+        crate::fsutil::read_regular_at_most(&self.absolute(path), limit).ok()
+    }
+
     /// The environment planned for.
     pub fn env(&self) -> &'e HostEnv {
         self.env

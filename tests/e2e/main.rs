@@ -7,6 +7,7 @@
 mod util;
 
 mod allow_host;
+mod app;
 mod auth_basic;
 mod auth_token;
 mod boundary;

@@ -51,6 +51,46 @@ fn at_unique_name<T>(
     }
 }
 
+/// A temporary directory, removed with its content on drop unless it was persisted
+/// (renamed into place).
+pub struct TempDir {
+    path: Option<PathBuf>,
+}
+
+impl TempDir {
+    /// A new empty directory in `dir`, next to where it will end up.
+    pub fn new_in(dir: &Path, prefix: &str) -> Result<Self> {
+        fs::create_dir_all(dir).map_err(|e| Error::io(dir.display(), "create directory", e))?;
+        let (path, ()) = at_unique_name(dir, prefix, |path| fs::create_dir(path))
+            .map_err(|e| Error::io(dir.display(), "create temporary directory", e))?;
+        Ok(TempDir { path: Some(path) })
+    }
+
+    pub fn path(&self) -> &Path {
+        self.path.as_deref().expect("present until persisted")
+    }
+
+    /// Rename it to `target`, which must not exist.
+    pub fn persist(mut self, target: &Path) -> Result<()> {
+        if fs::symlink_metadata(target).is_ok() {
+            return Err(Error::Policy(format!("{} exists; remove it or choose another name", target.display())));
+        }
+        let path = self.path.take().expect("present until persisted");
+        fs::rename(&path, target).map_err(|e| {
+            let _ = fs::remove_dir_all(&path);
+            Error::io(target.display(), "rename into place", e)
+        })
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        if let Some(path) = self.path.take() {
+            let _ = fs::remove_dir_all(path);
+        }
+    }
+}
+
 /// A temporary file that is removed on drop unless it was persisted.
 pub struct TempFile {
     path: PathBuf,

@@ -1,14 +1,15 @@
 //! `wasmship app`: the artifacts a wadm application manifest names — list them, lock them
-//! by digest, pin the manifest to those digests in place.
+//! by digest, pin the manifest to those digests in place, bundle them into one OCI layout,
+//! relocate them to another registry.
 
 use std::path::{Path, PathBuf};
 
 use super::{OutputFormat, RegistryArgs, output};
 use crate::app::lock::{AppLock, default_path};
 use crate::app::manifest::{MAX_MANIFEST, Source};
-use crate::app::ops::{lock, pin, read_manifest};
+use crate::app::ops::{RelocateRequest, bundle, default_output, is_bundle, lock, pin, read_manifest, relocate};
 use crate::error::Result;
-use crate::plan::Planner;
+use crate::plan::{FsAccess, IfMissing, PathKind, Planner};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum AppCommand {
@@ -18,6 +19,50 @@ pub enum AppCommand {
     Lock(LockArgs),
     /// Rewrite the manifest's image references in place to repo:tag@sha256:… (nothing else changes).
     Pin(PinArgs),
+    /// Copy every artifact (with its signatures and referrers), the manifest and its lock
+    /// into one new OCI image layout directory, to carry across an air gap.
+    Bundle(BundleArgs),
+    /// Copy every artifact (from its registries or a bundle) into another registry and
+    /// write the manifest with each image rewritten there, pinned by digest.
+    Relocate(RelocateArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct BundleArgs {
+    /// The wadm application manifest (YAML).
+    manifest: PathBuf,
+    /// The bundle directory to create (must not exist).
+    #[arg(short = 'o', long = "output", value_name = "DIR")]
+    out: PathBuf,
+    #[command(flatten)]
+    registry: RegistryArgs,
+    /// Print the outcome as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RelocateArgs {
+    /// A wadm application manifest, or a bundle directory made by `app bundle`.
+    input: PathBuf,
+    /// The target: host[:port][/prefix]; each repository keeps its path under the prefix.
+    #[arg(long, value_name = "REGISTRY[/PREFIX]")]
+    to: String,
+    /// Name each repository by its last path segment only (prefix/name).
+    #[arg(long)]
+    flatten: bool,
+    /// Print what would be copied where; copy and write nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// The rewritten manifest (default: <name>.relocated.yaml beside the manifest, or
+    /// wadm.relocated.yaml for a bundle).
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    out: Option<PathBuf>,
+    #[command(flatten)]
+    registry: RegistryArgs,
+    /// Print the outcome as JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -75,6 +120,30 @@ impl AppCommand {
                 args.manifest = planner.output_file(&args.manifest, "application manifest (pinned in place)");
                 "app pin"
             }
+            AppCommand::Bundle(args) => {
+                plan_registries(planner, &args.manifest, &args.registry);
+                args.manifest = planner.input_file(&args.manifest, "application manifest");
+                // An existing directory is granted as it is, for the command to refuse by name.
+                let kind = PathKind::FileOrDirectory;
+                let purpose = "application bundle (a new directory)";
+                args.out = planner.path(&args.out, kind, FsAccess::Write, IfMissing::Fail, purpose);
+                "app bundle"
+            }
+            AppCommand::Relocate(args) => {
+                let out = args.out.clone().unwrap_or_else(|| default_output(&args.input));
+                if planner.is_dir(&args.input) {
+                    args.input = planner.dir(&args.input, FsAccess::Read, IfMissing::Fail, "application bundle");
+                } else {
+                    plan_registries(planner, &args.input, &args.registry);
+                    args.input = planner.input_file(&args.input, "application manifest");
+                }
+                let host = args.to.trim().split('/').next().unwrap_or_default();
+                planner.registry(host, args.registry.insecure_skip_tls_verify);
+                if !args.dry_run {
+                    args.out = Some(planner.output_file(&out, "relocated application manifest"));
+                }
+                "app relocate"
+            }
         })
     }
 
@@ -83,6 +152,8 @@ impl AppCommand {
             AppCommand::Images(args) => return args.output,
             AppCommand::Lock(args) => args.json,
             AppCommand::Pin(args) => args.json,
+            AppCommand::Bundle(args) => args.json,
+            AppCommand::Relocate(args) => args.json,
         };
         if json { OutputFormat::Json } else { OutputFormat::Text }
     }
@@ -108,6 +179,8 @@ fn plan_registries(planner: &mut Planner, manifest: &Path, registry: &RegistryAr
 pub fn run(command: &AppCommand) -> Result<()> {
     match command {
         AppCommand::Images(args) => images(args),
+        AppCommand::Bundle(args) => run_bundle(args),
+        AppCommand::Relocate(args) => run_relocate(args),
         AppCommand::Lock(args) => {
             let (_, app) = read_manifest(&args.manifest)?;
             let options = args.registry.options_for(&app.references(), true);
@@ -146,6 +219,84 @@ pub fn run(command: &AppCommand) -> Result<()> {
             Ok(())
         }
     }
+}
+
+fn run_bundle(args: &BundleArgs) -> Result<()> {
+    let (_, app) = read_manifest(&args.manifest)?;
+    let options = args.registry.options_for(&app.references(), true);
+    let outcome = bundle(&args.manifest, &args.out, &options)?;
+    if args.json {
+        output::print_json(&serde_json::json!({
+            "bundle": args.out.display().to_string(),
+            "artifacts": outcome.lock.artifacts.iter().map(|a| serde_json::json!({
+                "reference": a.reference, "digest": a.digest,
+            })).collect::<Vec<_>>(),
+            "copiedBlobs": outcome.copied_blobs,
+            "referrers": outcome.referrers,
+        }));
+    } else {
+        let mut text = String::new();
+        for artifact in &outcome.lock.artifacts {
+            text.push_str(&format!("{} → {}\n", artifact.reference, artifact.digest));
+        }
+        text.push_str(&format!(
+            "{}: {} artifact(s), {} referrer(s), {} blob(s)\n",
+            args.out.display(),
+            outcome.lock.artifacts.len(),
+            outcome.referrers,
+            outcome.copied_blobs
+        ));
+        output::print_text(&text);
+    }
+    Ok(())
+}
+
+fn run_relocate(args: &RelocateArgs) -> Result<()> {
+    let out = args.out.clone().unwrap_or_else(|| default_output(&args.input));
+    let mut references = vec![format!("{}/x", args.to.trim().trim_end_matches('/'))];
+    if !is_bundle(&args.input)
+        && let Ok((_, app)) = read_manifest(&args.input)
+    {
+        references.extend(app.references().into_iter().map(str::to_string));
+    }
+    let references: Vec<&str> = references.iter().map(String::as_str).collect();
+    let options = args.registry.options_for(&references, true);
+    let request = RelocateRequest {
+        input: &args.input,
+        to: &args.to,
+        flatten: args.flatten,
+        dry_run: args.dry_run,
+        output: &out,
+    };
+    let outcome = relocate(&request, &options)?;
+    if args.json {
+        output::print_json(&serde_json::json!({
+            "moves": outcome.moves.iter().map(|m| serde_json::json!({"from": m.from, "to": m.to, "digest": m.digest})).collect::<Vec<_>>(),
+            "manifest": outcome.written.then(|| out.display().to_string()),
+            "copiedBlobs": outcome.copied_blobs,
+            "mountedBlobs": outcome.mounted_blobs,
+            "skippedBlobs": outcome.skipped_blobs,
+            "referrers": outcome.referrers,
+            "dryRun": args.dry_run,
+        }));
+    } else {
+        let mut text = String::new();
+        for planned in &outcome.moves {
+            text.push_str(&format!("{} → {}\n", planned.from, planned.to));
+        }
+        if outcome.written {
+            text.push_str(&format!(
+                "{} written ({} blob(s) copied, {} mounted, {} already there; {} referrer(s))\n",
+                out.display(),
+                outcome.copied_blobs,
+                outcome.mounted_blobs,
+                outcome.skipped_blobs,
+                outcome.referrers
+            ));
+        }
+        output::print_text(&text);
+    }
+    Ok(())
 }
 
 fn images(args: &ImagesArgs) -> Result<()> {

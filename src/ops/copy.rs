@@ -14,7 +14,6 @@ use crate::auth::Access;
 use crate::error::{Error, Result};
 use crate::oci::manifest::Manifest;
 use crate::oci::{Descriptor, Digest, RawManifest};
-use crate::reference::Reference;
 use crate::store::{BlobSource, Selector, Store, UploadMode};
 
 /// Indexes nested deeper than this are refused.
@@ -60,28 +59,64 @@ pub fn copy_with(
         Some(requirement) => Selector::Digest(super::verify::gate(&source_ref, options, requirement, None)?),
         None => selector(&source_ref),
     };
-    let top = source_store.manifest_get(&source_selector)?;
-    if let Some(expected) = destination_ref.digest()
+    let expected = destination_ref.digest().cloned();
+    let mut outcome = copy_between(
+        Endpoint { store: source_store.as_mut(), shown: source_ref.to_string(), selector: source_selector },
+        Endpoint {
+            store: destination_store.as_mut(),
+            shown: destination_ref.to_string(),
+            selector: Selector::Tag(tag.clone().unwrap_or_default()),
+        },
+        expected.as_ref(),
+        include_referrers,
+    )?;
+    outcome.tag = tag;
+    Ok(outcome)
+}
+
+/// One side of a copy between open stores: the store, how it is named in messages, and
+/// the manifest to read (source) or the tag to write (destination; empty for none).
+pub struct Endpoint<'a> {
+    pub store: &'a mut dyn Store,
+    pub shown: String,
+    pub selector: Selector,
+}
+
+/// Copy the manifest `source` selects, with everything it refers to (and, with
+/// `include_referrers`, what refers to it), into `destination` under its tag; `expected`
+/// is a digest the manifest must have.
+pub fn copy_between(
+    source: Endpoint<'_>,
+    destination: Endpoint<'_>,
+    expected: Option<&Digest>,
+    include_referrers: bool,
+) -> Result<CopyOutcome> {
+    let top = source.store.manifest_get(&source.selector)?;
+    if let Some(expected) = expected
         && expected != &top.digest
     {
         return Err(Error::DigestMismatch {
-            what: format!("manifest of {source_ref} (destination names a digest)"),
+            what: format!("manifest of {} (destination names a digest)", source.shown),
             expected: expected.to_string(),
             actual: top.digest.to_string(),
         });
     }
+    let tag = match &destination.selector {
+        Selector::Tag(tag) if !tag.is_empty() => Some(tag.clone()),
+        _ => None,
+    };
     let mut outcome = CopyOutcome {
-        source: source_ref.to_string(),
-        destination: destination_ref.to_string(),
+        source: source.shown.clone(),
+        destination: destination.shown,
         tag: tag.clone(),
         digest: Some(top.digest.clone()),
         ..Default::default()
     };
     let mut copier = Copier {
-        source: RefCell::new(source_store.as_mut()),
-        destination: destination_store.as_mut(),
+        source: RefCell::new(source.store),
+        destination: destination.store,
         outcome: &mut outcome,
-        source_ref: &source_ref,
+        source_shown: &source.shown,
         budget: super::discover::Budget::default(),
     };
     copier.manifest_tree(&top, 0)?;
@@ -96,7 +131,7 @@ struct Copier<'a> {
     source: RefCell<&'a mut dyn Store>,
     destination: &'a mut dyn Store,
     outcome: &'a mut CopyOutcome,
-    source_ref: &'a Reference,
+    source_shown: &'a str,
     /// Referrers left to copy (one allowance for the whole tree).
     budget: super::discover::Budget,
 }
@@ -105,7 +140,7 @@ impl Copier<'_> {
     /// Copy everything `raw` refers to (not `raw` itself).
     fn manifest_tree(&mut self, raw: &RawManifest, depth: usize) -> Result<()> {
         if depth > MAX_DEPTH {
-            return Err(Error::InvalidInput(format!("{}: indexes nested too deeply", self.source_ref)));
+            return Err(Error::InvalidInput(format!("{}: indexes nested too deeply", self.source_shown)));
         }
         match raw.parse()? {
             Manifest::Image(manifest) => {

@@ -48,6 +48,11 @@ impl<'e> Planner<'e> {
         self.absolute(path).is_file()
     }
 
+    /// Whether `path` names a directory the planner can see.
+    pub fn is_dir(&self, path: &Path) -> bool {
+        self.absolute(path).is_dir()
+    }
+
     /// The bytes of a small file the plan depends on (an application manifest naming the
     /// registries to reach), when the planner can read it.
     pub fn peek(&self, path: &Path, limit: u64) -> Option<Vec<u8>> {

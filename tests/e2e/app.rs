@@ -147,3 +147,108 @@ fn a_missing_image_writes_no_lock_and_leaves_the_manifest_alone() {
     assert!(run.stderr.contains("0.2.0"), "{run}");
     assert_eq!(dir.read("wadm.yaml"), original);
 }
+
+/// The digest of the manifest `reference` names, pulled by a second look at `reg`.
+fn manifest_digest(reg: &Registry, repository: &str, tag: &str) -> String {
+    reg.manifest(repository, tag).unwrap_or_else(|| panic!("{repository}:{tag} is not in the registry")).digest
+}
+
+#[test]
+fn a_bundle_carries_the_application_across_an_air_gap_to_another_registry() {
+    let dir = TestDir::new();
+    let reg = Registry::start(&dir);
+    let digests = hello_app(&dir, &reg);
+    let password = [("COSIGN_PASSWORD", "air-gap")];
+    dir.run_env(&["key", "generate"], &password).success();
+    let counter = reg.reference("demo/counter:0.2.0");
+    dir.run_env(&["sign", &counter, "--key", "cosign.key"], &password).success();
+    dir.run_env(&["sign", &counter, "--key", "cosign.key", "--format", "bundle"], &password).success();
+
+    // The bundle: one OCI layout with every artifact tagged by its reference, the manifest and the lock.
+    let bundled = dir.run(&["app", "bundle", "wadm.yaml", "-o", "bundle", "--json"]).success().stdout_json();
+    assert_eq!(bundled["artifacts"].as_array().map(Vec::len), Some(3), "{bundled:#}");
+    assert_eq!(bundled["referrers"], 2, "both signatures travel: {bundled:#}");
+    assert_eq!(dir.read("bundle/wadm.yaml"), dir.read("wadm.yaml"));
+    assert!(dir.path("bundle/wadm.lock.json").is_file());
+    let index: serde_json::Value = serde_json::from_slice(&dir.read("bundle/index.json")).unwrap();
+    let names: Vec<&str> = index["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["annotations"]["org.opencontainers.image.ref.name"].as_str())
+        .filter(|name| name.contains('/'))
+        .collect();
+    assert_eq!(names.len(), 3, "{index:#}");
+    assert!(names.contains(&reg.reference("providers/http-server:0.23.0").as_str()), "{names:?}");
+    // A second bundle into the same place is refused; nothing is half written.
+    let run = dir.run(&["app", "bundle", "wadm.yaml", "-o", "bundle"]).failure();
+    assert!(run.stderr.contains("exists"), "{run}");
+    let original_host = reg.host();
+    drop(reg); // the air gap: the source registry is gone
+
+    let far = TestDir::new();
+    let target = Registry::start(&far);
+    let to = format!("{}/mirror", target.host());
+    let relocated = dir.run(&["app", "relocate", "bundle", "--to", &to, "--json"]).success().stdout_json();
+    assert_eq!(relocated["manifest"], "wadm.relocated.yaml", "{relocated:#}");
+    assert_eq!(relocated["referrers"], 2, "{relocated:#}");
+
+    // The relocated manifest: the original with only the three references rewritten.
+    // (The references move under the target; the file's comment still names the source.)
+    let mut expected = testdata("hello.pinned.yaml")
+        .replace("registry.test/", &format!("{to}/"))
+        .replace("registry.test", &original_host);
+    for (placeholder, value) in &digests {
+        expected = expected.replace(placeholder, value);
+    }
+    assert_eq!(String::from_utf8(dir.read("wadm.relocated.yaml")).unwrap(), expected);
+    // Every rewritten reference resolves at the target to the same digest, and pulls byte-identically.
+    for (repository, tag, placeholder) in [
+        ("mirror/demo/hello", "0.1.0", "{{HELLO}}"),
+        ("mirror/demo/counter", "0.2.0", "{{COUNTER}}"),
+        ("mirror/providers/http-server", "0.23.0", "{{SERVER}}"),
+    ] {
+        let want = &digests.iter().find(|(p, _)| *p == placeholder).unwrap().1;
+        assert_eq!(&manifest_digest(&target, repository, tag), want, "{repository}:{tag}");
+    }
+    let pulled = format!("{}/mirror/demo/hello:0.1.0@{}", target.host(), digests[0].1);
+    dir.run(&["pull", &pulled, "-d", "hello.pulled.wasm", "--no-cache"]).success();
+    assert_eq!(dir.read("hello.pulled.wasm"), demo_component());
+    // The signatures came along and still verify at the target.
+    let verified = dir
+        .run(&["verify", &format!("{}/mirror/demo/counter:0.2.0", target.host()), "--key", "cosign.pub", "-o", "json"])
+        .success()
+        .stdout_json();
+    assert_eq!(verified["verified"].as_array().map(Vec::len), Some(2), "{verified:#}");
+}
+
+#[test]
+fn relocate_straight_from_the_registries_flattened_and_a_dry_run_moves_nothing() {
+    let dir = TestDir::new();
+    let reg = Registry::start(&dir);
+    let digests = hello_app(&dir, &reg);
+    let far = TestDir::new();
+    let target = Registry::start(&far);
+    let to = format!("{}/edge", target.host());
+
+    let dry = dir.run(&["app", "relocate", "wadm.yaml", "--to", &to, "--flatten", "--dry-run", "--json"]).success();
+    let moves = dry.stdout_json()["moves"].clone();
+    assert_eq!(
+        moves[0]["to"],
+        format!("{to}/hello:0.1.0@{}", digests[0].1),
+        "flattened to the last path segment: {moves:#}"
+    );
+    assert!(!dir.path("wadm.relocated.yaml").exists(), "a dry run wrote the manifest");
+    assert_eq!(target.tags("edge/hello"), None, "a dry run copied");
+
+    dir.run(&["app", "relocate", "wadm.yaml", "--to", &to, "--flatten", "-o", "edge.yaml"]).success();
+    assert_eq!(manifest_digest(&target, "edge/http-server", "0.23.0"), digests[2].1);
+    let relocated = String::from_utf8(dir.read("edge.yaml")).unwrap();
+    assert!(
+        relocated.contains(&format!("image: &hello {to}/hello:0.1.0@{}   # built by CI", digests[0].1)),
+        "{relocated}"
+    );
+    assert!(relocated.contains(&format!("image: '{to}/counter:0.2.0@{}'", digests[1].1)), "{relocated}");
+    let images = dir.run(&["app", "images", "edge.yaml", "-o", "json"]).success().stdout_json();
+    assert_eq!(images["images"].as_array().map(Vec::len), Some(6));
+}

@@ -1,0 +1,63 @@
+//! `app bundle`: one self-contained OCI image layout holding every artifact an application
+//! names — byte for byte, with their signatures and other referrers — beside the manifest
+//! and its lock, so the application can be carried where its registries are not. Each
+//! artifact is tagged in the layout by its reference as the manifest writes it. The
+//! layout is built in a temporary directory and renamed into place when complete.
+
+use std::path::Path;
+
+use super::resolve::{read_manifest, resolve};
+use crate::app::lock::AppLock;
+use crate::auth::Access;
+use crate::error::{Error, Result};
+use crate::ops::copy::{Endpoint, copy_between};
+use crate::ops::{RegistryOptions, open_store, parse_reference};
+use crate::store::Selector;
+use crate::store::layout::LayoutStore;
+
+/// The manifest's and the lock's names inside a bundle.
+pub const BUNDLE_MANIFEST: &str = "wadm.yaml";
+pub const BUNDLE_LOCK: &str = "wadm.lock.json";
+
+/// What `bundle` made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BundleOutcome {
+    pub lock: AppLock,
+    /// Blobs and manifests copied (referrers included).
+    pub copied_blobs: u32,
+    pub referrers: u32,
+}
+
+/// Bundle the application at `manifest_path` into the new directory `out`.
+pub fn bundle(manifest_path: &Path, out: &Path, options: &RegistryOptions) -> Result<BundleOutcome> {
+    if std::fs::symlink_metadata(out).is_ok() {
+        return Err(Error::Policy(format!("{} exists; remove it or choose another -o", out.display())));
+    }
+    let (text, app) = read_manifest(manifest_path)?;
+    let lock = resolve(&app, options)?;
+    let parent = crate::fsutil::parent_dir(out);
+    let building = crate::fsutil::TempDir::new_in(parent, "bundle")?;
+    let mut layout = LayoutStore::create(building.path())?;
+    let mut outcome = BundleOutcome { lock: lock.clone(), copied_blobs: 0, referrers: 0 };
+    for artifact in &lock.artifacts {
+        let reference = parse_reference(&artifact.reference)?;
+        let mut source = open_store(&reference, options, Access::Pull)?;
+        let digest = artifact.digest.parse()?;
+        let copied = copy_between(
+            Endpoint { store: source.as_mut(), shown: artifact.reference.clone(), selector: Selector::Digest(digest) },
+            Endpoint {
+                store: &mut layout,
+                shown: out.display().to_string(),
+                selector: Selector::Tag(artifact.reference.clone()),
+            },
+            None,
+            true,
+        )?;
+        outcome.copied_blobs += copied.copied_blobs;
+        outcome.referrers += copied.referrers;
+    }
+    crate::fsutil::write_atomic(&building.path().join(BUNDLE_MANIFEST), text.as_bytes())?;
+    lock.save(&building.path().join(BUNDLE_LOCK))?;
+    building.persist(out)?;
+    Ok(outcome)
+}

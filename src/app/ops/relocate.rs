@@ -1,0 +1,204 @@
+//! `app relocate`: copy every artifact an application names — from its registries, or from
+//! a bundle — into one target registry (under a prefix), digests unchanged, signatures and
+//! referrers along; then write the manifest with each image rewritten to its new home,
+//! pinned by digest, and every other byte as it was.
+
+use std::path::{Path, PathBuf};
+
+use super::bundle::{BUNDLE_LOCK, BUNDLE_MANIFEST};
+use super::resolve::{read_manifest, resolve};
+use crate::app::lock::AppLock;
+use crate::app::manifest::{AppManifest, Source, parse};
+use crate::app::span::{ScalarSpan, apply, render};
+use crate::auth::Access;
+use crate::error::{Error, Result};
+use crate::ops::copy::{Endpoint, copy_between};
+use crate::ops::{RegistryOptions, open_store, parse_reference};
+use crate::reference::Reference;
+use crate::store::Selector;
+use crate::store::layout::LayoutStore;
+
+/// What to relocate, where, and how to name it there.
+#[derive(Debug, Clone)]
+pub struct RelocateRequest<'a> {
+    /// A manifest (its images are read from their registries) or a bundle directory.
+    pub input: &'a Path,
+    /// `host[:port][/prefix]`.
+    pub to: &'a str,
+    /// Name each repository by its last path segment only (`prefix/name`).
+    pub flatten: bool,
+    /// Only say what would go where.
+    pub dry_run: bool,
+    /// The rewritten manifest.
+    pub output: &'a Path,
+}
+
+/// One artifact's move.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Move {
+    pub from: String,
+    /// The new reference, pinned by digest.
+    pub to: String,
+    pub digest: String,
+}
+
+/// What `relocate` did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RelocateOutcome {
+    pub moves: Vec<Move>,
+    pub copied_blobs: u32,
+    pub mounted_blobs: u32,
+    pub skipped_blobs: u32,
+    pub referrers: u32,
+    pub written: bool,
+}
+
+/// The manifest, its lock and where the artifacts are read from.
+struct Origin {
+    text: String,
+    app: AppManifest,
+    lock: AppLock,
+    bundle: Option<PathBuf>,
+}
+
+/// Whether `path` is a bundle (an OCI layout directory with a manifest).
+pub fn is_bundle(path: &Path) -> bool {
+    path.join("oci-layout").is_file() && path.join(BUNDLE_MANIFEST).is_file()
+}
+
+/// The rewritten manifest's default path: beside the manifest (`wadm.relocated.yaml`), or
+/// for a bundle in the working directory.
+pub fn default_output(input: &Path) -> PathBuf {
+    if is_bundle(input) || input.is_dir() {
+        return PathBuf::from("wadm.relocated.yaml");
+    }
+    let stem = input.file_stem().map_or_else(|| "wadm".into(), |s| s.to_string_lossy().into_owned());
+    input.with_file_name(format!("{stem}.relocated.yaml"))
+}
+
+pub fn relocate(request: &RelocateRequest<'_>, options: &RegistryOptions) -> Result<RelocateOutcome> {
+    let (host, prefix) = target(request.to)?;
+    let origin = origin(request.input, options)?;
+    let spans = spans(&origin.app)?;
+    let mut outcome = RelocateOutcome::default();
+    for artifact in &origin.lock.artifacts {
+        let Reference::Registry(source) = parse_reference(&artifact.reference)? else {
+            return Err(Error::invalid_reference(&artifact.reference, "not a registry reference"));
+        };
+        let name = if request.flatten {
+            source.repository.rsplit('/').next().unwrap_or(&source.repository).to_string()
+        } else {
+            source.repository.clone()
+        };
+        let repository = if prefix.is_empty() { name } else { format!("{prefix}/{name}") };
+        let tagged = match &source.tag {
+            Some(tag) => format!("{host}/{repository}:{tag}"),
+            None => format!("{host}/{repository}"),
+        };
+        outcome.moves.push(Move {
+            from: artifact.reference.clone(),
+            to: format!("{tagged}@{}", artifact.digest),
+            digest: artifact.digest.clone(),
+        });
+    }
+    if request.dry_run {
+        return Ok(outcome);
+    }
+    let mut bundle = origin.bundle.as_deref().map(LayoutStore::open).transpose()?;
+    for (artifact, planned) in origin.lock.artifacts.iter().zip(outcome.moves.clone()) {
+        let target_reference = parse_reference(&planned.to)?;
+        let mut destination = open_store(&target_reference, options, Access::PullPush)?;
+        let mut from_registry;
+        let source_store: &mut dyn crate::store::Store = match bundle.as_mut() {
+            Some(layout) => layout,
+            None => {
+                from_registry = open_store(&parse_reference(&artifact.reference)?, options, Access::Pull)?;
+                from_registry.as_mut()
+            }
+        };
+        let copied = copy_between(
+            Endpoint {
+                store: source_store,
+                shown: artifact.reference.clone(),
+                selector: Selector::Digest(artifact.digest.parse()?),
+            },
+            Endpoint {
+                store: destination.as_mut(),
+                shown: planned.to.clone(),
+                selector: Selector::Tag(target_reference.tag().unwrap_or_default().to_string()),
+            },
+            None,
+            true,
+        )?;
+        outcome.copied_blobs += copied.copied_blobs;
+        outcome.mounted_blobs += copied.mounted_blobs;
+        outcome.skipped_blobs += copied.skipped_blobs;
+        outcome.referrers += copied.referrers;
+    }
+    let mut edits = Vec::new();
+    for planned in &outcome.moves {
+        for (_, span) in spans.iter().filter(|(reference, _)| reference == &planned.from) {
+            edits.push((span.bytes.clone(), render(&planned.to, span.quote)));
+        }
+    }
+    let rewritten = apply(&origin.text, edits);
+    let check = parse(&rewritten, &request.output.display().to_string())?;
+    if check.entries.len() != origin.app.entries.len() {
+        return Err(Error::InvalidInput(format!(
+            "{}: relocating would change the application",
+            request.input.display()
+        )));
+    }
+    crate::fsutil::write_atomic(request.output, rewritten.as_bytes())?;
+    outcome.written = true;
+    Ok(outcome)
+}
+
+/// `host[:port]` and the repository prefix of `--to`.
+fn target(to: &str) -> Result<(String, String)> {
+    let to = to.trim().trim_end_matches('/');
+    let (host, prefix) = to.split_once('/').unwrap_or((to, ""));
+    if host.is_empty() || !crate::reference::names_registry(&format!("{host}/x")) {
+        return Err(Error::invalid_reference(to, "--to names a registry host (host[:port][/prefix])"));
+    }
+    let probe = format!("{host}/{}", if prefix.is_empty() { "x".to_string() } else { format!("{prefix}/x") });
+    parse_reference(&probe).map_err(|_| Error::invalid_reference(to, "not a valid registry and repository prefix"))?;
+    Ok((host.to_ascii_lowercase(), prefix.to_string()))
+}
+
+/// Where the manifest, its lock and the artifacts come from.
+fn origin(input: &Path, options: &RegistryOptions) -> Result<Origin> {
+    if input.is_dir() {
+        if !is_bundle(input) {
+            return Err(Error::InvalidInput(format!(
+                "{} is a directory but not a bundle (made by `wasmship app bundle`: an OCI layout with {BUNDLE_MANIFEST})",
+                input.display()
+            )));
+        }
+        let (text, app) = read_manifest(&input.join(BUNDLE_MANIFEST))?;
+        let lock = AppLock::load(&input.join(BUNDLE_LOCK))?;
+        let named: Vec<&str> = app.references();
+        if named.len() != lock.artifacts.len() || !lock.artifacts.iter().all(|a| named.contains(&a.reference.as_str()))
+        {
+            return Err(Error::InvalidInput(format!(
+                "{}: its lock does not list exactly the images its manifest names; bundle the application again",
+                input.display()
+            )));
+        }
+        return Ok(Origin { text, app, lock, bundle: Some(input.to_path_buf()) });
+    }
+    let (text, app) = read_manifest(input)?;
+    let lock = resolve(&app, options)?;
+    Ok(Origin { text, app, lock, bundle: None })
+}
+
+/// Every image's span, or the reason one cannot be rewritten (before anything moves).
+fn spans(app: &AppManifest) -> Result<Vec<(String, ScalarSpan)>> {
+    let mut spans = Vec::new();
+    for entry in &app.entries {
+        if let Source::Image { reference, span } = &entry.source {
+            spans.push((reference.clone(), span.clone().map_err(Error::InvalidInput)?));
+        }
+    }
+    Ok(spans)
+}

@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 use super::{OutputFormat, RegistryArgs, output};
 use crate::app::lock::{AppLock, default_path};
 use crate::app::manifest::{MAX_MANIFEST, Source};
-use crate::app::ops::{RelocateRequest, bundle, default_output, is_bundle, lock, pin, read_manifest, relocate};
+use crate::app::ops::{
+    RelocateRequest, bundle, default_output, is_bundle, lock, pin, read_manifest, relocate, verify_bundle,
+};
 use crate::error::Result;
 use crate::plan::{FsAccess, IfMissing, PathKind, Planner};
 
@@ -25,6 +27,23 @@ pub enum AppCommand {
     /// Copy every artifact (from its registries or a bundle) into another registry and
     /// write the manifest with each image rewritten there, pinned by digest.
     Relocate(RelocateArgs),
+    /// Check a bundle on its own: every digest, and with --verify-key every signature.
+    Verify(VerifyBundleArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct VerifyBundleArgs {
+    /// The bundle directory made by `app bundle`.
+    bundle: PathBuf,
+    /// Require every artifact to be signed by this public key (repeatable: any one of them).
+    #[arg(long = "verify-key", value_name = "FILE")]
+    verify_key: Vec<PathBuf>,
+    /// With --verify-key: an annotation key=value each signature must carry (repeatable).
+    #[arg(long = "verify-annotation", value_name = "KEY=VALUE", requires = "verify_key")]
+    verify_annotations: Vec<String>,
+    /// Print the outcome as JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -144,6 +163,13 @@ impl AppCommand {
                 }
                 "app relocate"
             }
+            AppCommand::Verify(args) => {
+                args.bundle = planner.dir(&args.bundle, FsAccess::Read, IfMissing::Fail, "application bundle");
+                for key in &mut args.verify_key {
+                    *key = planner.input_file(key, "public key");
+                }
+                "app verify"
+            }
         })
     }
 
@@ -154,6 +180,7 @@ impl AppCommand {
             AppCommand::Pin(args) => args.json,
             AppCommand::Bundle(args) => args.json,
             AppCommand::Relocate(args) => args.json,
+            AppCommand::Verify(args) => args.json,
         };
         if json { OutputFormat::Json } else { OutputFormat::Text }
     }
@@ -181,6 +208,7 @@ pub fn run(command: &AppCommand) -> Result<()> {
         AppCommand::Images(args) => images(args),
         AppCommand::Bundle(args) => run_bundle(args),
         AppCommand::Relocate(args) => run_relocate(args),
+        AppCommand::Verify(args) => run_verify(args),
         AppCommand::Lock(args) => {
             let (_, app) = read_manifest(&args.manifest)?;
             let options = args.registry.options_for(&app.references(), true);
@@ -295,6 +323,35 @@ fn run_relocate(args: &RelocateArgs) -> Result<()> {
             ));
         }
         output::print_text(&text);
+    }
+    Ok(())
+}
+
+fn run_verify(args: &VerifyBundleArgs) -> Result<()> {
+    let requirement = if args.verify_key.is_empty() {
+        None
+    } else {
+        Some(crate::ops::verify::Requirement {
+            keys: super::sign::public_keys(&args.verify_key)?,
+            annotations: super::parse_annotations(&args.verify_annotations)?.into_iter().collect(),
+        })
+    };
+    let checked = verify_bundle(&args.bundle, requirement.as_ref())?;
+    if args.json {
+        output::print_json(&serde_json::json!({
+            "bundle": args.bundle.display().to_string(),
+            "artifacts": checked.artifacts,
+            "objects": checked.objects,
+            "signatures": checked.signatures.iter().map(|(r, n)| serde_json::json!({"reference": r, "verified": n})).collect::<Vec<_>>(),
+        }));
+    } else {
+        let signed = if requirement.is_some() { ", each signed by a given key" } else { "" };
+        output::print_text(&format!(
+            "{}: {} artifact(s), {} manifest(s) and blob(s) match their digests{signed}\n",
+            args.bundle.display(),
+            checked.artifacts,
+            checked.objects
+        ));
     }
     Ok(())
 }

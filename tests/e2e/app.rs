@@ -220,6 +220,22 @@ fn a_bundle_carries_the_application_across_an_air_gap_to_another_registry() {
         .success()
         .stdout_json();
     assert_eq!(verified["verified"].as_array().map(Vec::len), Some(2), "{verified:#}");
+
+    // The bundle checks out on its own; with a key, the unsigned artifacts are named.
+    let checked = dir.run(&["app", "verify", "bundle", "--json"]).success().stdout_json();
+    assert_eq!(checked["artifacts"], 3, "{checked:#}");
+    let run = dir.run(&["app", "verify", "bundle", "--verify-key", "cosign.pub", "--json"]).failure();
+    assert_eq!(str_field(&run.stderr_json(), "kind"), "unverified", "{run}");
+    assert!(run.stderr.contains("demo/hello:0.1.0@sha256:"), "{run}");
+    // A changed byte anywhere is found.
+    let hex = digests[1].1.trim_start_matches("sha256:").to_owned();
+    let blob = dir.path(&format!("bundle/blobs/sha256/{hex}"));
+    let mut bytes = std::fs::read(&blob).unwrap();
+    bytes[10] ^= 1;
+    std::fs::set_permissions(&blob, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+    std::fs::write(&blob, bytes).unwrap();
+    let run = dir.run(&["app", "verify", "bundle", "--json"]).failure();
+    assert!(run.stderr.contains(&hex), "the damaged object is named: {run}");
 }
 
 #[test]

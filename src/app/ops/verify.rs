@@ -1,0 +1,96 @@
+//! `app verify BUNDLE`: a bundle checked on its own, with no registry: the manifest and the
+//! lock name the same images; every manifest, blob and referrer those images hold is present
+//! and hashes to its digest; with keys, every artifact has a signature by one of them.
+
+use std::path::Path;
+
+use super::bundle::{BUNDLE_LOCK, BUNDLE_MANIFEST};
+use super::relocate::is_bundle;
+use super::resolve::read_manifest;
+use crate::app::lock::AppLock;
+use crate::error::{Error, Result};
+use crate::oci::Digest;
+use crate::oci::manifest::Manifest;
+use crate::ops::discover::{Budget, MAX_DEPTH, referrers_of};
+use crate::ops::verify::{Requirement, check, require_one};
+use crate::store::layout::LayoutStore;
+use crate::store::{Selector, Store};
+
+/// Nesting of indexes followed.
+const MAX_NESTING: usize = 4;
+
+/// What `verify` checked.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BundleCheck {
+    pub artifacts: usize,
+    /// Manifests and blobs hashed.
+    pub objects: usize,
+    /// Signatures that verified, per artifact reference.
+    pub signatures: Vec<(String, usize)>,
+}
+
+/// Check the bundle at `dir`; with `requirement`, every artifact's signatures too.
+pub fn verify_bundle(dir: &Path, requirement: Option<&Requirement>) -> Result<BundleCheck> {
+    if !is_bundle(dir) {
+        return Err(Error::InvalidInput(format!(
+            "{} is not a bundle (made by `wasmship app bundle`: an OCI layout with {BUNDLE_MANIFEST})",
+            dir.display()
+        )));
+    }
+    let (_, app) = read_manifest(&dir.join(BUNDLE_MANIFEST))?;
+    let lock = AppLock::load(&dir.join(BUNDLE_LOCK))?;
+    let named = app.references();
+    for reference in &named {
+        if !lock.artifacts.iter().any(|a| &a.reference == reference) {
+            return Err(Error::InvalidInput(format!("{}: the lock has no entry for {reference}", dir.display())));
+        }
+    }
+    let mut store = LayoutStore::open(dir)?;
+    let mut outcome = BundleCheck::default();
+    for artifact in &lock.artifacts {
+        let digest: Digest = artifact.digest.parse()?;
+        let tagged = store.manifest_head(&Selector::Tag(artifact.reference.clone()))?;
+        if tagged.as_ref().map(|d| &d.digest) != Some(&digest) {
+            return Err(Error::DigestMismatch {
+                what: format!("{} in the bundle's index (the lock pins it)", artifact.reference),
+                expected: digest.to_string(),
+                actual: tagged.map_or("nothing".into(), |d| d.digest.to_string()),
+            });
+        }
+        outcome.objects += hash_tree(&mut store, &digest, 0)?;
+        for referrer in referrers_of(&mut store, &digest, None, MAX_DEPTH, &mut Budget::default())? {
+            outcome.objects += hash_tree(&mut store, &referrer.descriptor.digest, 0)?;
+        }
+        if let Some(requirement) = requirement {
+            let checked = check(&mut store, &digest, &requirement.keys, &requirement.annotations)?;
+            require_one(&format!("{}@{digest}", artifact.reference), &checked, &requirement.annotations)?;
+            outcome.signatures.push((artifact.reference.clone(), checked.verified.len()));
+        }
+        outcome.artifacts += 1;
+    }
+    Ok(outcome)
+}
+
+/// Hash the manifest `digest` and everything it holds; how many objects were hashed.
+fn hash_tree(store: &mut LayoutStore, digest: &Digest, depth: usize) -> Result<usize> {
+    if depth > MAX_NESTING {
+        return Err(Error::InvalidInput(format!("{digest}: indexes nested too deeply")));
+    }
+    // Reading a manifest by digest checks its bytes.
+    let raw = store.manifest_get(&Selector::Digest(digest.clone()))?;
+    let mut objects = 1;
+    match raw.parse()? {
+        Manifest::Image(manifest) => {
+            for blob in std::iter::once(&manifest.config).chain(&manifest.layers) {
+                store.blob_verify(blob)?;
+                objects += 1;
+            }
+        }
+        Manifest::Index(index) => {
+            for entry in &index.manifests {
+                objects += hash_tree(store, &entry.digest, depth + 1)?;
+            }
+        }
+    }
+    Ok(objects)
+}

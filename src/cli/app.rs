@@ -33,7 +33,7 @@ pub enum AppCommand {
 
 #[derive(Debug, clap::Args)]
 pub struct VerifyBundleArgs {
-    /// The bundle directory made by `app bundle`.
+    /// The bundle made by `app bundle`: a directory or a .tar.
     bundle: PathBuf,
     /// Require every artifact to be signed by this public key (repeatable: any one of them).
     #[arg(long = "verify-key", value_name = "FILE")]
@@ -50,8 +50,8 @@ pub struct VerifyBundleArgs {
 pub struct BundleArgs {
     /// The wadm application manifest (YAML).
     manifest: PathBuf,
-    /// The bundle directory to create (must not exist).
-    #[arg(short = 'o', long = "output", value_name = "DIR")]
+    /// The bundle to create (must not exist): a directory, or one file when it ends in .tar.
+    #[arg(short = 'o', long = "output", value_name = "DIR|FILE.tar")]
     out: PathBuf,
     #[command(flatten)]
     registry: RegistryArgs,
@@ -62,7 +62,7 @@ pub struct BundleArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct RelocateArgs {
-    /// A wadm application manifest, or a bundle directory made by `app bundle`.
+    /// A wadm application manifest, or a bundle made by `app bundle` (directory or .tar).
     input: PathBuf,
     /// The target: host[:port][/prefix]; each repository keeps its path under the prefix.
     #[arg(long, value_name = "REGISTRY[/PREFIX]")]
@@ -152,6 +152,9 @@ impl AppCommand {
                 let out = args.out.clone().unwrap_or_else(|| default_output(&args.input));
                 if planner.is_dir(&args.input) {
                     args.input = planner.dir(&args.input, FsAccess::Read, IfMissing::Fail, "application bundle");
+                } else if crate::app::tarball::is_tarball(&args.input) {
+                    args.input =
+                        planner.input_file(&args.input, "application bundle (tar, unpacked beside the output)");
                 } else {
                     plan_registries(planner, &args.input, &args.registry);
                     args.input = planner.input_file(&args.input, "application manifest");
@@ -164,7 +167,12 @@ impl AppCommand {
                 "app relocate"
             }
             AppCommand::Verify(args) => {
-                args.bundle = planner.dir(&args.bundle, FsAccess::Read, IfMissing::Fail, "application bundle");
+                args.bundle = if crate::app::tarball::is_tarball(&args.bundle) {
+                    planner.working_dir(FsAccess::Write, "the bundle unpacked for the check (removed after)");
+                    planner.input_file(&args.bundle, "application bundle (tar)")
+                } else {
+                    planner.dir(&args.bundle, FsAccess::Read, IfMissing::Fail, "application bundle")
+                };
                 for key in &mut args.verify_key {
                     *key = planner.input_file(key, "public key");
                 }
@@ -283,6 +291,7 @@ fn run_relocate(args: &RelocateArgs) -> Result<()> {
     let out = args.out.clone().unwrap_or_else(|| default_output(&args.input));
     let mut references = vec![format!("{}/x", args.to.trim().trim_end_matches('/'))];
     if !is_bundle(&args.input)
+        && !crate::app::tarball::is_tarball(&args.input)
         && let Ok((_, app)) = read_manifest(&args.input)
     {
         references.extend(app.references().into_iter().map(str::to_string));
@@ -336,7 +345,7 @@ fn run_verify(args: &VerifyBundleArgs) -> Result<()> {
             annotations: super::parse_annotations(&args.verify_annotations)?.into_iter().collect(),
         })
     };
-    let checked = verify_bundle(&args.bundle, requirement.as_ref())?;
+    let checked = verify_bundle(&args.bundle, Path::new("."), requirement.as_ref())?;
     if args.json {
         output::print_json(&serde_json::json!({
             "bundle": args.bundle.display().to_string(),

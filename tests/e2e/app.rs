@@ -268,3 +268,40 @@ fn relocate_straight_from_the_registries_flattened_and_a_dry_run_moves_nothing()
     let images = dir.run(&["app", "images", "edge.yaml", "-o", "json"]).success().stdout_json();
     assert_eq!(images["images"].as_array().map(Vec::len), Some(6));
 }
+
+#[test]
+fn a_tar_bundle_is_one_reproducible_file_that_verifies_and_relocates() {
+    let dir = TestDir::new();
+    let reg = Registry::start(&dir);
+    let digests = hello_app(&dir, &reg);
+    dir.run(&["app", "bundle", "wadm.yaml", "-o", "app.tar"]).success();
+    dir.run(&["app", "bundle", "wadm.yaml", "-o", "again.tar"]).success();
+    assert_eq!(dir.read("app.tar"), dir.read("again.tar"), "the same bundle makes the same bytes");
+    let leftovers: Vec<String> = dir.listing().into_iter().filter(|p| p.contains(".tmp")).collect();
+    assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+
+    let checked = dir.run(&["app", "verify", "app.tar", "--json"]).success().stdout_json();
+    assert_eq!(checked["artifacts"], 3, "{checked:#}");
+    drop(reg);
+    let far = TestDir::new();
+    let target = Registry::start(&far);
+    dir.run(&["app", "relocate", "app.tar", "--to", &target.host()]).success();
+    assert_eq!(manifest_digest(&target, "providers/http-server", "0.23.0"), digests[2].1);
+    let relocated = String::from_utf8(dir.read("wadm.relocated.yaml")).unwrap();
+    assert!(relocated.contains(&format!("{}/demo/counter:0.2.0@{}", target.host(), digests[1].1)), "{relocated}");
+    let leftovers: Vec<String> = dir.listing().into_iter().filter(|p| p.contains(".tmp")).collect();
+    assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+
+    // A tar that reaches outside its directory is refused before anything is copied.
+    let mut evil = tar::Builder::new(Vec::new());
+    let mut header = tar::Header::new_gnu();
+    header.set_size(4);
+    header.set_mode(0o644);
+    header.as_old_mut().name[..12].copy_from_slice(b"../escape.tx");
+    header.set_cksum();
+    evil.append(&header, &b"evil"[..]).unwrap();
+    dir.write("evil.tar", &evil.into_inner().unwrap());
+    let run = dir.run(&["app", "relocate", "evil.tar", "--to", &target.host(), "-o", "evil.yaml"]).failure();
+    assert!(run.stderr.contains("not a plain relative path"), "{run}");
+    assert!(!dir.root().join("escape.tx").exists() && !dir.path("evil.yaml").exists());
+}

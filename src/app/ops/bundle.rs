@@ -2,7 +2,8 @@
 //! names — byte for byte, with their signatures and other referrers — beside the manifest
 //! and its lock, so the application can be carried where its registries are not. Each
 //! artifact is tagged in the layout by its reference as the manifest writes it. The
-//! layout is built in a temporary directory and renamed into place when complete.
+//! layout is built in a temporary directory and renamed into place when complete, or,
+//! for an output named `*.tar`, packed into one file.
 
 use std::path::Path;
 
@@ -28,7 +29,8 @@ pub struct BundleOutcome {
     pub referrers: u32,
 }
 
-/// Bundle the application at `manifest_path` into the new directory `out`.
+/// Bundle the application at `manifest_path` into the new directory `out` (or the tar
+/// file, when `out` ends in `.tar`).
 pub fn bundle(manifest_path: &Path, out: &Path, options: &RegistryOptions) -> Result<BundleOutcome> {
     if std::fs::symlink_metadata(out).is_ok() {
         return Err(Error::Policy(format!("{} exists; remove it or choose another -o", out.display())));
@@ -58,6 +60,13 @@ pub fn bundle(manifest_path: &Path, out: &Path, options: &RegistryOptions) -> Re
     }
     crate::fsutil::write_atomic(&building.path().join(BUNDLE_MANIFEST), text.as_bytes())?;
     lock.save(&building.path().join(BUNDLE_LOCK))?;
-    building.persist(out)?;
+    if crate::app::tarball::is_tarball(out) {
+        // One file to carry: the directory packed, then removed.
+        let mut tar = crate::fsutil::TempFile::new_in(parent, "bundle-tar")?;
+        tar.write_buffered(|writer| crate::app::tarball::pack(building.path(), writer))?;
+        tar.persist(out)?;
+    } else {
+        building.persist(out)?;
+    }
     Ok(outcome)
 }

@@ -21,7 +21,7 @@ use crate::store::layout::LayoutStore;
 /// What to relocate, where, and how to name it there.
 #[derive(Debug, Clone)]
 pub struct RelocateRequest<'a> {
-    /// A manifest (its images are read from their registries) or a bundle directory.
+    /// A manifest (its images are read from their registries), a bundle directory or tar.
     pub input: &'a Path,
     /// `host[:port][/prefix]`.
     pub to: &'a str,
@@ -59,6 +59,8 @@ struct Origin {
     app: AppManifest,
     lock: AppLock,
     bundle: Option<PathBuf>,
+    /// A tar bundle unpacked for the run (removed on drop).
+    _unpacked: Option<crate::fsutil::TempDir>,
 }
 
 /// Whether `path` is a bundle (an OCI layout directory with a manifest).
@@ -69,7 +71,7 @@ pub fn is_bundle(path: &Path) -> bool {
 /// The rewritten manifest's default path: beside the manifest (`wadm.relocated.yaml`), or
 /// for a bundle in the working directory.
 pub fn default_output(input: &Path) -> PathBuf {
-    if is_bundle(input) || input.is_dir() {
+    if is_bundle(input) || input.is_dir() || crate::app::tarball::is_tarball(input) {
         return PathBuf::from("wadm.relocated.yaml");
     }
     let stem = input.file_stem().map_or_else(|| "wadm".into(), |s| s.to_string_lossy().into_owned());
@@ -78,7 +80,7 @@ pub fn default_output(input: &Path) -> PathBuf {
 
 pub fn relocate(request: &RelocateRequest<'_>, options: &RegistryOptions) -> Result<RelocateOutcome> {
     let (host, prefix) = target(request.to)?;
-    let origin = origin(request.input, options)?;
+    let origin = origin(request.input, crate::fsutil::parent_dir(request.output), options)?;
     let spans = spans(&origin.app)?;
     let mut outcome = RelocateOutcome::default();
     for artifact in &origin.lock.artifacts {
@@ -166,8 +168,15 @@ fn target(to: &str) -> Result<(String, String)> {
     Ok((host.to_ascii_lowercase(), prefix.to_string()))
 }
 
-/// Where the manifest, its lock and the artifacts come from.
-fn origin(input: &Path, options: &RegistryOptions) -> Result<Origin> {
+/// Where the manifest, its lock and the artifacts come from; a tar bundle is unpacked in
+/// `scratch` first.
+fn origin(input: &Path, scratch: &Path, options: &RegistryOptions) -> Result<Origin> {
+    if crate::app::tarball::is_tarball(input) {
+        let unpacked = unpack(input, scratch)?;
+        let mut origin = origin(unpacked.path(), scratch, options)?;
+        origin._unpacked = Some(unpacked);
+        return Ok(origin);
+    }
     if input.is_dir() {
         if !is_bundle(input) {
             return Err(Error::InvalidInput(format!(
@@ -185,11 +194,19 @@ fn origin(input: &Path, options: &RegistryOptions) -> Result<Origin> {
                 input.display()
             )));
         }
-        return Ok(Origin { text, app, lock, bundle: Some(input.to_path_buf()) });
+        return Ok(Origin { text, app, lock, bundle: Some(input.to_path_buf()), _unpacked: None });
     }
     let (text, app) = read_manifest(input)?;
     let lock = resolve(&app, options)?;
-    Ok(Origin { text, app, lock, bundle: None })
+    Ok(Origin { text, app, lock, bundle: None, _unpacked: None })
+}
+
+/// The tar bundle at `tar` unpacked into a new temporary directory in `scratch`.
+pub fn unpack(tar: &Path, scratch: &Path) -> Result<crate::fsutil::TempDir> {
+    let unpacked = crate::fsutil::TempDir::new_in(scratch, "bundle-unpacked")?;
+    let file = crate::fsutil::open_regular(tar).map_err(|e| Error::io(tar.display(), "read bundle", e))?;
+    crate::app::tarball::unpack(std::io::BufReader::new(file), unpacked.path(), &tar.display().to_string())?;
+    Ok(unpacked)
 }
 
 /// Every image's span, or the reason one cannot be rewritten (before anything moves).

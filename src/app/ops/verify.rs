@@ -29,8 +29,17 @@ pub struct BundleCheck {
     pub signatures: Vec<(String, usize)>,
 }
 
-/// Check the bundle at `dir`; with `requirement`, every artifact's signatures too.
-pub fn verify_bundle(dir: &Path, requirement: Option<&Requirement>) -> Result<BundleCheck> {
+/// Check the bundle at `path` (a directory, or a tar unpacked in `scratch` for the check);
+/// with `requirement`, every artifact's signatures too.
+pub fn verify_bundle(path: &Path, scratch: &Path, requirement: Option<&Requirement>) -> Result<BundleCheck> {
+    if crate::app::tarball::is_tarball(path) {
+        let unpacked = super::relocate::unpack(path, scratch)?;
+        return verify_dir(unpacked.path(), requirement);
+    }
+    verify_dir(path, requirement)
+}
+
+fn verify_dir(dir: &Path, requirement: Option<&Requirement>) -> Result<BundleCheck> {
     if !is_bundle(dir) {
         return Err(Error::InvalidInput(format!(
             "{} is not a bundle (made by `wasmship app bundle`: an OCI layout with {BUNDLE_MANIFEST})",

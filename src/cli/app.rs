@@ -8,7 +8,7 @@ use super::{OutputFormat, RegistryArgs, output};
 use crate::app::lock::{AppLock, default_path};
 use crate::app::manifest::{MAX_MANIFEST, Source};
 use crate::app::ops::{
-    RelocateRequest, bundle, default_output, is_bundle, lock, pin, read_manifest, relocate, verify_bundle,
+    RelocateRequest, bundle, default_output, is_bundle, lock, pin, prefetch, read_manifest, relocate, verify_bundle,
 };
 use crate::error::Result;
 use crate::plan::{FsAccess, IfMissing, PathKind, Planner};
@@ -29,6 +29,29 @@ pub enum AppCommand {
     Relocate(RelocateArgs),
     /// Check a bundle on its own: every digest, and with --verify-key every signature.
     Verify(VerifyBundleArgs),
+    /// Bring every artifact into the cache ahead of a deployment (and the wasmCloud host's cache).
+    Pull(AppPullArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct AppPullArgs {
+    /// The wadm application manifest (YAML).
+    manifest: PathBuf,
+    /// Also write the wasmCloud host's cache entries ($TMPDIR/wasmcloud_ocicache), under each
+    /// reference as the manifest writes it.
+    #[arg(long)]
+    wasmcloud_host_cache: bool,
+    #[arg(skip)]
+    host_cache_dir: Option<PathBuf>,
+    #[command(flatten)]
+    cache: super::CacheArgs,
+    #[command(flatten)]
+    verify: super::sign::VerifyKeyArgs,
+    #[command(flatten)]
+    registry: RegistryArgs,
+    /// Print the outcome as JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -166,6 +189,19 @@ impl AppCommand {
                 }
                 "app relocate"
             }
+            AppCommand::Pull(args) => {
+                if !args.cache.offline() {
+                    plan_registries(planner, &args.manifest, &args.registry);
+                }
+                args.manifest = planner.input_file(&args.manifest, "application manifest");
+                args.cache.plan(planner);
+                args.verify.plan(planner);
+                if args.wasmcloud_host_cache {
+                    let dir = crate::cache::host_cache_dir_with(&planner.env().lookup());
+                    args.host_cache_dir = Some(planner.shared_dir(&dir, IfMissing::Create, "wasmCloud host cache"));
+                }
+                "app pull"
+            }
             AppCommand::Verify(args) => {
                 args.bundle = if crate::app::tarball::is_tarball(&args.bundle) {
                     planner.working_dir(FsAccess::Write, "the bundle unpacked for the check (removed after)");
@@ -189,6 +225,7 @@ impl AppCommand {
             AppCommand::Bundle(args) => args.json,
             AppCommand::Relocate(args) => args.json,
             AppCommand::Verify(args) => args.json,
+            AppCommand::Pull(args) => args.json,
         };
         if json { OutputFormat::Json } else { OutputFormat::Text }
     }
@@ -217,6 +254,7 @@ pub fn run(command: &AppCommand) -> Result<()> {
         AppCommand::Bundle(args) => run_bundle(args),
         AppCommand::Relocate(args) => run_relocate(args),
         AppCommand::Verify(args) => run_verify(args),
+        AppCommand::Pull(args) => run_pull(args),
         AppCommand::Lock(args) => {
             let (_, app) = read_manifest(&args.manifest)?;
             let options = args.registry.options_for(&app.references(), true);
@@ -361,6 +399,30 @@ fn run_verify(args: &VerifyBundleArgs) -> Result<()> {
             checked.artifacts,
             checked.objects
         ));
+    }
+    Ok(())
+}
+
+fn run_pull(args: &AppPullArgs) -> Result<()> {
+    let (_, app) = read_manifest(&args.manifest)?;
+    let options = args.registry.options_for(&app.references(), true);
+    let host_cache = args.host_cache_dir.as_deref().filter(|_| args.wasmcloud_host_cache);
+    let verification = args.verify.verification()?;
+    let done = prefetch(&args.manifest, &options, &args.cache.options()?, host_cache, &verification)?;
+    if args.json {
+        output::print_json(&serde_json::json!({
+            "artifacts": done.iter().map(|p| serde_json::json!({
+                "reference": p.reference, "digest": p.digest.to_string(), "network": p.from_network,
+            })).collect::<Vec<_>>(),
+            "hostCache": host_cache.map(|d| d.display().to_string()),
+        }));
+    } else {
+        let mut text = String::new();
+        for p in &done {
+            let how = if p.from_network { "fetched" } else { "cached" };
+            text.push_str(&format!("{} → {} ({how})\n", p.reference, p.digest));
+        }
+        output::print_text(&text);
     }
     Ok(())
 }

@@ -305,3 +305,43 @@ fn a_tar_bundle_is_one_reproducible_file_that_verifies_and_relocates() {
     assert!(run.stderr.contains("not a plain relative path"), "{run}");
     assert!(!dir.root().join("escape.tx").exists() && !dir.path("evil.yaml").exists());
 }
+
+#[test]
+fn app_pull_fills_the_cache_and_the_hosts_cache_for_an_offline_deployment() {
+    let dir = TestDir::new();
+    let reg = Registry::start(&dir);
+    let digests = hello_app(&dir, &reg);
+    let cache = crate::util::fresh_cache(&dir);
+
+    // Signatures first: nothing is signed, so a key refuses the first artifact, caching nothing.
+    dir.run_env(&["key", "generate"], &[("COSIGN_PASSWORD", "pull")]).success();
+    let run = dir.run(&["app", "pull", "wadm.yaml", "--cache-dir", &cache, "--verify-key", "cosign.pub"]).failure();
+    assert!(run.stderr.contains("has no signatures"), "{run}");
+    let blobs = std::path::Path::new(&cache).join("blobs/sha256");
+    assert!(!blobs.exists() || std::fs::read_dir(&blobs).unwrap().next().is_none(), "the cache got blobs");
+
+    let pulled = dir
+        .run(&["app", "pull", "wadm.yaml", "--cache-dir", &cache, "--wasmcloud-host-cache", "--json"])
+        .success()
+        .stdout_json();
+    let got: Vec<(&str, &str)> = pulled["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (str_field(a, "reference"), str_field(a, "digest")))
+        .collect();
+    assert_eq!(got.len(), 3);
+    assert_eq!(got[0], (reg.reference("demo/hello:0.1.0").as_str(), digests[0].1.as_str()));
+    // The host's cache: the payload under the reference as written, and its manifest digest.
+    let host = dir.tmp().join("wasmcloud_ocicache");
+    let name = reg.reference("demo/hello:0.1.0").to_lowercase().replace([':', '/', '.'], "_");
+    assert_eq!(std::fs::read(host.join(&name)).unwrap(), demo_component());
+    assert_eq!(std::fs::read_to_string(host.join(format!("{name}.digest"))).unwrap(), digests[0].1);
+
+    // With the registry gone, every artifact pulls from the cache.
+    let reference = reg.reference("providers/http-server:0.23.0");
+    drop(reg);
+    let offline = dir.run(&["pull", &reference, "-d", "server.par.gz", "--offline", "--cache-dir", &cache]).success();
+    assert!(offline.stdout.contains("server.par.gz"), "{offline}");
+    assert_eq!(dir.read("server.par.gz"), dir.read("http-server.par.gz"));
+}

@@ -1,0 +1,72 @@
+//! `app pull`: every artifact an application names brought into the OCI cache ahead of a
+//! deployment — whole, each blob through a digest check, signatures checked first where
+//! `--verify-key` or the policy asks — and, for hosts that read only their own cache, a
+//! `wasmcloud_ocicache` entry under the reference exactly as the manifest writes it.
+
+use std::path::Path;
+
+use super::resolve::read_manifest;
+use crate::error::{Error, Result};
+use crate::oci::{Descriptor, Digest, ImageManifest};
+use crate::ops::RegistryOptions;
+use crate::ops::fetch::{CacheOptions, fetch};
+use crate::ops::verify::{Verification, gate_after_fetch, gate_before_fetch};
+use crate::reference::Reference;
+
+/// One artifact brought in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prefetched {
+    pub reference: String,
+    pub digest: Digest,
+    /// Whether anything came over the network (else the cache had it all).
+    pub from_network: bool,
+}
+
+/// Bring every artifact of the manifest at `path` into the cache (and the host's cache
+/// at `host_cache`).
+pub fn prefetch(
+    path: &Path,
+    options: &RegistryOptions,
+    cache: &CacheOptions,
+    host_cache: Option<&Path>,
+    verification: &Verification,
+) -> Result<Vec<Prefetched>> {
+    let (_, app) = read_manifest(path)?;
+    if cache.disabled {
+        return Err(Error::Usage("app pull fills the cache; it cannot run with --no-cache".into()));
+    }
+    let mut done = Vec::new();
+    for text in app.references() {
+        let reference = crate::ops::parse_reference(text)?;
+        if !matches!(reference, Reference::Registry(_)) {
+            return Err(Error::invalid_reference(text, "an application names registry references"));
+        }
+        let requirement = verification.requirement_for(&reference);
+        let expected = gate_before_fetch(&reference, options, cache, requirement, None)?;
+        let needs = |manifest: &ImageManifest| -> Result<Vec<Descriptor>> {
+            Ok(std::iter::once(manifest.config.clone()).chain(manifest.layers.iter().cloned()).collect())
+        };
+        let fetched = fetch(&reference, options, cache, expected.as_ref(), &needs)?;
+        gate_after_fetch(&reference, cache, requirement, &fetched)?;
+        if let Some(dir) = host_cache {
+            let Some(cache_dir) = fetched.cache_dir.as_deref() else {
+                return Err(Error::Usage(format!("{text}: no cache to copy the host's entry from")));
+            };
+            let [layer] = fetched.resolved.manifest.layers.as_slice() else {
+                return Err(Error::InvalidInput(format!(
+                    "{text}: {} layers; the wasmCloud host's cache holds artifacts of one layer",
+                    fetched.resolved.manifest.layers.len()
+                )));
+            };
+            let blob = crate::store::layout::blob_path_in(cache_dir, &layer.digest);
+            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir.display(), "create directory", e))?;
+            crate::cache::host_compat::write_entry(dir, text, &blob, &fetched.resolved.top.digest)?;
+        }
+        done.push(Prefetched {
+            reference: text.to_string(),
+            digest: fetched.resolved.top.digest.clone(),
+            from_network: fetched.from_network,
+        });
+    }
+    Ok(done)
+}

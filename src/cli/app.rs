@@ -185,6 +185,7 @@ impl AppCommand {
                 let host = args.to.trim().split('/').next().unwrap_or_default();
                 planner.registry(host, args.registry.insecure_skip_tls_verify);
                 if !args.dry_run {
+                    planner.output_file(&default_path(&out), "the relocated manifest's lock");
                     args.out = Some(planner.output_file(&out, "relocated application manifest"));
                 }
                 "app relocate"

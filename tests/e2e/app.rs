@@ -255,9 +255,15 @@ fn relocate_straight_from_the_registries_flattened_and_a_dry_run_moves_nothing()
         "flattened to the last path segment: {moves:#}"
     );
     assert!(!dir.path("wadm.relocated.yaml").exists(), "a dry run wrote the manifest");
+    assert!(!dir.path("wadm.relocated.lock.json").exists(), "a dry run wrote a lock");
     assert_eq!(target.tags("edge/hello"), None, "a dry run copied");
 
     dir.run(&["app", "relocate", "wadm.yaml", "--to", &to, "--flatten", "-o", "edge.yaml"]).success();
+    // Its lock sits beside it: the same digests under the new references.
+    let lock: serde_json::Value = serde_json::from_slice(&dir.read("edge.lock.json")).unwrap();
+    assert_eq!(lock["artifacts"][0]["reference"], format!("{to}/hello:0.1.0"), "{lock:#}");
+    assert_eq!(lock["artifacts"][0]["pinned"], format!("{to}/hello:0.1.0@{}", digests[0].1));
+    assert_eq!(lock["artifacts"][0]["digest"], digests[0].1.as_str());
     assert_eq!(manifest_digest(&target, "edge/http-server", "0.23.0"), digests[2].1);
     let relocated = String::from_utf8(dir.read("edge.yaml")).unwrap();
     assert!(

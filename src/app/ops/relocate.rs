@@ -1,7 +1,7 @@
 //! `app relocate`: copy every artifact an application names — from its registries, or from
 //! a bundle — into one target registry (under a prefix), digests unchanged, signatures and
 //! referrers along; then write the manifest with each image rewritten to its new home,
-//! pinned by digest, and every other byte as it was.
+//! pinned by digest, and every other byte as it was, with its lock beside it.
 
 use std::path::{Path, PathBuf};
 
@@ -151,6 +151,13 @@ pub fn relocate(request: &RelocateRequest<'_>, options: &RegistryOptions) -> Res
             request.input.display()
         )));
     }
+    // The lock of the relocated manifest: the same artifacts, under their new references.
+    let mut lock = origin.lock.clone();
+    for (artifact, planned) in lock.artifacts.iter_mut().zip(&outcome.moves) {
+        artifact.reference = planned.to.rsplit_once('@').map_or(planned.to.as_str(), |(tagged, _)| tagged).to_string();
+        artifact.pinned = planned.to.clone();
+    }
+    lock.save(&crate::app::lock::default_path(request.output))?;
     crate::fsutil::write_atomic(request.output, rewritten.as_bytes())?;
     outcome.written = true;
     Ok(outcome)

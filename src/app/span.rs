@@ -31,8 +31,8 @@ pub fn locate(text: &str, scalar: &Scalar) -> Result<ScalarSpan, String> {
     let rest = &text[start..];
     let (length, quote) = match scalar.style {
         ScalarStyle::Plain => (plain_length(rest, &scalar.value), Quote::Plain),
-        ScalarStyle::SingleQuoted => (single_quoted_length(rest), Quote::Single),
-        ScalarStyle::DoubleQuoted => (double_quoted_length(rest), Quote::Double),
+        ScalarStyle::SingleQuoted => (quoted_length(rest, b'\''), Quote::Single),
+        ScalarStyle::DoubleQuoted => (quoted_length(rest, b'"'), Quote::Double),
         ScalarStyle::Literal | ScalarStyle::Folded => {
             return Err("it is a block scalar (`|` or `>`); write it on one line".into());
         }
@@ -71,36 +71,20 @@ fn plain_length(rest: &str, value: &str) -> Option<usize> {
     (in_flow == value).then_some(in_flow.len())
 }
 
-/// `'…'` with `''` for a quote, on one line.
-fn single_quoted_length(rest: &str) -> Option<usize> {
+/// A quoted scalar on one line: `'…'` with `''` for a quote, or `"…"` with backslash
+/// escapes.
+fn quoted_length(rest: &str, quote: u8) -> Option<usize> {
     let bytes = rest.as_bytes();
-    if bytes.first() != Some(&b'\'') {
+    if bytes.first() != Some(&quote) {
         return None;
     }
     let mut i = 1;
     while i < bytes.len() {
         match bytes[i] {
             b'\n' | b'\r' => return None,
-            b'\'' if bytes.get(i + 1) == Some(&b'\'') => i += 2,
-            b'\'' => return Some(i + 1),
-            _ => i += 1,
-        }
-    }
-    None
-}
-
-/// `"…"` with backslash escapes, on one line.
-fn double_quoted_length(rest: &str) -> Option<usize> {
-    let bytes = rest.as_bytes();
-    if bytes.first() != Some(&b'"') {
-        return None;
-    }
-    let mut i = 1;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'\n' | b'\r' => return None,
-            b'\\' => i += 2,
-            b'"' => return Some(i + 1),
+            b'\\' if quote == b'"' => i += 2,
+            b'\'' if quote == b'\'' && bytes.get(i + 1) == Some(&b'\'') => i += 2,
+            b if b == quote => return Some(i + 1),
             _ => i += 1,
         }
     }

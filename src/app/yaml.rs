@@ -4,6 +4,7 @@
 //! needs: mappings, sequences, scalars, aliases.
 
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use saphyr_parser::{Event, Parser, ScalarStyle};
 
@@ -14,12 +15,13 @@ const MAX_DEPTH: usize = 64;
 /// More nodes than this are refused.
 const MAX_NODES: usize = 200_000;
 
-/// One node of the document.
+/// One node of the document. Collections are shared, so remembering an anchored subtree
+/// costs a pointer, not a copy (nested anchors cannot multiply the document in memory).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Node {
     Scalar(Scalar),
-    Map(Vec<(Node, Node)>),
-    Seq(Vec<Node>),
+    Map(Rc<Vec<(Node, Node)>>),
+    Seq(Rc<Vec<Node>>),
     /// An alias, by the anchor it names.
     Alias(usize),
 }
@@ -146,9 +148,9 @@ impl Builder {
     fn close(&mut self) -> std::result::Result<(), String> {
         let (open, anchor) = self.stack.pop().ok_or("a collection ends that never began")?;
         let node = match open {
-            Open::Map(entries, None) => Node::Map(entries),
+            Open::Map(entries, None) => Node::Map(Rc::new(entries)),
             Open::Map(_, Some(_)) => return Err("a mapping key has no value".into()),
-            Open::Seq(items) => Node::Seq(items),
+            Open::Seq(items) => Node::Seq(Rc::new(items)),
         };
         self.place(node, anchor)
     }
@@ -187,6 +189,19 @@ mod tests {
         assert_eq!(doc.scalar(doc.root.get("b").unwrap()).unwrap(), a);
         let Some(Node::Seq(items)) = doc.root.get("c") else { panic!("c is a sequence") };
         assert_eq!(doc.text(&items[1], "d"), Some("e"));
+    }
+
+    #[test]
+    fn nested_anchors_share_their_subtrees() {
+        let mut text = String::from("a0: &a0 [x]\n");
+        for level in 1..50 {
+            text.push_str(&format!("a{level}: &a{level} [*a{}, *a{}]\n", level - 1, level - 1));
+        }
+        let doc = parse(&text, "t.yaml").unwrap();
+        let (Some(Node::Seq(top)), Some(Node::Seq(anchored))) = (doc.root.get("a49"), doc.anchors.get(&50)) else {
+            panic!("sequences")
+        };
+        assert!(Rc::ptr_eq(top, anchored), "the anchor holds the same subtree, not a copy");
     }
 
     #[test]

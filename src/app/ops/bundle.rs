@@ -9,6 +9,7 @@ use std::path::Path;
 
 use super::resolve::{read_manifest, resolve};
 use crate::app::lock::AppLock;
+use crate::app::manifest::AppManifest;
 use crate::auth::Access;
 use crate::error::{Error, Result};
 use crate::ops::copy::{Endpoint, copy_between};
@@ -19,6 +20,25 @@ use crate::store::layout::LayoutStore;
 /// The manifest's and the lock's names inside a bundle.
 pub const BUNDLE_MANIFEST: &str = "wadm.yaml";
 pub const BUNDLE_LOCK: &str = "wadm.lock.json";
+
+/// A bundle directory's manifest (text and contents) and lock, the lock covering every
+/// image the manifest names.
+pub fn read_bundle(dir: &Path) -> Result<(String, AppManifest, AppLock)> {
+    if !super::relocate::is_bundle(dir) {
+        return Err(Error::InvalidInput(format!(
+            "{} is not a bundle (made by `wasmship app bundle`: an OCI layout with {BUNDLE_MANIFEST})",
+            dir.display()
+        )));
+    }
+    let (text, app) = read_manifest(&dir.join(BUNDLE_MANIFEST))?;
+    let lock = AppLock::load(&dir.join(BUNDLE_LOCK))?;
+    for reference in app.references() {
+        if !lock.artifacts.iter().any(|a| a.reference == reference) {
+            return Err(Error::InvalidInput(format!("{}: the lock has no entry for {reference}", dir.display())));
+        }
+    }
+    Ok((text, app, lock))
+}
 
 /// What `bundle` made.
 #[derive(Debug, Clone, PartialEq, Eq)]

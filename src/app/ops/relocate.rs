@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::bundle::{BUNDLE_LOCK, BUNDLE_MANIFEST};
+use super::bundle::{BUNDLE_MANIFEST, read_bundle};
 use super::resolve::{read_manifest, resolve};
 use crate::app::lock::AppLock;
 use crate::app::manifest::{AppManifest, Source, parse};
@@ -185,17 +185,8 @@ fn origin(input: &Path, scratch: &Path, options: &RegistryOptions) -> Result<Ori
         return Ok(origin);
     }
     if input.is_dir() {
-        if !is_bundle(input) {
-            return Err(Error::InvalidInput(format!(
-                "{} is a directory but not a bundle (made by `wasmship app bundle`: an OCI layout with {BUNDLE_MANIFEST})",
-                input.display()
-            )));
-        }
-        let (text, app) = read_manifest(&input.join(BUNDLE_MANIFEST))?;
-        let lock = AppLock::load(&input.join(BUNDLE_LOCK))?;
-        let named: Vec<&str> = app.references();
-        if named.len() != lock.artifacts.len() || !lock.artifacts.iter().all(|a| named.contains(&a.reference.as_str()))
-        {
+        let (text, app, lock) = read_bundle(input)?;
+        if app.references().len() != lock.artifacts.len() {
             return Err(Error::InvalidInput(format!(
                 "{}: its lock does not list exactly the images its manifest names; bundle the application again",
                 input.display()

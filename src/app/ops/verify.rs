@@ -4,10 +4,7 @@
 
 use std::path::Path;
 
-use super::bundle::{BUNDLE_LOCK, BUNDLE_MANIFEST};
-use super::relocate::is_bundle;
-use super::resolve::read_manifest;
-use crate::app::lock::AppLock;
+use super::bundle::read_bundle;
 use crate::error::{Error, Result};
 use crate::oci::Digest;
 use crate::oci::manifest::Manifest;
@@ -40,20 +37,7 @@ pub fn verify_bundle(path: &Path, scratch: &Path, requirement: Option<&Requireme
 }
 
 fn verify_dir(dir: &Path, requirement: Option<&Requirement>) -> Result<BundleCheck> {
-    if !is_bundle(dir) {
-        return Err(Error::InvalidInput(format!(
-            "{} is not a bundle (made by `wasmship app bundle`: an OCI layout with {BUNDLE_MANIFEST})",
-            dir.display()
-        )));
-    }
-    let (_, app) = read_manifest(&dir.join(BUNDLE_MANIFEST))?;
-    let lock = AppLock::load(&dir.join(BUNDLE_LOCK))?;
-    let named = app.references();
-    for reference in &named {
-        if !lock.artifacts.iter().any(|a| &a.reference == reference) {
-            return Err(Error::InvalidInput(format!("{}: the lock has no entry for {reference}", dir.display())));
-        }
-    }
+    let (_, _, lock) = read_bundle(dir)?;
     let mut store = LayoutStore::open(dir)?;
     let mut outcome = BundleCheck::default();
     for artifact in &lock.artifacts {

@@ -34,6 +34,7 @@ pub mod error;
 pub mod fsutil;
 pub mod host_contract;
 pub mod http;
+pub mod mirror;
 pub mod oci;
 pub mod ops;
 pub mod plan;

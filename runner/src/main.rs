@@ -196,6 +196,7 @@ fn nothing() -> Grants {
         network: Network::None,
         project_credentials: None,
         password_prompt: None,
+        consult: Vec::new(),
     }
 }
 

@@ -1,10 +1,12 @@
 //! Asks the packager what a command needs before anything is granted: a first instance of
 //! the component, given the working directory read-only (where project files are), no
 //! network and no stdin or stdout, answers `wasmship:packager/plan.capabilities` for the
-//! command's arguments and environment. The runner knows nothing of the packager's flags;
-//! this answer is all it grants from (see `sandbox`).
+//! command's arguments and environment. When the answer says planning read files outside
+//! the working directory (`consult`: the mirror configuration, a manifest elsewhere), the
+//! runner asks once more with those directories readable too. The runner knows nothing of
+//! the packager's flags; this answer is all it grants from (see `sandbox`).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use wasmtime::Store;
@@ -37,7 +39,11 @@ pub enum Planned {
     Crashed(anyhow::Error),
 }
 
-/// What the packager says the command with `args` needs in `env`.
+/// Planning rounds at most: the first, and one with the directories it asked to read.
+const ROUNDS: usize = 2;
+
+/// What the packager says the command with `args` needs in `env`, planned with the
+/// working directory readable and then, if planning asks, the directories it consults.
 pub async fn ask(
     linker: &Linker<Host>,
     component: &Component,
@@ -45,11 +51,42 @@ pub async fn ask(
     env: &[(String, String)],
     cwd: &Path,
 ) -> Result<Planned> {
+    let mut readable = vec![cwd.to_path_buf()];
+    for _ in 1..ROUNDS {
+        let planned = ask_once(linker, component, args, env, &readable).await?;
+        let Planned::Grants(grants) = &planned else { return Ok(planned) };
+        let more = wanted(&grants.consult, &readable);
+        if more.is_empty() {
+            return Ok(planned);
+        }
+        readable.extend(more);
+    }
+    ask_once(linker, component, args, env, &readable).await
+}
+
+/// The directories of `consult` not yet readable: absolute, existing ones only.
+fn wanted(consult: &[String], readable: &[PathBuf]) -> Vec<PathBuf> {
+    consult
+        .iter()
+        .map(PathBuf::from)
+        .filter(|dir| dir.is_absolute() && dir.is_dir() && !readable.contains(dir))
+        .collect()
+}
+
+async fn ask_once(
+    linker: &Linker<Host>,
+    component: &Component,
+    args: &[String],
+    env: &[(String, String)],
+    readable: &[PathBuf],
+) -> Result<Planned> {
     let mut builder = WasiCtx::builder();
     builder.inherit_stderr().allow_blocking_current_thread(true).envs(env);
-    if let Some(name) = cwd.to_str() {
-        // Best effort: an unreadable working directory only means no project files.
-        let _ = builder.preopened_dir(cwd, name, FsPerms::ReadOnly);
+    for dir in readable {
+        if let Some(name) = dir.to_str() {
+            // Best effort: an unreadable directory only means its files are not seen.
+            let _ = builder.preopened_dir(dir, name, FsPerms::ReadOnly);
+        }
     }
     let mut store = Store::new(linker.engine(), Host::new(builder.build(), OutboundPolicy::deny_all()));
     let planner = bindings::Planner::instantiate_async(&mut store, component, linker)

@@ -152,18 +152,18 @@ impl AppCommand {
             }
             AppCommand::Lock(args) => {
                 let lock = args.lock.clone().unwrap_or_else(|| default_path(&args.manifest));
-                plan_registries(planner, &args.manifest, &args.registry);
+                plan_registries(planner, &args.manifest, &mut args.registry);
                 args.manifest = planner.input_file(&args.manifest, "application manifest");
                 args.lock = Some(planner.output_file(&lock, "application lock"));
                 "app lock"
             }
             AppCommand::Pin(args) => {
-                plan_registries(planner, &args.manifest, &args.registry);
+                plan_registries(planner, &args.manifest, &mut args.registry);
                 args.manifest = planner.output_file(&args.manifest, "application manifest (pinned in place)");
                 "app pin"
             }
             AppCommand::Bundle(args) => {
-                plan_registries(planner, &args.manifest, &args.registry);
+                plan_registries(planner, &args.manifest, &mut args.registry);
                 args.manifest = planner.input_file(&args.manifest, "application manifest");
                 // An existing directory is granted as it is, for the command to refuse by name.
                 let kind = PathKind::FileOrDirectory;
@@ -179,7 +179,7 @@ impl AppCommand {
                     args.input =
                         planner.input_file(&args.input, "application bundle (tar, unpacked beside the output)");
                 } else {
-                    plan_registries(planner, &args.input, &args.registry);
+                    plan_registries(planner, &args.input, &mut args.registry);
                     args.input = planner.input_file(&args.input, "application manifest");
                 }
                 let host = args.to.trim().split('/').next().unwrap_or_default();
@@ -192,7 +192,7 @@ impl AppCommand {
             }
             AppCommand::Pull(args) => {
                 if !args.cache.offline() {
-                    plan_registries(planner, &args.manifest, &args.registry);
+                    plan_registries(planner, &args.manifest, &mut args.registry);
                 }
                 args.manifest = planner.input_file(&args.manifest, "application manifest");
                 args.cache.plan(planner);
@@ -233,7 +233,8 @@ impl AppCommand {
 }
 
 /// The registries of the manifest's images, read now; without the manifest, any.
-fn plan_registries(planner: &mut Planner, manifest: &Path, registry: &RegistryArgs) {
+fn plan_registries(planner: &mut Planner, manifest: &Path, registry: &mut RegistryArgs) {
+    registry.mirrors.plan(planner);
     let parsed = planner
         .peek(manifest, MAX_MANIFEST)
         .and_then(|bytes| String::from_utf8(bytes).ok())
@@ -244,7 +245,7 @@ fn plan_registries(planner: &mut Planner, manifest: &Path, registry: &RegistryAr
     };
     for reference in app.references() {
         if let Ok(crate::reference::Reference::Registry(r)) = crate::ops::parse_reference(reference) {
-            planner.registry(&r.registry, registry.insecure_skip_tls_verify);
+            planner.pull_registry(&r.registry, registry.insecure_skip_tls_verify);
         }
     }
 }
@@ -258,7 +259,7 @@ pub fn run(command: &AppCommand) -> Result<()> {
         AppCommand::Pull(args) => run_pull(args),
         AppCommand::Lock(args) => {
             let (_, app) = read_manifest(&args.manifest)?;
-            let options = args.registry.options_for(&app.references(), true);
+            let options = args.registry.options_for(&app.references(), true)?;
             let path = args.lock.clone().unwrap_or_else(|| default_path(&args.manifest));
             let (lock, written) = lock(&args.manifest, &path, &options)?;
             if args.json {
@@ -270,7 +271,7 @@ pub fn run(command: &AppCommand) -> Result<()> {
         }
         AppCommand::Pin(args) => {
             let (_, app) = read_manifest(&args.manifest)?;
-            let options = args.registry.options_for(&app.references(), true);
+            let options = args.registry.options_for(&app.references(), true)?;
             let outcome = pin(&args.manifest, &options)?;
             if args.json {
                 output::print_json(&serde_json::json!({
@@ -298,7 +299,7 @@ pub fn run(command: &AppCommand) -> Result<()> {
 
 fn run_bundle(args: &BundleArgs) -> Result<()> {
     let (_, app) = read_manifest(&args.manifest)?;
-    let options = args.registry.options_for(&app.references(), true);
+    let options = args.registry.options_for(&app.references(), true)?;
     let outcome = bundle(&args.manifest, &args.out, &options)?;
     if args.json {
         output::print_json(&serde_json::json!({
@@ -336,7 +337,7 @@ fn run_relocate(args: &RelocateArgs) -> Result<()> {
         references.extend(app.references().into_iter().map(str::to_string));
     }
     let references: Vec<&str> = references.iter().map(String::as_str).collect();
-    let options = args.registry.options_for(&references, true);
+    let options = args.registry.options_for(&references, true)?;
     let request = RelocateRequest {
         input: &args.input,
         to: &args.to,
@@ -406,7 +407,7 @@ fn run_verify(args: &VerifyBundleArgs) -> Result<()> {
 
 fn run_pull(args: &AppPullArgs) -> Result<()> {
     let (_, app) = read_manifest(&args.manifest)?;
-    let options = args.registry.options_for(&app.references(), true);
+    let options = args.registry.options_for(&app.references(), true)?;
     let host_cache = args.host_cache_dir.as_deref().filter(|_| args.wasmcloud_host_cache);
     let verification = args.verify.verification()?;
     let done = prefetch(&args.manifest, &options, &args.cache.options()?, host_cache, &verification)?;

@@ -40,7 +40,7 @@ pub fn run(args: &CopyArgs) -> Result<()> {
         &args.destination,
         args.include_referrers,
         args.verify.requirement(&args.source)?.as_ref(),
-        &args.registry.options_for(&[&args.source, &args.destination], true),
+        &args.registry.options_for(&[&args.source, &args.destination], true)?,
     )?;
     let digest = outcome.digest.as_ref().map(ToString::to_string).unwrap_or_default();
     match args.output {

@@ -65,7 +65,7 @@ pub fn run(args: &InspectArgs) -> Result<()> {
     }
     let info = crate::ops::inspect::inspect_verified(
         &args.reference,
-        &args.registry.options(&args.reference, true),
+        &args.registry.options(&args.reference, true)?,
         &args.cache.options()?,
         args.verify.requirement(&args.reference)?.as_ref(),
     )?;

@@ -9,6 +9,7 @@ mod copy;
 mod drain;
 mod inspect;
 mod key;
+mod mirrors;
 mod output;
 mod par;
 mod plan;
@@ -230,20 +231,26 @@ struct RegistryArgs {
     /// Registry password or token (else WASH_REG_PASSWORD, …).
     #[arg(short = 'p', long = "password", value_name = "PASSWORD", requires = "user")]
     password: Option<String>,
+    #[command(flatten)]
+    mirrors: mirrors::MirrorArgs,
 }
 
 impl RegistryArgs {
-    /// A reference the command reads from (`access` read) or writes to.
-    fn plan_reference(&self, planner: &mut Planner, reference: &str, access: FsAccess) -> crate::Result<String> {
+    /// A reference the command reads from (`access` read: through the mirrors configured)
+    /// or writes to.
+    fn plan_reference(&mut self, planner: &mut Planner, reference: &str, access: FsAccess) -> crate::Result<String> {
+        if access == FsAccess::Read {
+            self.mirrors.plan(planner);
+        }
         planner.reference(reference, access, self.insecure_skip_tls_verify)
     }
 
-    fn options(&self, reference: &str, allow_latest: bool) -> RegistryOptions {
+    fn options(&self, reference: &str, allow_latest: bool) -> crate::Result<RegistryOptions> {
         self.options_for(&[reference], allow_latest)
     }
 
     /// Options for a command that reaches the registries of all `references`.
-    fn options_for(&self, references: &[&str], allow_latest: bool) -> RegistryOptions {
+    fn options_for(&self, references: &[&str], allow_latest: bool) -> crate::Result<RegistryOptions> {
         let mut insecure = Vec::new();
         for reference in references {
             if self.insecure
@@ -252,14 +259,15 @@ impl RegistryArgs {
                 insecure.push(r.registry);
             }
         }
-        RegistryOptions {
+        Ok(RegistryOptions {
             insecure,
             allow_latest,
             credentials: ExplicitCredentials {
                 user: self.user.clone(),
                 password: self.password.clone().map(Secret::new),
             },
-        }
+            mirrors: self.mirrors.load()?,
+        })
     }
 }
 

@@ -21,6 +21,15 @@ pub fn print_text(text: &str) {
 
 /// Print a JSON value on stdout, one line.
 pub fn print_json(value: &serde_json::Value) {
+    // Which host served what, when mirrors were configured for what was pulled.
+    if let Some(served) = crate::mirror::trail::take_json()
+        && let Some(object) = value.as_object()
+    {
+        let mut object = object.clone();
+        object.insert("servedBy".into(), served);
+        print_text(&format!("{}\n", serde_json::Value::Object(object)));
+        return;
+    }
     print_text(&format!("{value}\n"));
 }
 

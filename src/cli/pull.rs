@@ -77,7 +77,7 @@ pub fn run(args: &PullArgs) -> Result<()> {
         reference: args.reference.clone(),
         destination: args.destination.clone(),
         expected_digest: args.digest.clone(),
-        options: args.registry.options(&args.reference, args.allow_latest),
+        options: args.registry.options(&args.reference, args.allow_latest)?,
         cache: args.cache.options()?,
         wasmcloud_host_cache: args.host_cache_dir.clone().filter(|_| args.wasmcloud_host_cache),
         link_mode: LinkMode::choose(args.link_mode.as_deref())?,

@@ -66,7 +66,7 @@ pub fn run(args: &PushArgs) -> Result<()> {
         annotations,
         upload,
         config: args.config.clone(),
-        options: args.registry.options(&args.reference, args.allow_latest),
+        options: args.registry.options(&args.reference, args.allow_latest)?,
     })?;
     match args.output {
         OutputFormat::Text => {

@@ -71,7 +71,7 @@ pub fn run_attach(args: &AttachArgs) -> Result<()> {
             media_type: args.media_type.as_deref().unwrap_or(&args.artifact_type),
             annotations: parse_annotations(&args.annotations)?.into_iter().collect(),
         },
-        &args.registry.options(&args.reference, true),
+        &args.registry.options(&args.reference, true)?,
     )?;
     match args.output {
         OutputFormat::Text => output::print_text(&format!(
@@ -90,7 +90,7 @@ pub fn run_attach(args: &AttachArgs) -> Result<()> {
 
 pub fn run_discover(args: &DiscoverArgs) -> Result<()> {
     let found =
-        discover(&args.reference, args.artifact_type.as_deref(), &args.registry.options(&args.reference, true))?;
+        discover(&args.reference, args.artifact_type.as_deref(), &args.registry.options(&args.reference, true)?)?;
     match args.output {
         OutputFormat::Text => {
             let mut text = format!("{}\n", found.reference);

@@ -103,7 +103,7 @@ pub fn run_sign(args: &SignArgs) -> Result<()> {
     };
     let outcome = sign(
         &SignRequest { reference: &args.reference, key: &key, annotations, format },
-        &args.registry.options(&args.reference, true),
+        &args.registry.options(&args.reference, true)?,
     )?;
     match args.output {
         OutputFormat::Text => {
@@ -133,7 +133,7 @@ pub fn run_sign(args: &SignArgs) -> Result<()> {
 pub fn run_verify(args: &VerifyArgs) -> Result<()> {
     let annotations: BTreeMap<String, String> = parse_annotations(&args.annotations)?.into_iter().collect();
     let keys = public_keys(&args.key)?;
-    let outcome = verify(&args.reference, &keys, &annotations, &args.registry.options(&args.reference, true))?;
+    let outcome = verify(&args.reference, &keys, &annotations, &args.registry.options(&args.reference, true)?)?;
     match args.output {
         OutputFormat::Text => {
             let mut text = format!("Verified {}:\n", outcome.verified_reference);

@@ -28,7 +28,7 @@ impl TagsArgs {
 }
 
 pub fn run(args: &TagsArgs) -> Result<()> {
-    let mut tags = ops::tags(&args.reference, &args.registry.options(&args.reference, true))?;
+    let mut tags = ops::tags(&args.reference, &args.registry.options(&args.reference, true)?)?;
     if !args.all {
         tags.retain(|tag| !crate::oci::referrers::is_machinery_tag(tag));
     }

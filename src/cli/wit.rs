@@ -105,6 +105,8 @@ pub struct Common {
     /// Signatures the packages fetched from registries must have.
     #[command(flatten)]
     verify: super::sign::VerifyKeyArgs,
+    #[command(flatten)]
+    mirrors: super::mirrors::MirrorArgs,
 }
 
 impl WitCommand {
@@ -115,10 +117,13 @@ impl WitCommand {
     /// (discovery), so the network is open unless offline or, for publishing a `.wasm`, the
     /// registry is named (`publish --registry oci://…` or a reference).
     pub fn plan(&mut self, planner: &mut Planner) -> Result<&'static str> {
-        planner.wit_configuration();
-        planner.working_dir(FsAccess::Read, "WIT project");
         // Publishing a `.wasm` fetches nothing, so no signature is checked.
         let fetches = !matches!(self, WitCommand::Publish { input: Some(p), .. } if planner.is_file(p));
+        if fetches {
+            self.common_mut().mirrors.plan(planner);
+        }
+        planner.wit_configuration();
+        planner.working_dir(FsAccess::Read, "WIT project");
         let verify = &mut self.common_mut().verify;
         if fetches {
             verify.plan(planner);
@@ -249,6 +254,7 @@ impl WitCommand {
                     user: common.user.clone(),
                     password: common.password.clone().map(Secret::new),
                 },
+                mirrors: common.mirrors.load()?,
             },
             cache,
             verification: common.verify.verification()?,

@@ -74,7 +74,12 @@ impl Guest for Packager {
 }
 
 fn options(o: RegistryOptions) -> ops::RegistryOptions {
-    ops::RegistryOptions { insecure: o.insecure, allow_latest: o.allow_latest, credentials: Default::default() }
+    ops::RegistryOptions {
+        insecure: o.insecure,
+        allow_latest: o.allow_latest,
+        credentials: Default::default(),
+        mirrors: None,
+    }
 }
 
 fn descriptor(d: &Descriptor) -> DescriptorInfo {

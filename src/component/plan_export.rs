@@ -58,6 +58,7 @@ impl Guest for Packager {
                 prompt: p.prompt,
                 confirm: p.confirm,
             }),
+            consult: needs.consult.iter().map(|p| p.display().to_string()).collect(),
         })
     }
 }

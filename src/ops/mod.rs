@@ -28,10 +28,12 @@ use crate::config::wasmcloud::ProjectConfig;
 use crate::config::{ExplicitCredentials, credential_for};
 use crate::error::Result;
 use crate::http::default_transport;
+use crate::mirror::{Endpoint, Route};
 use crate::reference::{LAYOUT_SCHEME, Reference, names_registry};
 use crate::store::Store;
 use crate::store::layout::LayoutStore;
-use crate::store::registry::{ClientOptions, RegistryClient, RegistryStore};
+use crate::store::mirrored::{MirroredStore, Source};
+use crate::store::registry::{ClientOptions, EndpointOptions, RegistryClient, RegistryStore};
 
 /// How registries are reached and which references are allowed.
 #[derive(Debug, Clone, Default)]
@@ -42,6 +44,8 @@ pub struct RegistryOptions {
     pub allow_latest: bool,
     /// Credentials given explicitly (flags); others come from configuration.
     pub credentials: ExplicitCredentials,
+    /// Mirrors pulls may go through (`registries.conf`, `hosts.toml`).
+    pub mirrors: Option<std::sync::Arc<crate::mirror::Mirrors>>,
 }
 
 /// Parse a reference; one without a registry host resolves against the
@@ -62,6 +66,12 @@ pub fn parse_reference(input: &str) -> Result<Reference> {
 pub fn open_store(reference: &Reference, options: &RegistryOptions, access: Access) -> Result<Box<dyn Store>> {
     match reference {
         Reference::Registry(r) => {
+            if access == Access::Pull
+                && let Some(mirrors) = &options.mirrors
+                && let Some(route) = mirrors.route(r)?
+            {
+                return Ok(Box::new(mirrored_store(route, options)));
+            }
             let mut insecure = options.insecure.clone();
             if access == Access::PullPush
                 && let Some(project) = ProjectConfig::load()
@@ -71,7 +81,12 @@ pub fn open_store(reference: &Reference, options: &RegistryOptions, access: Acce
                 insecure.push(r.registry.clone());
             }
             let credential = credential_for(&r.registry, &options.credentials).map(|(c, _)| c);
-            let client = RegistryClient::new(default_transport(), r, access, ClientOptions { insecure, credential });
+            let client = RegistryClient::new(
+                default_transport(),
+                r,
+                access,
+                ClientOptions { insecure, credential, endpoint: None },
+            );
             Ok(Box::new(RegistryStore::new(client, r)))
         }
         Reference::Layout(l) => {
@@ -80,4 +95,32 @@ pub fn open_store(reference: &Reference, options: &RegistryOptions, access: Acce
             Ok(Box::new(store))
         }
     }
+}
+
+/// A store that reads through the route's mirrors, then its upstream.
+fn mirrored_store(route: Route, options: &RegistryOptions) -> MirroredStore {
+    let source = |endpoint: Endpoint| {
+        let mut insecure = options.insecure.clone();
+        if endpoint.insecure {
+            insecure.push(endpoint.reference.registry.clone());
+        }
+        let credential = credential_for(&endpoint.reference.registry, &options.credentials).map(|(c, _)| c);
+        let configured = EndpointOptions {
+            scheme: endpoint.scheme,
+            api_root: endpoint.api_root.clone(),
+            namespace: endpoint.namespace.clone(),
+            single_attempt: endpoint.is_mirror,
+        };
+        let client_options = ClientOptions { insecure, credential, endpoint: Some(configured) };
+        let client = RegistryClient::new(default_transport(), &endpoint.reference, Access::Pull, client_options);
+        Source {
+            store: Box::new(RegistryStore::new(client, &endpoint.reference)),
+            host: endpoint.reference.registry.clone(),
+            resolves_tags: endpoint.resolves_tags,
+            serves_digests: endpoint.serves_digests,
+            is_mirror: endpoint.is_mirror,
+        }
+    };
+    let mirrors = route.mirrors.into_iter().map(source).collect();
+    MirroredStore::new(mirrors, source(route.upstream))
 }

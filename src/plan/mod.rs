@@ -110,6 +110,10 @@ pub struct Needs {
     pub project_credentials: Option<PathBuf>,
     /// A password the host may ask the user for (the variable that carries it is unset).
     pub password_prompt: Option<PasswordPrompt>,
+    /// Directories outside the working directory that planning read (mirror configuration,
+    /// an application manifest): a host that planned with the working directory alone
+    /// plans again with these readable.
+    pub consult: Vec<PathBuf>,
 }
 
 /// How a host asks the user for a password the command needs.

@@ -27,6 +27,9 @@ pub struct Planner<'e> {
     project: Option<Option<ProjectFile>>,
     /// The command never touches the network (`--offline`): registries are not contacted.
     offline: bool,
+    /// The mirror configuration pulls read, once planned: the hosts it names are granted
+    /// with the registries they stand in for.
+    mirrors: Option<crate::mirror::Mirrors>,
 }
 
 impl<'e> Planner<'e> {
@@ -34,7 +37,7 @@ impl<'e> Planner<'e> {
     /// directory under the runner).
     pub fn new(env: &'e HostEnv) -> Self {
         let cwd = env.var(host_contract::CWD).map(PathBuf::from).filter(|p| p.is_absolute()).map(|p| normalize(&p));
-        Self { env, cwd, needs: Needs::default(), project: None, offline: false }
+        Self { env, cwd, needs: Needs::default(), project: None, offline: false, mirrors: None }
     }
 
     /// From here on, registry references are resolved but their registries not contacted.
@@ -55,8 +58,50 @@ impl<'e> Planner<'e> {
 
     /// The bytes of a small file the plan depends on (an application manifest naming the
     /// registries to reach), when the planner can read it.
-    pub fn peek(&self, path: &Path, limit: u64) -> Option<Vec<u8>> {
-        crate::fsutil::read_regular_at_most(&self.absolute(path), limit).ok()
+    pub fn peek(&mut self, path: &Path, limit: u64) -> Option<Vec<u8>> {
+        let absolute = self.absolute(path);
+        self.consult(absolute.parent().unwrap_or(&absolute));
+        crate::fsutil::read_regular_at_most(&absolute, limit).ok()
+    }
+
+    /// Planning reads inside `dir` (a file the plan depends on, outside the working
+    /// directory): a host that grants only the working directory while planning asks again
+    /// with `dir` readable too.
+    fn consult(&mut self, dir: &Path) {
+        let Some(cwd) = &self.cwd else { return };
+        if dir.starts_with(cwd) || !dir.is_absolute() || self.needs.consult.iter().any(|known| dir.starts_with(known)) {
+            return;
+        }
+        self.needs.consult.retain(|known| !known.starts_with(dir));
+        self.needs.consult.push(dir.to_path_buf());
+    }
+
+    /// The mirror configuration pulls read (`--registries-conf`, `--hosts-dir`, or the
+    /// default `registries.conf` files): its files are read by the command, and read now
+    /// to grant the mirrors they name. Returns the sources in the form the command uses.
+    pub fn mirror_configuration(&mut self, sources: &crate::mirror::MirrorSources) -> crate::mirror::MirrorSources {
+        let named = sources.drop_in_dirs.is_empty();
+        let if_missing = if named { IfMissing::Fail } else { IfMissing::Skip };
+        let mut used = sources.clone();
+        let mut absolute = sources.clone();
+        for (file, seen) in used.registries_conf.iter_mut().zip(absolute.registries_conf.iter_mut()) {
+            *seen = self.absolute(file);
+            self.consult(seen.parent().unwrap_or(seen).to_path_buf().as_path());
+            *file = self.path(file, PathKind::File, FsAccess::Read, if_missing, "mirror configuration");
+        }
+        for (dir, seen) in used.drop_in_dirs.iter_mut().zip(absolute.drop_in_dirs.iter_mut()) {
+            *seen = self.absolute(dir);
+            self.consult(&seen.clone());
+            *dir = self.path(dir, PathKind::Directory, FsAccess::Read, IfMissing::Skip, "mirror configuration");
+        }
+        if let (Some(dir), Some(seen)) = (used.hosts_dir.as_mut(), absolute.hosts_dir.as_mut()) {
+            *seen = self.absolute(dir);
+            self.consult(&seen.clone());
+            *dir = self.path(dir, PathKind::Directory, FsAccess::Read, IfMissing::Fail, "containerd hosts directory");
+        }
+        // A configuration that does not load grants no mirror; the command reports why.
+        self.mirrors = crate::mirror::Mirrors::load(&absolute).ok();
+        used
     }
 
     /// The environment planned for.
@@ -195,7 +240,10 @@ impl<'e> Planner<'e> {
             _ => Reference::parse(trimmed)?,
         };
         if let Reference::Registry(r) = parsed {
-            self.registry(&r.registry, skip_tls_verify);
+            match access {
+                FsAccess::Read => self.pull_registry(&r.registry, skip_tls_verify),
+                FsAccess::Write => self.registry(&r.registry, skip_tls_verify),
+            }
         }
         Ok(input.to_string())
     }
@@ -211,6 +259,15 @@ impl<'e> Planner<'e> {
             None => self.needs.registries.push(RegistryGrant { name, skip_tls_verify }),
         }
         self.needs.network = self.needs.network.max(Network::Registries);
+    }
+
+    /// A registry the command pulls from, and the mirrors that may serve it.
+    pub fn pull_registry(&mut self, name: &str, skip_tls_verify: bool) {
+        self.registry(name, skip_tls_verify);
+        let hosts = self.mirrors.as_ref().and_then(|m| m.hosts_for_registry(&name.to_ascii_lowercase()).ok());
+        for (host, skip) in hosts.unwrap_or_default() {
+            self.registry(&host, skip);
+        }
     }
 
     /// The command may reach registries it finds while running (WIT registry discovery).
@@ -253,7 +310,7 @@ impl<'e> Planner<'e> {
             texts.iter().filter(|(n, _)| *n != "wkg.toml").map(|(n, t)| (*n, t.as_str())).collect();
         if let Ok(config) = crate::witpkg::config::WitConfig::from_texts(&project, None, &dir) {
             for registry in config.source_registries() {
-                self.registry(registry, false);
+                self.pull_registry(registry, false);
             }
         }
         if let Some(path) = crate::witpkg::config::wkg_config_path_with(&self.env.lookup()) {

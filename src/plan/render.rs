@@ -71,6 +71,7 @@ pub fn to_json(plan: &Plan) -> Value {
             "prompt": p.prompt,
             "confirm": p.confirm,
         })),
+        "consult": needs.consult.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
     })
 }
 
@@ -117,6 +118,9 @@ pub fn to_text(plan: &Plan) -> String {
     }
     if let Some(prompt) = &needs.password_prompt {
         let _ = writeln!(out, "password: asked on the terminal when there is one ({} is unset)", prompt.env);
+    }
+    for dir in &needs.consult {
+        let _ = writeln!(out, "read while planning: {}", dir.display());
     }
     out
 }

@@ -6,6 +6,7 @@
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
 pub mod layout;
+pub mod mirrored;
 pub mod registry;
 pub mod verify;
 

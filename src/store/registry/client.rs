@@ -24,6 +24,22 @@ pub struct ClientOptions {
     pub insecure: Vec<String>,
     /// What to present when the registry asks.
     pub credential: Option<Credential>,
+    /// Where a mirror configuration puts the API (scheme, root, `?ns=`); `None`: as usual.
+    pub endpoint: Option<EndpointOptions>,
+}
+
+/// How a configured endpoint (a mirror, or an upstream a `hosts.toml` names) is reached.
+#[derive(Debug, Clone, Default)]
+pub struct EndpointOptions {
+    /// The scheme its URL names; `None`: the usual policy (HTTPS unless loopback or insecure).
+    pub scheme: Option<Scheme>,
+    /// What replaces `/v2` in request paths.
+    pub api_root: String,
+    /// The original registry, sent as `?ns=` on every request.
+    pub namespace: Option<String>,
+    /// One attempt per request: a mirror that fails is passed over, the next source is
+    /// the retry.
+    pub single_attempt: bool,
 }
 
 /// Talks to one repository of one registry.
@@ -34,6 +50,10 @@ pub struct RegistryClient {
     api_host: String,
     session: Session,
     retry: RetryPolicy,
+    /// `/v2`, or a mirror's API root.
+    api_root: Option<String>,
+    /// `?ns=` for a mirror.
+    namespace: Option<String>,
 }
 
 impl RegistryClient {
@@ -48,16 +68,21 @@ impl RegistryClient {
             .insecure
             .iter()
             .any(|h| h.eq_ignore_ascii_case(&reference.registry) || h.eq_ignore_ascii_case(reference.hostname()));
-        let scheme = if reference.is_loopback() || named_insecure { Scheme::Http } else { Scheme::Https };
+        let mut scheme = if reference.is_loopback() || named_insecure { Scheme::Http } else { Scheme::Https };
         let session =
             Session::new(&reference.registry, &reference.repository, access, options.credential, options.insecure);
+        let endpoint = options.endpoint.unwrap_or_default();
+        scheme = endpoint.scheme.unwrap_or(scheme);
+        let api_root = Some(endpoint.api_root).filter(|root| !root.is_empty() && root != "/v2");
         RegistryClient {
             transport,
             registry: reference.registry.clone(),
             scheme,
             api_host: reference.api_host().to_string(),
             session,
-            retry: RetryPolicy::default(),
+            retry: if endpoint.single_attempt { RetryPolicy::single_attempt() } else { RetryPolicy::default() },
+            api_root,
+            namespace: endpoint.namespace,
         }
     }
 
@@ -68,7 +93,15 @@ impl RegistryClient {
 
     /// An absolute URL on this registry.
     pub fn url(&self, path_and_query: &str) -> Url {
-        Url::new(self.scheme, self.api_host.clone(), path_and_query)
+        let path = match (&self.api_root, path_and_query.strip_prefix("/v2")) {
+            (Some(root), Some(rest)) => format!("{root}{rest}"),
+            _ => path_and_query.to_string(),
+        };
+        let url = Url::new(self.scheme, self.api_host.clone(), path);
+        match &self.namespace {
+            Some(namespace) => url.with_query("ns", &crate::auth::percent_encode(namespace)),
+            None => url,
+        }
     }
 
     fn send_raw(&self, request: Request<'_>) -> Result<Response> {

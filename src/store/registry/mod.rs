@@ -16,7 +16,7 @@ mod upload;
 
 use std::io::Read;
 
-pub use client::{ClientOptions, RegistryClient};
+pub use client::{ClientOptions, EndpointOptions, RegistryClient};
 
 use crate::error::Result;
 use crate::oci::{Descriptor, Digest, RawManifest};

@@ -28,6 +28,13 @@ impl Default for RetryPolicy {
     }
 }
 
+impl RetryPolicy {
+    /// One attempt, no retry (a mirror: the next source is the retry).
+    pub fn single_attempt() -> Self {
+        RetryPolicy { max_attempts: 1, ..RetryPolicy::default() }
+    }
+}
+
 /// Whether a status is worth retrying.
 pub fn is_retryable_status(status: u16) -> bool {
     matches!(status, 408 | 429 | 500 | 502 | 503 | 504)

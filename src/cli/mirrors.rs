@@ -32,7 +32,8 @@ pub struct MirrorArgs {
 impl MirrorArgs {
     /// Grant the configuration files (once), and the mirrors they name from here on.
     pub fn plan(&mut self, planner: &mut Planner) {
-        if self.planned.is_some() {
+        // Offline, no registry is contacted, so no mirror is either.
+        if self.planned.is_some() || planner.is_offline() {
             return;
         }
         let env = planner.env();

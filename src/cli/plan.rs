@@ -24,9 +24,19 @@ impl PlanArgs {
         self.output
     }
 
-    /// Planning reads the project files of the working directory, nothing else.
+    /// Planning reads the project files of the working directory, and the directories the
+    /// planned command's own planning reads (its mirror configuration, a manifest elsewhere).
     pub fn plan(&mut self, planner: &mut Planner) -> &'static str {
         planner.working_dir(FsAccess::Read, "project files the plan reads");
+        let argv = std::iter::once("wasmship".to_owned()).chain(self.command.iter().cloned());
+        if let Ok(mut planned) = Cli::try_parse_from(argv)
+            && !matches!(planned.command, Command::Plan(_))
+            && let Ok(plan) = planned.plan(planner.env())
+        {
+            for dir in &plan.needs.consult {
+                planner.consulted_dir(dir);
+            }
+        }
         "plan"
     }
 }

@@ -45,6 +45,11 @@ impl<'e> Planner<'e> {
         self.offline = true;
     }
 
+    /// Whether registries are left alone (`--offline`).
+    pub fn is_offline(&self) -> bool {
+        self.offline
+    }
+
     /// Whether `path` names a file the planner can see (relative paths are taken from the
     /// working directory).
     pub fn is_file(&self, path: &Path) -> bool {
@@ -76,6 +81,20 @@ impl<'e> Planner<'e> {
         self.needs.consult.push(dir.to_path_buf());
     }
 
+    /// A directory another command's planning reads (for `wasmship plan COMMAND`), read
+    /// while planning and while running.
+    pub fn consulted_dir(&mut self, dir: &Path) {
+        self.consult(dir);
+        self.grant(
+            dir.to_path_buf(),
+            PathKind::Directory,
+            FsAccess::Read,
+            IfMissing::Skip,
+            Guard::None,
+            "read to plan",
+        );
+    }
+
     /// The mirror configuration pulls read (`--registries-conf`, `--hosts-dir`, or the
     /// default `registries.conf` files): its files are read by the command, and read now
     /// to grant the mirrors they name. Returns the sources in the form the command uses.
@@ -86,12 +105,16 @@ impl<'e> Planner<'e> {
         let mut absolute = sources.clone();
         for (file, seen) in used.registries_conf.iter_mut().zip(absolute.registries_conf.iter_mut()) {
             *seen = self.absolute(file);
-            self.consult(seen.parent().unwrap_or(seen).to_path_buf().as_path());
+            let parent = seen.parent().unwrap_or(seen).to_path_buf();
+            self.consult(&parent);
             *file = self.path(file, PathKind::File, FsAccess::Read, if_missing, "mirror configuration");
         }
         for (dir, seen) in used.drop_in_dirs.iter_mut().zip(absolute.drop_in_dirs.iter_mut()) {
             *seen = self.absolute(dir);
-            self.consult(&seen.clone());
+            // Its parent holds the `registries.conf` that, when present, is chosen over the
+            // system's: planning must see it to choose.
+            let parent = seen.parent().unwrap_or(seen).to_path_buf();
+            self.consult(&parent);
             *dir = self.path(dir, PathKind::Directory, FsAccess::Read, IfMissing::Skip, "mirror configuration");
         }
         if let (Some(dir), Some(seen)) = (used.hosts_dir.as_mut(), absolute.hosts_dir.as_mut()) {

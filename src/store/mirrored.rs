@@ -21,6 +21,10 @@ use crate::store::{BlobSource, Selector, Store, Upcoming, UploadMode};
 /// bad mirror is passed over within one call.
 const BUFFERED_BLOB_MAX: u64 = 4 << 20;
 
+/// Sources that failed, shared with the readers they handed out: `(source, None)` for every
+/// item (unreachable), `(source, Some(digest))` for one.
+type Failures = Rc<RefCell<BTreeSet<(usize, Option<Digest>)>>>;
+
 /// One place to read from.
 pub struct Source {
     pub store: Box<dyn Store>,
@@ -35,7 +39,7 @@ pub struct Source {
 pub struct MirroredStore {
     sources: Vec<Source>,
     /// Sources that failed: `(source, None)` for every item (unreachable), or for one digest.
-    failed: Rc<RefCell<BTreeSet<(usize, Option<Digest>)>>>,
+    failed: Failures,
 }
 
 impl MirroredStore {
@@ -252,7 +256,7 @@ struct MirrorReader {
     inner: Box<dyn Read>,
     host: String,
     mark: (usize, Digest),
-    failed: Rc<RefCell<BTreeSet<(usize, Option<Digest>)>>>,
+    failed: Failures,
 }
 
 impl Read for MirrorReader {

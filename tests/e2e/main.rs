@@ -21,6 +21,7 @@ mod inspect;
 mod layout;
 mod limits;
 mod manifest;
+mod mirrors;
 mod par;
 mod plain_host;
 mod policy;

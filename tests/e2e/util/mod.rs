@@ -28,7 +28,7 @@ pub use fixtures::{
     packager_component,
 };
 pub use http_wire::RequestHead;
-pub use registry::{Registry, blob_uploads, manifest_puts};
+pub use registry::{Registry, Request, blob_uploads, manifest_puts};
 pub use tcp_transport::TcpTransport;
 pub use terminal::run_on_terminal;
 pub use token_server::{TokenField, TokenServer};

@@ -50,6 +50,8 @@ enum Auth {
         realm: String,
         bundle: PathBuf,
     },
+    /// Open, and a pull-through mirror of the registry at this URL (`proxy.remoteurl`).
+    PullThrough(String),
 }
 
 /// The credentials of the tests' own reads.
@@ -106,6 +108,12 @@ impl Registry {
         Registry::launch(dir, auth, HelperAuth::Token(tokens.minter()))
     }
 
+    /// Starts an open pull-through mirror of `upstream` (docker-registry's proxy mode): it
+    /// serves what `upstream` holds, fetching and keeping it on first request.
+    pub fn pull_through(dir: &TestDir, upstream: &Registry) -> Registry {
+        Registry::launch(dir, Auth::PullThrough(format!("http://127.0.0.1:{}", upstream.port)), HelperAuth::None)
+    }
+
     fn launch(dir: &TestDir, auth: Auth, helper_auth: HelperAuth) -> Registry {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
@@ -117,7 +125,7 @@ impl Registry {
         let mut failures = Vec::new();
         let mut helper_auth = Some(helper_auth);
         for attempt in 0..5 {
-            let base = dir.root().join(format!("registry-{attempt}"));
+            let base = unique_dir(dir.root(), attempt);
             let storage = base.join("storage");
             fs::create_dir_all(&storage).expect("create registry storage");
             let port = free_port();
@@ -293,6 +301,12 @@ impl Registry {
     /// A marker request is sent first and waited for in the log, so requests answered before
     /// this call are in the list even though the log is written after the response.
     pub fn requests(&self) -> Vec<Request> {
+        self.requests_by_agent().into_iter().map(|(request, _)| request).collect()
+    }
+
+    /// [`requests`](Self::requests) with the user agent that made each (a pull-through
+    /// mirror's own requests to its upstream are told apart by theirs).
+    pub fn requests_by_agent(&self) -> Vec<(Request, String)> {
         let n = self.syncs.fetch_add(1, Ordering::SeqCst);
         let marker = format!("/v2/?e2e-sync={n}");
         self.agent.get(self.url(&marker)).call().expect("GET sync marker");
@@ -300,12 +314,7 @@ impl Registry {
         loop {
             let text = self.log_text();
             if text.contains(&format!("{marker} HTTP/")) {
-                return text
-                    .lines()
-                    .filter_map(parse_access_line)
-                    .filter(|(_, agent)| agent != HELPER_AGENT)
-                    .map(|(request, _)| request)
-                    .collect();
+                return text.lines().filter_map(parse_access_line).filter(|(_, agent)| agent != HELPER_AGENT).collect();
             }
             assert!(started.elapsed() < READY_LIMIT, "the registry never logged {marker}; log: {text}");
             thread::sleep(Duration::from_millis(20));
@@ -370,6 +379,11 @@ fn parse_access_line(line: &str) -> Option<(Request, String)> {
     Some((Request { method, path, status }, agent))
 }
 
+/// A directory of its own for one registry under `root` (several run per test).
+fn unique_dir(root: &Path, attempt: u32) -> PathBuf {
+    (0..).map(|n| root.join(format!("registry-{attempt}-{n}"))).find(|p| !p.exists()).expect("a free name")
+}
+
 /// A port nobody listened on a moment ago.
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("bind an ephemeral port").port()
@@ -387,6 +401,7 @@ fn config_yaml(port: u16, storage: &Path, auth: &Auth) -> String {
             token_server::ISSUER,
             bundle.display()
         ),
+        Auth::PullThrough(url) => format!("proxy:\n  remoteurl: {url}\n"),
     };
     format!(
         "version: 0.1

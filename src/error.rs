@@ -140,6 +140,15 @@ pub enum Error {
     #[error("{target}: {detail}")]
     Transport { target: String, detail: String },
 
+    #[error("{} of {total} {what} failed:{}", .failures.len(), listed(.failures))]
+    Several {
+        /// What was attempted (`artifacts`).
+        what: String,
+        total: usize,
+        /// Each failure, under the item it concerns.
+        failures: Vec<(String, Box<Error>)>,
+    },
+
     #[error("{path}: {action}: {source}")]
     Io {
         path: String,
@@ -172,6 +181,10 @@ fn detail_suffix(code: &Option<String>, message: &Option<String>) -> String {
         (None, Some(m)) if !m.is_empty() => format!(": {m}"),
         _ => String::new(),
     }
+}
+
+fn listed(failures: &[(String, Box<Error>)]) -> String {
+    failures.iter().map(|(item, error)| format!("\n  {item}: {error}")).collect()
 }
 
 fn unavailable_places(offline: bool, cause: &str) -> String {
@@ -207,6 +220,7 @@ impl Error {
             Error::Registry { .. } => ErrorKind::Registry,
             Error::Transport { .. } => ErrorKind::Transport,
             Error::Io { .. } => ErrorKind::Io,
+            Error::Several { failures, .. } => failures.first().map_or(ErrorKind::Io, |(_, e)| e.kind()),
         }
     }
 

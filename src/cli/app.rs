@@ -47,6 +47,10 @@ pub struct AppPullArgs {
     cache: super::CacheArgs,
     #[command(flatten)]
     verify: super::sign::VerifyKeyArgs,
+    /// Go on after an artifact fails and report every failure at the end (nothing is
+    /// written unless all succeed).
+    #[arg(long)]
+    keep_going: bool,
     #[command(flatten)]
     registry: RegistryArgs,
     /// Print the outcome as JSON.
@@ -76,6 +80,10 @@ pub struct BundleArgs {
     /// The bundle to create (must not exist): a directory, or one file when it ends in .tar.
     #[arg(short = 'o', long = "output", value_name = "DIR|FILE.tar")]
     out: PathBuf,
+    /// Go on after an artifact fails and report every failure at the end (nothing is
+    /// written unless all succeed).
+    #[arg(long)]
+    keep_going: bool,
     #[command(flatten)]
     registry: RegistryArgs,
     /// Print the outcome as JSON.
@@ -100,6 +108,10 @@ pub struct RelocateArgs {
     /// wadm.relocated.yaml for a bundle).
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     out: Option<PathBuf>,
+    /// Go on after an artifact fails and report every failure at the end (nothing is
+    /// written unless all succeed).
+    #[arg(long)]
+    keep_going: bool,
     #[command(flatten)]
     registry: RegistryArgs,
     /// Print the outcome as JSON.
@@ -123,6 +135,10 @@ pub struct LockArgs {
     /// The lock to write (default: beside the manifest, <name>.lock.json).
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     lock: Option<PathBuf>,
+    /// Go on after an artifact fails and report every failure at the end (nothing is
+    /// written unless all succeed).
+    #[arg(long)]
+    keep_going: bool,
     #[command(flatten)]
     registry: RegistryArgs,
     /// Print the lock as JSON.
@@ -134,6 +150,10 @@ pub struct LockArgs {
 pub struct PinArgs {
     /// The wadm application manifest (YAML), rewritten in place.
     manifest: PathBuf,
+    /// Go on after an artifact fails and report every failure at the end (nothing is
+    /// written unless all succeed).
+    #[arg(long)]
+    keep_going: bool,
     #[command(flatten)]
     registry: RegistryArgs,
     /// Print the outcome as JSON.
@@ -261,7 +281,7 @@ pub fn run(command: &AppCommand) -> Result<()> {
             let (_, app) = read_manifest(&args.manifest)?;
             let options = args.registry.options_for(&app.references(), true)?;
             let path = args.lock.clone().unwrap_or_else(|| default_path(&args.manifest));
-            let (lock, written) = lock(&args.manifest, &path, &options)?;
+            let (lock, written) = lock(&args.manifest, &path, &options, args.keep_going)?;
             if args.json {
                 output::print_json(&serde_json::to_value(&lock).unwrap_or_default());
             } else {
@@ -272,7 +292,7 @@ pub fn run(command: &AppCommand) -> Result<()> {
         AppCommand::Pin(args) => {
             let (_, app) = read_manifest(&args.manifest)?;
             let options = args.registry.options_for(&app.references(), true)?;
-            let outcome = pin(&args.manifest, &options)?;
+            let outcome = pin(&args.manifest, &options, args.keep_going)?;
             if args.json {
                 output::print_json(&serde_json::json!({
                     "manifest": args.manifest.display().to_string(),
@@ -300,7 +320,7 @@ pub fn run(command: &AppCommand) -> Result<()> {
 fn run_bundle(args: &BundleArgs) -> Result<()> {
     let (_, app) = read_manifest(&args.manifest)?;
     let options = args.registry.options_for(&app.references(), true)?;
-    let outcome = bundle(&args.manifest, &args.out, &options)?;
+    let outcome = bundle(&args.manifest, &args.out, &options, args.keep_going)?;
     if args.json {
         output::print_json(&serde_json::json!({
             "bundle": args.out.display().to_string(),
@@ -344,6 +364,7 @@ fn run_relocate(args: &RelocateArgs) -> Result<()> {
         flatten: args.flatten,
         dry_run: args.dry_run,
         output: &out,
+        keep_going: args.keep_going,
     };
     let outcome = relocate(&request, &options)?;
     if args.json {
@@ -410,7 +431,7 @@ fn run_pull(args: &AppPullArgs) -> Result<()> {
     let options = args.registry.options_for(&app.references(), true)?;
     let host_cache = args.host_cache_dir.as_deref().filter(|_| args.wasmcloud_host_cache);
     let verification = args.verify.verification()?;
-    let done = prefetch(&args.manifest, &options, &args.cache.options()?, host_cache, &verification)?;
+    let done = prefetch(&args.manifest, &options, &args.cache.options()?, host_cache, &verification, args.keep_going)?;
     if args.json {
         output::print_json(&serde_json::json!({
             "artifacts": done.iter().map(|p| serde_json::json!({

@@ -148,6 +148,37 @@ fn a_missing_image_writes_no_lock_and_leaves_the_manifest_alone() {
     assert_eq!(dir.read("wadm.yaml"), original);
 }
 
+#[test]
+fn keep_going_reports_every_missing_image_and_still_writes_nothing_half_done() {
+    let dir = TestDir::new();
+    let reg = Registry::start(&dir);
+    dir.write("wadm.yaml", testdata("hello.yaml").replace("registry.test", &reg.host()).as_bytes());
+    dir.write("hello.wasm", &demo_component());
+    dir.run(&["push", &reg.reference("demo/hello:0.1.0"), "hello.wasm"]).success();
+    let original = dir.read("wadm.yaml");
+
+    // Without it, the first failure ends the command; with it, both missing images are named.
+    let first = dir.run(&["app", "lock", "wadm.yaml"]).failure();
+    assert!(!first.stderr.contains("providers/http-server"), "{first}");
+    let all = dir.run(&["app", "lock", "wadm.yaml", "--keep-going"]).failure();
+    assert!(all.stderr.contains("2 of 3 artifacts failed"), "{all}");
+    assert!(all.stderr.contains("demo/counter:0.2.0") && all.stderr.contains("providers/http-server:0.23.0"), "{all}");
+    assert!(!dir.path("wadm.lock.json").exists(), "a lock was written");
+    dir.run(&["app", "pin", "wadm.yaml", "--keep-going"]).failure();
+    assert_eq!(dir.read("wadm.yaml"), original);
+    let bundle = dir.run(&["app", "bundle", "wadm.yaml", "-o", "bundle", "--keep-going"]).failure();
+    assert!(bundle.stderr.contains("2 of 3 artifacts failed"), "{bundle}");
+    assert!(!dir.path("bundle").exists(), "no half-built bundle");
+
+    // app pull keeps what it could fetch: the image that exists is in the cache.
+    let cache = crate::util::fresh_cache(&dir);
+    let pull = dir.run(&["app", "pull", "wadm.yaml", "--cache-dir", &cache, "--keep-going"]).failure();
+    assert!(pull.stderr.contains("2 of 3 artifacts failed"), "{pull}");
+    let reference = reg.reference("demo/hello:0.1.0");
+    dir.run(&["pull", &reference, "-d", "offline.wasm", "--offline", "--cache-dir", &cache]).success();
+    assert_eq!(dir.read("offline.wasm"), demo_component());
+}
+
 /// The digest of the manifest `reference` names, pulled by a second look at `reg`.
 fn manifest_digest(reg: &Registry, repository: &str, tag: &str) -> String {
     reg.manifest(repository, tag).unwrap_or_else(|| panic!("{repository}:{tag} is not in the registry")).digest

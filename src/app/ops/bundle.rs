@@ -7,6 +7,7 @@
 
 use std::path::Path;
 
+use super::batch::Batch;
 use super::resolve::{read_manifest, resolve};
 use crate::app::lock::AppLock;
 use crate::app::manifest::AppManifest;
@@ -51,33 +52,44 @@ pub struct BundleOutcome {
 
 /// Bundle the application at `manifest_path` into the new directory `out` (or the tar
 /// file, when `out` ends in `.tar`).
-pub fn bundle(manifest_path: &Path, out: &Path, options: &RegistryOptions) -> Result<BundleOutcome> {
+pub fn bundle(manifest_path: &Path, out: &Path, options: &RegistryOptions, keep_going: bool) -> Result<BundleOutcome> {
     if std::fs::symlink_metadata(out).is_ok() {
         return Err(Error::Policy(format!("{} exists; remove it or choose another -o", out.display())));
     }
     let (text, app) = read_manifest(manifest_path)?;
-    let lock = resolve(&app, options)?;
+    let lock = resolve(&app, options, keep_going)?;
     let parent = crate::fsutil::parent_dir(out);
     let building = crate::fsutil::TempDir::new_in(parent, "bundle")?;
     let mut layout = LayoutStore::create(building.path())?;
     let mut outcome = BundleOutcome { lock: lock.clone(), copied_blobs: 0, referrers: 0 };
+    let mut batch = Batch::new(keep_going, lock.artifacts.len());
     for artifact in &lock.artifacts {
-        let reference = parse_reference(&artifact.reference)?;
-        let mut source = open_store(&reference, options, Access::Pull)?;
-        let digest = artifact.digest.parse()?;
-        let copied = copy_between(
-            Endpoint { store: source.as_mut(), shown: artifact.reference.clone(), selector: Selector::Digest(digest) },
-            Endpoint {
-                store: &mut layout,
-                shown: out.display().to_string(),
-                selector: Selector::Tag(artifact.reference.clone()),
-            },
-            None,
-            true,
-        )?;
-        outcome.copied_blobs += copied.copied_blobs;
-        outcome.referrers += copied.referrers;
+        let copy = || {
+            let reference = parse_reference(&artifact.reference)?;
+            let mut source = open_store(&reference, options, Access::Pull)?;
+            let digest = artifact.digest.parse()?;
+            copy_between(
+                Endpoint {
+                    store: source.as_mut(),
+                    shown: artifact.reference.clone(),
+                    selector: Selector::Digest(digest),
+                },
+                Endpoint {
+                    store: &mut layout,
+                    shown: out.display().to_string(),
+                    selector: Selector::Tag(artifact.reference.clone()),
+                },
+                None,
+                true,
+            )
+        };
+        if let Some(copied) = batch.run(&artifact.reference, copy)? {
+            outcome.copied_blobs += copied.copied_blobs;
+            outcome.referrers += copied.referrers;
+        }
     }
+    // The half-built layout goes with `building` when any artifact failed.
+    batch.finish()?;
     crate::fsutil::write_atomic(&building.path().join(BUNDLE_MANIFEST), text.as_bytes())?;
     lock.save(&building.path().join(BUNDLE_LOCK))?;
     if crate::app::tarball::is_tarball(out) {

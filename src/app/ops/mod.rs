@@ -3,6 +3,7 @@
 //! another registry, verify a bundle on its own, pre-fetch into the cache. Each takes a request and returns an outcome; the CLI only parses
 //! and prints.
 
+mod batch;
 mod bundle;
 mod prefetch;
 mod relocate;

@@ -5,6 +5,7 @@
 
 use std::path::Path;
 
+use super::batch::Batch;
 use super::resolve::read_manifest;
 use crate::error::{Error, Result};
 use crate::oci::{Descriptor, Digest, ImageManifest};
@@ -30,43 +31,65 @@ pub fn prefetch(
     cache: &CacheOptions,
     host_cache: Option<&Path>,
     verification: &Verification,
+    keep_going: bool,
 ) -> Result<Vec<Prefetched>> {
     let (_, app) = read_manifest(path)?;
     if cache.disabled {
         return Err(Error::Usage("app pull fills the cache; it cannot run with --no-cache".into()));
     }
+    let references = app.references();
+    let mut batch = Batch::new(keep_going, references.len());
     let mut done = Vec::new();
-    for text in app.references() {
-        let reference = crate::ops::parse_reference(text)?;
-        if !matches!(reference, Reference::Registry(_)) {
-            return Err(Error::invalid_reference(text, "an application names registry references"));
+    for text in references {
+        let fetched = batch.run(text, || prefetch_one(text, options, cache, host_cache, verification))?;
+        if let Some(artifact) = &fetched
+            && crate::terminal::stderr_is_terminal()
+        {
+            let how = if artifact.from_network { "fetched" } else { "already cached" };
+            eprintln!("{text}: {} ({how})", artifact.digest);
         }
-        let requirement = verification.requirement_for(&reference);
-        let expected = gate_before_fetch(&reference, options, cache, requirement, None)?;
-        let needs = |manifest: &ImageManifest| -> Result<Vec<Descriptor>> {
-            Ok(std::iter::once(manifest.config.clone()).chain(manifest.layers.iter().cloned()).collect())
-        };
-        let fetched = fetch(&reference, options, cache, expected.as_ref(), &needs)?;
-        gate_after_fetch(&reference, cache, requirement, &fetched)?;
-        if let Some(dir) = host_cache {
-            let Some(cache_dir) = fetched.cache_dir.as_deref() else {
-                return Err(Error::Usage(format!("{text}: no cache to copy the host's entry from")));
-            };
-            let [layer] = fetched.resolved.manifest.layers.as_slice() else {
-                return Err(Error::InvalidInput(format!(
-                    "{text}: {} layers; the wasmCloud host's cache holds artifacts of one layer",
-                    fetched.resolved.manifest.layers.len()
-                )));
-            };
-            let blob = crate::store::layout::blob_path_in(cache_dir, &layer.digest);
-            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir.display(), "create directory", e))?;
-            crate::cache::host_compat::write_entry(dir, text, &blob, &fetched.resolved.top.digest)?;
-        }
-        done.push(Prefetched {
-            reference: text.to_string(),
-            digest: fetched.resolved.top.digest.clone(),
-            from_network: fetched.from_network,
-        });
+        done.extend(fetched);
     }
+    batch.finish()?;
     Ok(done)
+}
+
+/// One artifact into the cache (and the host's cache).
+fn prefetch_one(
+    text: &str,
+    options: &RegistryOptions,
+    cache: &CacheOptions,
+    host_cache: Option<&Path>,
+    verification: &Verification,
+) -> Result<Prefetched> {
+    let reference = crate::ops::parse_reference(text)?;
+    if !matches!(reference, Reference::Registry(_)) {
+        return Err(Error::invalid_reference(text, "an application names registry references"));
+    }
+    let requirement = verification.requirement_for(&reference);
+    let expected = gate_before_fetch(&reference, options, cache, requirement, None)?;
+    let needs = |manifest: &ImageManifest| -> Result<Vec<Descriptor>> {
+        Ok(std::iter::once(manifest.config.clone()).chain(manifest.layers.iter().cloned()).collect())
+    };
+    let fetched = fetch(&reference, options, cache, expected.as_ref(), &needs)?;
+    gate_after_fetch(&reference, cache, requirement, &fetched)?;
+    if let Some(dir) = host_cache {
+        let Some(cache_dir) = fetched.cache_dir.as_deref() else {
+            return Err(Error::Usage(format!("{text}: no cache to copy the host's entry from")));
+        };
+        let [layer] = fetched.resolved.manifest.layers.as_slice() else {
+            return Err(Error::InvalidInput(format!(
+                "{text}: {} layers; the wasmCloud host's cache holds artifacts of one layer",
+                fetched.resolved.manifest.layers.len()
+            )));
+        };
+        let blob = crate::store::layout::blob_path_in(cache_dir, &layer.digest);
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir.display(), "create directory", e))?;
+        crate::cache::host_compat::write_entry(dir, text, &blob, &fetched.resolved.top.digest)?;
+    }
+    Ok(Prefetched {
+        reference: text.to_string(),
+        digest: fetched.resolved.top.digest.clone(),
+        from_network: fetched.from_network,
+    })
 }

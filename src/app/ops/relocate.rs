@@ -5,6 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
+use super::batch::Batch;
 use super::bundle::{BUNDLE_MANIFEST, read_bundle};
 use super::resolve::{read_manifest, resolve};
 use crate::app::lock::AppLock;
@@ -31,6 +32,8 @@ pub struct RelocateRequest<'a> {
     pub dry_run: bool,
     /// The rewritten manifest.
     pub output: &'a Path,
+    /// Go on after an artifact fails and report every failure (nothing is written then).
+    pub keep_going: bool,
 }
 
 /// One artifact's move.
@@ -80,7 +83,7 @@ pub fn default_output(input: &Path) -> PathBuf {
 
 pub fn relocate(request: &RelocateRequest<'_>, options: &RegistryOptions) -> Result<RelocateOutcome> {
     let (host, prefix) = target(request.to)?;
-    let origin = origin(request.input, crate::fsutil::parent_dir(request.output), options)?;
+    let origin = origin(request.input, crate::fsutil::parent_dir(request.output), options, request.keep_going)?;
     let spans = spans(&origin.app)?;
     let mut outcome = RelocateOutcome::default();
     for artifact in &origin.lock.artifacts {
@@ -107,36 +110,43 @@ pub fn relocate(request: &RelocateRequest<'_>, options: &RegistryOptions) -> Res
         return Ok(outcome);
     }
     let mut bundle = origin.bundle.as_deref().map(LayoutStore::open).transpose()?;
+    let mut batch = Batch::new(request.keep_going, origin.lock.artifacts.len());
     for (artifact, planned) in origin.lock.artifacts.iter().zip(outcome.moves.clone()) {
-        let target_reference = parse_reference(&planned.to)?;
-        let mut destination = open_store(&target_reference, options, Access::PullPush)?;
-        let mut from_registry;
-        let source_store: &mut dyn crate::store::Store = match bundle.as_mut() {
-            Some(layout) => layout,
-            None => {
-                from_registry = open_store(&parse_reference(&artifact.reference)?, options, Access::Pull)?;
-                from_registry.as_mut()
-            }
+        let copy = || {
+            let target_reference = parse_reference(&planned.to)?;
+            let mut destination = open_store(&target_reference, options, Access::PullPush)?;
+            let mut from_registry;
+            let source_store: &mut dyn crate::store::Store = match bundle.as_mut() {
+                Some(layout) => layout,
+                None => {
+                    from_registry = open_store(&parse_reference(&artifact.reference)?, options, Access::Pull)?;
+                    from_registry.as_mut()
+                }
+            };
+            copy_between(
+                Endpoint {
+                    store: source_store,
+                    shown: artifact.reference.clone(),
+                    selector: Selector::Digest(artifact.digest.parse()?),
+                },
+                Endpoint {
+                    store: destination.as_mut(),
+                    shown: planned.to.clone(),
+                    selector: Selector::Tag(target_reference.tag().unwrap_or_default().to_string()),
+                },
+                None,
+                true,
+            )
         };
-        let copied = copy_between(
-            Endpoint {
-                store: source_store,
-                shown: artifact.reference.clone(),
-                selector: Selector::Digest(artifact.digest.parse()?),
-            },
-            Endpoint {
-                store: destination.as_mut(),
-                shown: planned.to.clone(),
-                selector: Selector::Tag(target_reference.tag().unwrap_or_default().to_string()),
-            },
-            None,
-            true,
-        )?;
-        outcome.copied_blobs += copied.copied_blobs;
-        outcome.mounted_blobs += copied.mounted_blobs;
-        outcome.skipped_blobs += copied.skipped_blobs;
-        outcome.referrers += copied.referrers;
+        if let Some(copied) = batch.run(&artifact.reference, copy)? {
+            outcome.copied_blobs += copied.copied_blobs;
+            outcome.mounted_blobs += copied.mounted_blobs;
+            outcome.skipped_blobs += copied.skipped_blobs;
+            outcome.referrers += copied.referrers;
+        }
     }
+    // No relocated manifest names artifacts that are not all in the target.
+    batch.finish()?;
     let mut edits = Vec::new();
     for planned in &outcome.moves {
         for (_, span) in spans.iter().filter(|(reference, _)| reference == &planned.from) {
@@ -177,10 +187,10 @@ fn target(to: &str) -> Result<(String, String)> {
 
 /// Where the manifest, its lock and the artifacts come from; a tar bundle is unpacked in
 /// `scratch` first.
-fn origin(input: &Path, scratch: &Path, options: &RegistryOptions) -> Result<Origin> {
+fn origin(input: &Path, scratch: &Path, options: &RegistryOptions, keep_going: bool) -> Result<Origin> {
     if crate::app::tarball::is_tarball(input) {
         let unpacked = unpack(input, scratch)?;
-        let mut origin = origin(unpacked.path(), scratch, options)?;
+        let mut origin = origin(unpacked.path(), scratch, options, keep_going)?;
         origin._unpacked = Some(unpacked);
         return Ok(origin);
     }
@@ -195,7 +205,7 @@ fn origin(input: &Path, scratch: &Path, options: &RegistryOptions) -> Result<Ori
         return Ok(Origin { text, app, lock, bundle: Some(input.to_path_buf()), _unpacked: None });
     }
     let (text, app) = read_manifest(input)?;
-    let lock = resolve(&app, options)?;
+    let lock = resolve(&app, options, keep_going)?;
     Ok(Origin { text, app, lock, bundle: None, _unpacked: None })
 }
 

@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use super::batch::Batch;
 use crate::app::lock::{AppLock, LOCK_VERSION, LockedArtifact, LockedReferrer, LockedUse};
 use crate::app::manifest::{AppManifest, MAX_MANIFEST, Source, parse};
 use crate::app::span::{apply, render};
@@ -27,11 +28,14 @@ pub fn read_manifest(path: &Path) -> Result<(String, AppManifest)> {
     Ok((text, app))
 }
 
-/// What every reference of `app` resolves to now.
-pub fn resolve(app: &AppManifest, options: &RegistryOptions) -> Result<AppLock> {
+/// What every reference of `app` resolves to now (with `keep_going`, every failure is
+/// reported, not only the first).
+pub fn resolve(app: &AppManifest, options: &RegistryOptions, keep_going: bool) -> Result<AppLock> {
+    let references = app.references();
+    let mut batch = Batch::new(keep_going, references.len());
     let mut artifacts = Vec::new();
-    for reference in app.references() {
-        let mut artifact = resolve_one(reference, options)?;
+    for reference in references {
+        let Some(mut artifact) = batch.run(reference, || resolve_one(reference, options))? else { continue };
         for entry in &app.entries {
             if matches!(&entry.source, Source::Image { reference: r, .. } if r == reference) {
                 artifact.used_by.push(LockedUse { name: entry.name.clone(), kind: entry.kind.name().into() });
@@ -39,6 +43,7 @@ pub fn resolve(app: &AppManifest, options: &RegistryOptions) -> Result<AppLock> 
         }
         artifacts.push(artifact);
     }
+    batch.finish()?;
     Ok(AppLock { lock_version: LOCK_VERSION, application: app.name.clone(), version: app.version.clone(), artifacts })
 }
 
@@ -86,9 +91,14 @@ fn resolve_one(reference: &str, options: &RegistryOptions) -> Result<LockedArtif
 
 /// Resolve the manifest at `manifest_path` and write the lock to `lock_path` (unless it
 /// already says the same); the lock and whether it was written.
-pub fn lock(manifest_path: &Path, lock_path: &Path, options: &RegistryOptions) -> Result<(AppLock, bool)> {
+pub fn lock(
+    manifest_path: &Path,
+    lock_path: &Path,
+    options: &RegistryOptions,
+    keep_going: bool,
+) -> Result<(AppLock, bool)> {
     let (_, app) = read_manifest(manifest_path)?;
-    let lock = resolve(&app, options)?;
+    let lock = resolve(&app, options, keep_going)?;
     let unchanged = std::fs::read_to_string(lock_path).ok().as_deref() == Some(lock.to_text().as_str());
     if !unchanged {
         lock.save(lock_path)?;
@@ -108,7 +118,7 @@ pub struct PinOutcome {
 
 /// Rewrite every tag reference of the manifest at `path` to `reference@digest`, in place:
 /// only the bytes of those scalars change (comments, order, quoting, indentation stay).
-pub fn pin(path: &Path, options: &RegistryOptions) -> Result<PinOutcome> {
+pub fn pin(path: &Path, options: &RegistryOptions, keep_going: bool) -> Result<PinOutcome> {
     let (text, app) = read_manifest(path)?;
     // Every reference must be editable before anything is resolved or written.
     let mut spans = Vec::new();
@@ -118,7 +128,7 @@ pub fn pin(path: &Path, options: &RegistryOptions) -> Result<PinOutcome> {
             spans.push((reference.clone(), span));
         }
     }
-    let lock = resolve(&app, options)?;
+    let lock = resolve(&app, options, keep_going)?;
     let mut outcome = PinOutcome { pinned: Vec::new(), already: Vec::new(), written: false };
     let mut edits = Vec::new();
     for artifact in &lock.artifacts {

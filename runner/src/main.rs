@@ -144,8 +144,15 @@ fn real_main() -> Result<i32> {
             Network::Registries => Some(registries.as_slice()),
             Network::Any => None,
         };
-        let outbound = OutboundPolicy::from_flags(&invocation.allow_hosts, &ca_files, &skip_verify, debug)?
-            .with_plan(planned_hosts)?;
+        let registry_cas: Vec<(String, Vec<std::path::PathBuf>)> = grants
+            .registries
+            .iter()
+            .filter(|r| !r.ca_files.is_empty())
+            .map(|r| (r.name.clone(), r.ca_files.iter().map(std::path::PathBuf::from).collect()))
+            .collect();
+        let outbound =
+            OutboundPolicy::from_flags(&invocation.allow_hosts, &ca_files, &skip_verify, &registry_cas, debug)?
+                .with_plan(planned_hosts)?;
 
         // Directories last: from here on, views made in the home directory are settled
         // (removed) whatever happens.

@@ -45,7 +45,11 @@ impl Guest for Packager {
             registries: needs
                 .registries
                 .into_iter()
-                .map(|r| RegistryGrant { name: r.name, skip_tls_verify: r.skip_tls_verify })
+                .map(|r| RegistryGrant {
+                    name: r.name,
+                    skip_tls_verify: r.skip_tls_verify,
+                    ca_files: r.ca_files.iter().map(|f| f.display().to_string()).collect(),
+                })
                 .collect(),
             network: match needs.network {
                 plan::Network::None => Network::None,

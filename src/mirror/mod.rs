@@ -120,6 +120,17 @@ pub struct Endpoint {
     pub is_mirror: bool,
 }
 
+/// A host a pull may reach, and how its certificate is checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostGrant {
+    /// `host[:port]`.
+    pub host: String,
+    /// Accept any certificate (`skip_verify`).
+    pub skip_tls_verify: bool,
+    /// CA certificates to trust for it (`ca`; relative ones from the `hosts.toml`'s directory).
+    pub ca_files: Vec<PathBuf>,
+}
+
 /// Where a pull of one reference goes: mirrors in order, then the upstream.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Route {
@@ -235,20 +246,27 @@ impl Mirrors {
     }
 
     /// Every host a pull from `registry` may reach (mirrors and a rewritten upstream), with
-    /// whether its TLS certificate goes unchecked: what a plan grants.
-    pub fn hosts_for_registry(&self, registry: &str) -> Result<Vec<(String, bool)>> {
+    /// how its TLS certificate is checked: what a plan grants.
+    pub fn hosts_for_registry(&self, registry: &str) -> Result<Vec<HostGrant>> {
+        let plain = |host: &str| HostGrant { host: host.to_string(), skip_tls_verify: false, ca_files: Vec::new() };
         let mut hosts = Vec::new();
         for rule in self.conf.rules_for_registry(registry) {
             if !rule.prefix.starts_with("*.") {
-                hosts.push((host_of(&rule.location).to_string(), false));
+                hosts.push(plain(host_of(&rule.location)));
             }
-            hosts.extend(rule.mirrors.iter().map(|m| (host_of(&m.location).to_string(), false)));
+            hosts.extend(rule.mirrors.iter().map(|m| plain(host_of(&m.location))));
         }
-        if let Some((_, file)) = self.hosts_file(registry)? {
-            hosts.extend(file.hosts.iter().map(|h| (h.url.authority.clone(), h.skip_verify)));
-            hosts.extend(file.server.map(|s| (s.authority, false)));
+        if let Some((path, file)) = self.hosts_file(registry)? {
+            // containerd reads a relative `ca` from the hosts.toml's directory.
+            let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+            hosts.extend(file.hosts.iter().map(|h| HostGrant {
+                host: h.url.authority.clone(),
+                skip_tls_verify: h.skip_verify,
+                ca_files: h.ca.iter().map(|f| dir.join(f)).collect(),
+            }));
+            hosts.extend(file.server.map(|s| plain(&s.authority)));
         }
-        hosts.retain(|(host, _)| !host.eq_ignore_ascii_case(registry));
+        hosts.retain(|h| !h.host.eq_ignore_ascii_case(registry));
         Ok(hosts)
     }
 

@@ -115,10 +115,13 @@ fn hosts_toml_mirrors_carry_scheme_root_and_namespace() {
     assert_eq!(route.mirrors[0].namespace.as_deref(), Some("127.0.0.1:5000"));
     assert_eq!(route.mirrors[1].api_root, "/proxy/v2");
     assert_eq!(route.upstream.scheme, Some(Scheme::Http));
-    assert_eq!(
-        mirrors.hosts_for_registry("127.0.0.1:5000").unwrap(),
-        [("127.0.0.1:6000".to_string(), false), ("trusted.example".to_string(), true)]
-    );
+    let hosts: Vec<_> = mirrors
+        .hosts_for_registry("127.0.0.1:5000")
+        .unwrap()
+        .into_iter()
+        .map(|h| (h.host, h.skip_tls_verify))
+        .collect();
+    assert_eq!(hosts, [("127.0.0.1:6000".to_string(), false), ("trusted.example".to_string(), true)]);
     assert!(mirrors.route(&registry_reference("127.0.0.1:7000/a/b:1")).unwrap().is_none());
 }
 

@@ -87,6 +87,8 @@ pub struct RegistryGrant {
     /// `host[:port]`, lowercased; `docker.io` for Docker Hub.
     pub name: String,
     pub skip_tls_verify: bool,
+    /// CA certificates to trust for it (a mirror's `ca` in `hosts.toml`), absolute.
+    pub ca_files: Vec<PathBuf>,
 }
 
 /// Which outgoing requests a command makes.

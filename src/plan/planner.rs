@@ -273,13 +273,27 @@ impl<'e> Planner<'e> {
 
     /// A registry the command contacts (`host[:port]`).
     pub fn registry(&mut self, name: &str, skip_tls_verify: bool) {
+        self.registry_trusting(name, skip_tls_verify, &[]);
+    }
+
+    /// A registry the command contacts, whose certificates may also be signed by the CAs
+    /// of `ca_files`.
+    fn registry_trusting(&mut self, name: &str, skip_tls_verify: bool, ca_files: &[PathBuf]) {
         if self.offline {
             return;
         }
         let name = name.to_ascii_lowercase();
+        let ca_files: Vec<PathBuf> = ca_files.iter().map(|f| self.absolute(f)).collect();
         match self.needs.registries.iter_mut().find(|r| r.name == name) {
-            Some(known) => known.skip_tls_verify |= skip_tls_verify,
-            None => self.needs.registries.push(RegistryGrant { name, skip_tls_verify }),
+            Some(known) => {
+                known.skip_tls_verify |= skip_tls_verify;
+                for file in ca_files {
+                    if !known.ca_files.contains(&file) {
+                        known.ca_files.push(file);
+                    }
+                }
+            }
+            None => self.needs.registries.push(RegistryGrant { name, skip_tls_verify, ca_files }),
         }
         self.needs.network = self.needs.network.max(Network::Registries);
     }
@@ -288,8 +302,8 @@ impl<'e> Planner<'e> {
     pub fn pull_registry(&mut self, name: &str, skip_tls_verify: bool) {
         self.registry(name, skip_tls_verify);
         let hosts = self.mirrors.as_ref().and_then(|m| m.hosts_for_registry(&name.to_ascii_lowercase()).ok());
-        for (host, skip) in hosts.unwrap_or_default() {
-            self.registry(&host, skip);
+        for host in hosts.unwrap_or_default() {
+            self.registry_trusting(&host.host, host.skip_tls_verify, &host.ca_files);
         }
     }
 

@@ -63,6 +63,7 @@ pub fn to_json(plan: &Plan) -> Value {
         "registries": needs.registries.iter().map(|r| json!({
             "name": r.name,
             "skipTlsVerify": r.skip_tls_verify,
+            "caFiles": r.ca_files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
         "network": network(needs.network),
         "projectCredentials": needs.project_credentials.as_ref().map(|p| p.display().to_string()),
@@ -102,7 +103,9 @@ pub fn to_text(plan: &Plan) -> String {
     }
     for r in &needs.registries {
         let tls = if r.skip_tls_verify { " (TLS certificate not verified)" } else { "" };
-        let _ = writeln!(out, "registry {}{tls}", r.name);
+        let cas: Vec<String> = r.ca_files.iter().map(|f| f.display().to_string()).collect();
+        let cas = if cas.is_empty() { String::new() } else { format!(" (also trusting the CA in {})", cas.join(", ")) };
+        let _ = writeln!(out, "registry {}{tls}{cas}", r.name);
     }
     let _ = writeln!(
         out,

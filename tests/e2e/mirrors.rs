@@ -9,7 +9,8 @@ use std::net::TcpListener;
 use serde_json::Value;
 
 use crate::util::{
-    Fault, FaultProxy, Registry, TestDir, demo_component, digest_hex, fresh_cache, sha256_digest, str_field,
+    Fault, FaultProxy, Registry, TestDir, demo_component, digest_hex, fresh_cache, make_certificates, sha256_digest,
+    str_field,
 };
 
 /// The binary's requests among `requests` (a pull-through mirror's own requests to its
@@ -305,4 +306,42 @@ fn a_bad_mirror_configuration_is_an_error_that_names_the_file() {
     assert!(stderr.contains("registries.conf") && stderr.contains("no scheme"), "{stderr}");
     let run = dir.run(&["pull", &upstream.reference("a/b:1"), "--hosts-dir", "missing.d", "--no-cache"]).failure();
     assert!(run.stderr.clone().contains("missing.d"), "{}", run.stderr.clone());
+}
+
+#[test]
+fn an_https_mirror_is_trusted_through_the_ca_its_hosts_toml_names_and_only_through_it() {
+    let dir = TestDir::new();
+    let upstream = Registry::start(&dir);
+    let certificates = make_certificates(&dir.root().join("tls"));
+    let mirror = Registry::pull_through_tls(&dir, &upstream, &certificates.certificate, &certificates.key);
+    let (wasm, _, layer) = pushed(&dir, &upstream, "apps/hello:1.0.0");
+    let host_dir = dir.path(&format!("certs.d/{}", upstream.host()));
+    std::fs::create_dir_all(&host_dir).expect("create the host directory");
+    std::fs::copy(&certificates.ca, host_dir.join("mirror-ca.pem")).expect("copy the CA");
+    let hosts = |ca: &str| {
+        format!(
+            "server = \"http://{}\"\n[host.\"https://{}\"]\n  capabilities = [\"pull\"]\n{ca}",
+            upstream.host(),
+            mirror.host()
+        )
+    };
+    let pull = |out: &str| {
+        let args = ["pull", &upstream.reference("apps/hello:1.0.0"), "--hosts-dir", "certs.d", "--no-cache", "-d", out];
+        let run = dir.run(&[&args[..], &["-o", "json"]].concat()).success();
+        assert_eq!(dir.read(out), wasm);
+        served_by(&run.stdout_json())
+    };
+
+    // Trusted through its CA (relative to the hosts.toml's directory): the mirror serves.
+    std::fs::write(host_dir.join("hosts.toml"), hosts("  ca = \"mirror-ca.pem\"\n")).expect("write hosts.toml");
+    let plan = dir.run(&["plan", "pull", &upstream.reference("apps/hello:1.0.0"), "--hosts-dir", "certs.d"]).success();
+    assert!(plan.stdout.contains("mirror-ca.pem"), "the plan names the CA: {plan}");
+    let served = pull("trusted.wasm");
+    assert!(served.contains(&("blob".into(), layer.clone(), mirror.host(), true)), "{served:#?}");
+
+    // Without it, the certificate is refused, the mirror passed over, the upstream serves.
+    std::fs::write(host_dir.join("hosts.toml"), hosts("")).expect("write hosts.toml");
+    let served = pull("untrusted.wasm");
+    assert!(served.contains(&("blob".into(), layer, upstream.host(), false)), "{served:#?}");
+    assert!(!served.iter().any(|(_, _, host, _)| *host == mirror.host()), "{served:#?}");
 }

@@ -79,14 +79,22 @@ impl OutboundPolicy {
         allow_hosts: &[String],
         ca_files: &[PathBuf],
         skip_verify: &[String],
+        registry_cas: &[(String, Vec<PathBuf>)],
         debug: bool,
     ) -> Result<Self> {
         let allow = if allow_hosts.is_empty() { None } else { Some(AllowList::new(allow_hosts)?) };
         let skip_verify: Vec<Endpoint> = skip_verify.iter().filter_map(|r| registry_endpoint(r)).collect();
-        let tls = Tls::new(ca_files, skip_verify.clone())?;
+        let endpoint_cas: Vec<(Endpoint, Vec<PathBuf>)> = registry_cas
+            .iter()
+            .filter_map(|(registry, files)| Some((registry_endpoint(registry)?, files.clone())))
+            .collect();
+        let tls = Tls::with_endpoint_cas(ca_files, skip_verify.clone(), &endpoint_cas)?;
         if !skip_verify.is_empty() {
             let names: Vec<String> = skip_verify.iter().map(Endpoint::to_string).collect();
-            eprintln!("warning: --insecure-skip-tls-verify: TLS certificates of {} are not verified", names.join(", "));
+            eprintln!(
+                "warning: TLS certificates of {} are not verified (--insecure-skip-tls-verify, or skip_verify in hosts.toml)",
+                names.join(", ")
+            );
         }
         Ok(Self { debug, ..Self::new(allow, tls) })
     }

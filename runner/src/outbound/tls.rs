@@ -3,8 +3,10 @@
 //!
 //! Trusted: the bundled web PKI roots, plus the PEM CA certificates of `--ca-cert FILE`
 //! (repeatable) and `WASMSHIP_CA_CERTS` (`:`-separated files), for private registries.
-//! `--insecure-skip-tls-verify` makes the registries named in the command accept any
-//! certificate — those endpoints only; their token realms and redirect targets are verified.
+//! A registry the plan names with CA files of its own (a mirror's `ca` in `hosts.toml`)
+//! trusts those too — that endpoint only. `--insecure-skip-tls-verify` (or `skip_verify`)
+//! makes the registries named in the command accept any certificate — those endpoints
+//! only; their token realms and redirect targets are verified.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -28,37 +30,66 @@ pub struct Tls {
     verified: Arc<ClientConfig>,
     unverified: Arc<ClientConfig>,
     skip_verify: Vec<Endpoint>,
+    /// Endpoints that also trust CAs of their own.
+    own_roots: Vec<(Endpoint, Arc<ClientConfig>)>,
 }
 
 impl Tls {
     /// Trusts the bundled roots plus the certificates in `ca_files`, and no certificate
     /// at all for `skip_verify`.
+    #[cfg(test)]
     pub fn new(ca_files: &[PathBuf], skip_verify: Vec<Endpoint>) -> Result<Self> {
+        Self::with_endpoint_cas(ca_files, skip_verify, &[])
+    }
+
+    /// As [`new`](Self::new), and each endpoint of `endpoint_cas` also trusts its own CA
+    /// files.
+    pub fn with_endpoint_cas(
+        ca_files: &[PathBuf],
+        skip_verify: Vec<Endpoint>,
+        endpoint_cas: &[(Endpoint, Vec<PathBuf>)],
+    ) -> Result<Self> {
         // ring: the backend wasmtime-wasi-http is built with, so no second one is compiled.
         let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let mut roots = RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
-        for file in ca_files {
-            for cert in read_pem_certificates(file)? {
-                roots.add(cert).with_context(|| format!("CA certificate in {} is not usable", file.display()))?;
-            }
+        let verified = verified_config(&provider, ca_files)?;
+        let mut own_roots = Vec::new();
+        for (endpoint, files) in endpoint_cas {
+            let all: Vec<PathBuf> = ca_files.iter().chain(files).cloned().collect();
+            own_roots.push((endpoint.clone(), Arc::new(verified_config(&provider, &all)?)));
         }
-        let verified = ClientConfig::builder_with_provider(provider.clone())
-            .with_safe_default_protocol_versions()?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
         let any = AnyCertificate { algorithms: provider.signature_verification_algorithms };
         let unverified = ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()?
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(any))
             .with_no_client_auth();
-        Ok(Self { verified: Arc::new(verified), unverified: Arc::new(unverified), skip_verify })
+        Ok(Self { verified: Arc::new(verified), unverified: Arc::new(unverified), skip_verify, own_roots })
     }
 
     /// The configuration for a connection to `endpoint`.
     pub fn config_for(&self, endpoint: &Endpoint) -> Arc<ClientConfig> {
-        if self.skip_verify.contains(endpoint) { self.unverified.clone() } else { self.verified.clone() }
+        if self.skip_verify.contains(endpoint) {
+            return self.unverified.clone();
+        }
+        match self.own_roots.iter().find(|(e, _)| e == endpoint) {
+            Some((_, config)) => config.clone(),
+            None => self.verified.clone(),
+        }
     }
+}
+
+/// A verifying configuration trusting the bundled roots and the certificates of `ca_files`.
+fn verified_config(provider: &Arc<rustls::crypto::CryptoProvider>, ca_files: &[PathBuf]) -> Result<ClientConfig> {
+    let mut roots = RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
+    for file in ca_files {
+        for cert in read_pem_certificates(file)? {
+            roots.add(cert).with_context(|| format!("CA certificate in {} is not usable", file.display()))?;
+        }
+    }
+    Ok(ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(roots)
+        .with_no_client_auth())
 }
 
 /// The CA files to trust: each `--ca-cert`, then each entry of `WASMSHIP_CA_CERTS`.

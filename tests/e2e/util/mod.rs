@@ -8,6 +8,7 @@
 //! without the runner (`wasi_host`), a pseudo-terminal for runs that ask the user
 //! (`terminal`) and small helpers for digests, JSON and secrets.
 
+mod certificates;
 mod dir;
 mod docker;
 mod fault_proxy;
@@ -20,6 +21,7 @@ mod token_server;
 pub mod wasi_host;
 mod zeros_gzip;
 
+pub use certificates::make_certificates;
 pub use dir::{Run, TestDir, run_to_end};
 pub use docker::{helper_queries, install_credential_helper, write_docker_config};
 pub use fault_proxy::{Fault, FaultProxy, ObjectStore};

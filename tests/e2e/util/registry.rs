@@ -52,6 +52,12 @@ enum Auth {
     },
     /// Open, and a pull-through mirror of the registry at this URL (`proxy.remoteurl`).
     PullThrough(String),
+    /// As `PullThrough`, served over HTTPS with this certificate and key.
+    PullThroughTls {
+        upstream: String,
+        certificate: PathBuf,
+        key: PathBuf,
+    },
 }
 
 /// The credentials of the tests' own reads.
@@ -114,6 +120,17 @@ impl Registry {
         Registry::launch(dir, Auth::PullThrough(format!("http://127.0.0.1:{}", upstream.port)), HelperAuth::None)
     }
 
+    /// As [`pull_through`](Self::pull_through), over HTTPS with `certificate` and `key`
+    /// (PEM). The tests' own reads cannot reach it: ask the binary what it served.
+    pub fn pull_through_tls(dir: &TestDir, upstream: &Registry, certificate: &Path, key: &Path) -> Registry {
+        let auth = Auth::PullThroughTls {
+            upstream: format!("http://127.0.0.1:{}", upstream.port),
+            certificate: certificate.to_path_buf(),
+            key: key.to_path_buf(),
+        };
+        Registry::launch(dir, auth, HelperAuth::None)
+    }
+
     fn launch(dir: &TestDir, auth: Auth, helper_auth: HelperAuth) -> Registry {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
@@ -124,6 +141,7 @@ impl Registry {
             .into();
         let mut failures = Vec::new();
         let mut helper_auth = Some(helper_auth);
+        let tls = matches!(auth, Auth::PullThroughTls { .. });
         for attempt in 0..5 {
             let base = unique_dir(dir.root(), attempt);
             let storage = base.join("storage");
@@ -151,7 +169,8 @@ impl Registry {
                 syncs: AtomicU32::new(0),
                 helper_auth: helper_auth.take().expect("helper credentials"),
             };
-            match registry.wait_ready() {
+            let ready = if tls { registry.wait_listening() } else { registry.wait_ready() };
+            match ready {
                 Ok(()) => return registry,
                 Err(why) => {
                     failures.push(why);
@@ -160,6 +179,23 @@ impl Registry {
             }
         }
         panic!("docker-registry did not start: {failures:#?}");
+    }
+
+    /// For a registry served over HTTPS: ready once it accepts connections.
+    fn wait_listening(&mut self) -> Result<(), String> {
+        let started = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().expect("poll registry") {
+                return Err(format!("exited with {status}: {}", self.log_text()));
+            }
+            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return Ok(());
+            }
+            if started.elapsed() > READY_LIMIT {
+                return Err(format!("not listening in time: {}", self.log_text()));
+            }
+            thread::sleep(Duration::from_millis(50));
+        }
     }
 
     fn wait_ready(&mut self) -> Result<(), String> {
@@ -389,8 +425,8 @@ fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("bind an ephemeral port").port()
 }
 
-fn config_yaml(port: u16, storage: &Path, auth: &Auth) -> String {
-    let auth = match auth {
+fn config_yaml(port: u16, storage: &Path, mode: &Auth) -> String {
+    let auth = match mode {
         Auth::Open => String::new(),
         Auth::Htpasswd(file) => {
             format!("auth:\n  htpasswd:\n    realm: wasmship-e2e\n    path: {}\n", file.display())
@@ -402,6 +438,13 @@ fn config_yaml(port: u16, storage: &Path, auth: &Auth) -> String {
             bundle.display()
         ),
         Auth::PullThrough(url) => format!("proxy:\n  remoteurl: {url}\n"),
+        Auth::PullThroughTls { upstream, .. } => format!("proxy:\n  remoteurl: {upstream}\n"),
+    };
+    let tls = match mode {
+        Auth::PullThroughTls { certificate, key, .. } => {
+            format!("  tls:\n    certificate: {}\n    key: {}\n", certificate.display(), key.display())
+        }
+        _ => String::new(),
     };
     format!(
         "version: 0.1
@@ -420,7 +463,7 @@ storage:
 http:
   addr: 127.0.0.1:{port}
   secret: wasmship-e2e-not-a-secret
-{auth}",
+{tls}{auth}",
         storage = storage.display()
     )
 }

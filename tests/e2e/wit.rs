@@ -531,3 +531,35 @@ fn wit_fetch_with_verify_key_takes_only_signed_packages_online_and_offline() {
     wit(&dir, &cache, &["fetch"]).success();
     assert_eq!(tree(&dir, "wit/deps"), expected);
 }
+
+#[test]
+fn wit_fetch_goes_through_a_mirror_and_gets_the_same_tree() {
+    let dir = TestDir::new();
+    let reg = Registry::start(&dir);
+    let mirror = Registry::pull_through(&dir, &reg);
+    let cache = cache_env(&dir);
+    example_project(&dir, &reg);
+    wit(&dir, &cache, &["publish", "fixtures/types/wit"]).success();
+    wit(&dir, &cache, &["publish", "fixtures/api/wit"]).success();
+    dir.write(
+        "registries.conf",
+        format!("[[registry]]\nprefix = \"{0}\"\n[[registry.mirror]]\nlocation = \"{1}\"\n", reg.host(), mirror.host())
+            .as_bytes(),
+    );
+
+    let fetched = wit(&dir, &cache, &["fetch", "--registries-conf", "registries.conf", "-v"]).success();
+    let expected_dir = testdata().join("app/expected");
+    for (rel, text) in tree(&dir, "wit/deps") {
+        let expected =
+            std::fs::read_to_string(expected_dir.join("deps").join(&rel)).unwrap_or_else(|e| panic!("{rel}: {e}"));
+        assert_eq!(text, expected, "wit/deps/{rel}");
+    }
+    assert_eq!(tree(&dir, "wit/deps").len(), 2, "{fetched}");
+    // The package's layer came from the mirror, by the digest the registry resolved.
+    let layer = reg.manifest_json("wit/example/api", "0.2.0")["layers"][0]["digest"].as_str().unwrap().to_owned();
+    assert!(fetched.stderr.contains(&format!("blob {layer}: served by mirror {}", mirror.host())), "{fetched}");
+    assert!(
+        mirror.requests().iter().any(|r| r.is_blob_get(&layer) && r.status == 200),
+        "the mirror's log shows the layer"
+    );
+}

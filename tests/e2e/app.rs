@@ -258,6 +258,17 @@ fn a_bundle_carries_the_application_across_an_air_gap_to_another_registry() {
     let run = dir.run(&["app", "verify", "bundle", "--verify-key", "cosign.pub", "--json"]).failure();
     assert_eq!(str_field(&run.stderr_json(), "kind"), "unverified", "{run}");
     assert!(run.stderr.contains("demo/hello:0.1.0@sha256:"), "{run}");
+    // A signature the lock records and the bundle lost is missed, by name.
+    let status = std::process::Command::new("cp").args(["-a", "bundle", "unsigned"]).current_dir(dir.work()).status();
+    assert!(status.expect("cp").success());
+    let mut index: serde_json::Value = serde_json::from_slice(&dir.read("unsigned/index.json")).unwrap();
+    index["manifests"].as_array_mut().unwrap().retain(|m| {
+        !m["annotations"]["org.opencontainers.image.ref.name"].as_str().is_some_and(|name| name.ends_with(".sig"))
+    });
+    dir.write("unsigned/index.json", index.to_string().as_bytes());
+    let run = dir.run(&["app", "verify", "unsigned"]).failure();
+    assert!(run.stderr.contains("which the lock records for") && run.stderr.contains("demo/counter:0.2.0"), "{run}");
+
     // A changed byte anywhere is found.
     let hex = digests[1].1.trim_start_matches("sha256:").to_owned();
     let blob = dir.path(&format!("bundle/blobs/sha256/{hex}"));

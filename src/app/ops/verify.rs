@@ -1,6 +1,7 @@
 //! `app verify BUNDLE`: a bundle checked on its own, with no registry: the manifest and the
 //! lock name the same images; every manifest, blob and referrer those images hold is present
-//! and hashes to its digest; with keys, every artifact has a signature by one of them.
+//! and hashes to its digest, and every referrer the lock records (signatures above all) is
+//! there; with keys, every artifact has a signature by one of them.
 
 use std::path::Path;
 
@@ -51,7 +52,21 @@ fn verify_dir(dir: &Path, requirement: Option<&Requirement>) -> Result<BundleChe
             });
         }
         outcome.objects += hash_tree(&mut store, &digest, 0)?;
-        for referrer in referrers_of(&mut store, &digest, None, MAX_DEPTH, &mut Budget::default())? {
+        let referrers = referrers_of(&mut store, &digest, None, MAX_DEPTH, &mut Budget::default())?;
+        // A signature the lock records and the bundle lost would pass a check without keys.
+        for locked in &artifact.referrers {
+            if !referrers.iter().any(|r| r.descriptor.digest.to_string() == locked.digest) {
+                let kind = locked.artifact_type.as_deref().or(locked.tag.as_deref()).unwrap_or("referrer");
+                return Err(Error::NotFound {
+                    what: format!(
+                        "{} ({kind}), which the lock records for {}; bundle the application again",
+                        locked.digest, artifact.reference
+                    ),
+                    location: format!("the bundle {}", dir.display()),
+                });
+            }
+        }
+        for referrer in referrers {
             outcome.objects += hash_tree(&mut store, &referrer.descriptor.digest, 0)?;
         }
         if let Some(requirement) = requirement {

@@ -105,6 +105,13 @@ fn a_registries_conf_mirror_serves_content_the_upstream_resolved() {
         served.contains(&("tag".into(), format!("1.0.0 → {manifest_digest}"), upstream.host(), false)),
         "{served:#?}"
     );
+
+    // Pushes never go to a mirror, configured or not.
+    let mirror_before = from_binary(&mirror).len();
+    dir.run(&["push", &upstream.reference("apps/hello:1.0.1"), "demo.wasm", "--registries-conf", "registries.conf"])
+        .success();
+    assert!(upstream.manifest("apps/hello", "1.0.1").is_some());
+    assert_eq!(from_binary(&mirror).len(), mirror_before, "the mirror saw the push");
 }
 
 #[test]

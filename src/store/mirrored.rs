@@ -274,3 +274,151 @@ impl Read for MirrorReader {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::path::PathBuf;
+
+    use super::*;
+    use crate::oci::ImageManifest;
+    use crate::oci::media_type::WASM_CONFIG;
+    use crate::store::conformance::blob;
+    use crate::store::layout::LayoutStore;
+
+    /// Two layouts, a mirror and an upstream, under a fresh temporary directory.
+    struct Pair {
+        root: PathBuf,
+    }
+
+    impl Pair {
+        fn new() -> Self {
+            let root = std::env::temp_dir().join(format!("wasmship-mirrored-{:x}", crate::fsutil::random_u64()));
+            Pair { root }
+        }
+
+        fn layout(&self, name: &str) -> LayoutStore {
+            LayoutStore::create(self.root.join(name)).unwrap()
+        }
+
+        /// A store reading through the `mirror` layout, then the `upstream` one.
+        fn store(&self, resolves_tags: bool) -> MirroredStore {
+            let source = |name: &str, is_mirror: bool| Source {
+                store: Box::new(self.layout(name)),
+                host: name.to_string(),
+                resolves_tags: !is_mirror || resolves_tags,
+                serves_digests: true,
+                is_mirror,
+            };
+            MirroredStore::new(vec![source("mirror", true)], source("upstream", false))
+        }
+    }
+
+    impl Drop for Pair {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.root);
+        }
+    }
+
+    /// An image of one config and one layer of `layer_size` bytes, put into `stores` and
+    /// tagged `tag` there.
+    fn image(stores: &mut [&mut LayoutStore], label: &str, layer_size: usize, tag: &str) -> (RawManifest, Vec<u8>) {
+        let config_bytes = format!("{{\"label\":\"{label}\"}}").into_bytes();
+        let config = Descriptor::new(WASM_CONFIG, Digest::sha256_of(&config_bytes), config_bytes.len() as u64);
+        let (layer, layer_bytes) = blob(label, layer_size);
+        let raw = ImageManifest::single_layer(config.clone(), layer.clone(), BTreeMap::new()).to_raw();
+        for store in stores.iter_mut() {
+            store.blob_put(&config, &config_bytes, UploadMode::Monolithic).unwrap();
+            store.blob_put(&layer, &layer_bytes, UploadMode::Monolithic).unwrap();
+            store.manifest_put(&raw, Some(tag)).unwrap();
+        }
+        (raw, layer_bytes)
+    }
+
+    fn layer_of(raw: &RawManifest) -> Descriptor {
+        match raw.parse().unwrap() {
+            crate::oci::manifest::Manifest::Image(m) => m.layers[0].clone(),
+            crate::oci::manifest::Manifest::Index(_) => unreachable!(),
+        }
+    }
+
+    /// Replace a blob's file in a layout with other bytes of the same length.
+    fn tamper(pair: &Pair, layout: &str, digest: &Digest) {
+        let path = pair.layout(layout).blob_path(digest);
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes[0] ^= 0xff;
+        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+        std::fs::write(&path, bytes).unwrap();
+    }
+
+    fn served() -> Vec<(&'static str, String)> {
+        trail::take().into_iter().map(|s| (s.kind, s.host)).collect()
+    }
+
+    #[test]
+    fn a_tag_is_resolved_upstream_unless_the_mirror_is_trusted_to_resolve() {
+        let pair = Pair::new();
+        let (mut mirror, mut upstream) = (pair.layout("mirror"), pair.layout("upstream"));
+        let (truth, _) = image(&mut [&mut mirror, &mut upstream], "truth", 100, "other");
+        upstream.manifest_put(&truth, Some("1")).unwrap();
+        // The mirror says the tag names something else.
+        let (lie, _) = image(&mut [&mut mirror], "lie", 100, "1");
+        trail::take();
+
+        let got = pair.store(false).manifest_get(&Selector::Tag("1".into())).unwrap();
+        assert_eq!(got.digest, truth.digest, "the upstream resolved the tag");
+        assert_eq!(served(), [("tag", "upstream".into()), ("manifest", "mirror".into())], "served by digest");
+
+        let trusted = pair.store(true).manifest_get(&Selector::Tag("1".into())).unwrap();
+        assert_eq!(trusted.digest, lie.digest, "a mirror trusted to resolve answers the tag itself");
+        assert_eq!(served(), [("tag", "mirror".into()), ("manifest", "mirror".into())]);
+    }
+
+    #[test]
+    fn a_tampered_small_blob_is_passed_over_within_the_call() {
+        let pair = Pair::new();
+        let (mut mirror, mut upstream) = (pair.layout("mirror"), pair.layout("upstream"));
+        let (raw, layer_bytes) = image(&mut [&mut mirror, &mut upstream], "small", 1000, "1");
+        let layer = layer_of(&raw);
+        tamper(&pair, "mirror", &layer.digest);
+        trail::take();
+
+        let mut store = pair.store(false);
+        let mut bytes = Vec::new();
+        store.blob_get(&layer, &mut bytes).unwrap();
+        assert_eq!(bytes, layer_bytes);
+        assert_eq!(served(), [("blob", "upstream".into())]);
+    }
+
+    #[test]
+    fn a_tampered_large_blob_fails_its_stream_and_the_next_attempt_reads_the_upstream() {
+        let pair = Pair::new();
+        let (mut mirror, mut upstream) = (pair.layout("mirror"), pair.layout("upstream"));
+        let (raw, layer_bytes) =
+            image(&mut [&mut mirror, &mut upstream], "large", (BUFFERED_BLOB_MAX + 1) as usize, "1");
+        let layer = layer_of(&raw);
+        tamper(&pair, "mirror", &layer.digest);
+        trail::take();
+
+        let mut store = pair.store(false);
+        let mut first = Vec::new();
+        let error = store.blob_get(&layer, &mut first).unwrap_err();
+        assert!(matches!(&error, Error::Transport { target, .. } if target == "mirror mirror"), "{error}");
+        assert!(error.to_string().contains("digest mismatch"), "{error}");
+        let mut second = Vec::new();
+        store.blob_get(&layer, &mut second).unwrap();
+        assert_eq!(second, layer_bytes);
+        assert_eq!(served(), [("blob", "mirror".into()), ("blob", "upstream".into())]);
+    }
+
+    #[test]
+    fn writes_go_to_the_upstream_only() {
+        let pair = Pair::new();
+        let mut store = pair.store(true);
+        let (descriptor, bytes) = blob("written", 64);
+        store.blob_put(&descriptor, &bytes, UploadMode::Monolithic).unwrap();
+        assert!(pair.layout("upstream").blob_exists(&descriptor.digest).unwrap());
+        assert!(!pair.layout("mirror").blob_exists(&descriptor.digest).unwrap());
+        assert_eq!(store.location(), pair.layout("upstream").location());
+    }
+}

@@ -11,40 +11,11 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
-ROOT=$(pwd)
+source bench/lib.sh
 RUNS=${BENCH_RUNS:-10}
-BIN="$ROOT/target/release/wasmship"
-for tool in docker-registry hyperfine skopeo python3; do
-    command -v "$tool" >/dev/null || { echo "bench: $tool is not installed" >&2; exit 1; }
-done
-[[ -x $BIN ]] || { echo "bench: build first (cargo test --release --workspace --no-run)" >&2; exit 1; }
+needs docker-registry hyperfine skopeo python3
+work_dir app
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/wasmship-bench-app.XXXXXX")
-PIDS=()
-cleanup() {
-    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-start_registry() { # NAME PORT
-    cat >"$WORK/$1.yml" <<YAML
-version: 0.1
-storage:
-  filesystem:
-    rootdirectory: $WORK/$1
-  delete:
-    enabled: true
-http:
-  addr: 127.0.0.1:$2
-log:
-  level: error
-YAML
-    docker-registry serve "$WORK/$1.yml" >"$WORK/$1.log" 2>&1 &
-    PIDS+=($!)
-    for _ in $(seq 50); do curl -fs "http://127.0.0.1:$2/v2/" >/dev/null && break; sleep 0.1; done
-}
 SRC_PORT=$(free_port); start_registry source "$SRC_PORT"
 DST_PORT=$(free_port); start_registry target "$DST_PORT"
 SRC=127.0.0.1:$SRC_PORT DST=127.0.0.1:$DST_PORT

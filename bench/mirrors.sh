@@ -12,41 +12,11 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
-ROOT=$(pwd)
+source bench/lib.sh
 RUNS=${BENCH_RUNS:-20}
-BIN="$ROOT/target/release/wasmship"
-for tool in docker-registry hyperfine python3; do
-    command -v "$tool" >/dev/null || { echo "bench: $tool is not installed" >&2; exit 1; }
-done
-[[ -x $BIN ]] || { echo "bench: build first (cargo test --release --workspace --no-run)" >&2; exit 1; }
+needs docker-registry hyperfine python3
+work_dir mirrors
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/wasmship-bench-mirrors.XXXXXX")
-PIDS=()
-cleanup() {
-    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-start_registry() { # name port [upstream-port]
-    local proxy=""
-    [[ -n ${3:-} ]] && proxy=$'proxy:\n  remoteurl: http://127.0.0.1:'"$3"
-    cat >"$WORK/$1.yml" <<YAML
-version: 0.1
-storage:
-  filesystem:
-    rootdirectory: $WORK/$1
-http:
-  addr: 127.0.0.1:$2
-log:
-  level: error
-$proxy
-YAML
-    docker-registry serve "$WORK/$1.yml" >"$WORK/$1.log" 2>&1 &
-    PIDS+=($!)
-    for _ in $(seq 50); do curl -fs "http://127.0.0.1:$2/v2/" >/dev/null && break; sleep 0.1; done
-}
 UPSTREAM=$(free_port)
 start_registry upstream "$UPSTREAM"
 MIRROR=$(free_port)

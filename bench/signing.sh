@@ -11,36 +11,12 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
-ROOT=$(pwd)
+source bench/lib.sh
 RUNS=${BENCH_RUNS:-20}
-BIN="$ROOT/target/release/wasmship"
-for tool in docker-registry hyperfine python3; do
-    command -v "$tool" >/dev/null || { echo "bench: $tool is not installed" >&2; exit 1; }
-done
-[[ -x $BIN ]] || { echo "bench: build first (cargo test --release --workspace --no-run)" >&2; exit 1; }
-
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/wasmship-bench-signing.XXXXXX")
-REGISTRY_PID=
-cleanup() {
-    [[ -n $REGISTRY_PID ]] && { kill "$REGISTRY_PID" 2>/dev/null || true; wait "$REGISTRY_PID" 2>/dev/null || true; }
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cat >"$WORK/registry.yml" <<YAML
-version: 0.1
-storage:
-  filesystem:
-    rootdirectory: $WORK/registry
-http:
-  addr: 127.0.0.1:$PORT
-log:
-  level: error
-YAML
-docker-registry serve "$WORK/registry.yml" >"$WORK/registry.log" 2>&1 &
-REGISTRY_PID=$!
-for _ in $(seq 50); do curl -fs "http://127.0.0.1:$PORT/v2/" >/dev/null && break; sleep 0.1; done
+needs docker-registry hyperfine python3
+work_dir signing
+PORT=$(free_port)
+start_registry registry "$PORT"
 
 mkdir -p "$WORK/run"
 python3 bench/make_component.py "$WORK/run/big.wasm" 20

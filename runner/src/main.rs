@@ -114,12 +114,12 @@ fn real_main() -> Result<i32> {
     let runtime =
         tokio::runtime::Builder::new_current_thread().enable_all().build().context("cannot start the async runtime")?;
     let result = runtime.block_on(async {
-        let grants = match plan::ask(&linker, &component, &invocation.args, &env, &cwd).await? {
+        let home = files::process_var("HOME").filter(|h| !h.is_empty()).map(std::path::PathBuf::from);
+        let grants = match plan::ask(&linker, &component, &invocation.args, &env, &cwd, home.as_deref()).await? {
             Planned::Grants(grants) => grants,
             Planned::Unplannable => nothing(),
             Planned::Crashed(error) => return Ok(Exit::Trap(error)),
         };
-        let home = files::process_var("HOME").filter(|h| !h.is_empty()).map(std::path::PathBuf::from);
         let registries: Vec<String> = grants.registries.iter().map(|r| r.name.clone()).collect();
 
         let mut guest_env = env.clone();

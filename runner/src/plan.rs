@@ -50,12 +50,13 @@ pub async fn ask(
     args: &[String],
     env: &[(String, String)],
     cwd: &Path,
+    home: Option<&Path>,
 ) -> Result<Planned> {
     let mut readable = vec![cwd.to_path_buf()];
     for _ in 1..ROUNDS {
         let planned = ask_once(linker, component, args, env, &readable).await?;
         let Planned::Grants(grants) = &planned else { return Ok(planned) };
-        let more = wanted(&grants.consult, &readable);
+        let more = wanted(&grants.consult, &readable, home);
         if more.is_empty() {
             return Ok(planned);
         }
@@ -64,12 +65,14 @@ pub async fn ask(
     ask_once(linker, component, args, env, &readable).await
 }
 
-/// The directories of `consult` not yet readable: absolute, existing ones only.
-fn wanted(consult: &[String], readable: &[PathBuf]) -> Vec<PathBuf> {
+/// The directories of `consult` not yet readable: absolute, existing ones only, and never
+/// the home directory or a directory above it (planning does without what is there).
+fn wanted(consult: &[String], readable: &[PathBuf], home: Option<&Path>) -> Vec<PathBuf> {
     consult
         .iter()
         .map(PathBuf::from)
         .filter(|dir| dir.is_absolute() && dir.is_dir() && !readable.contains(dir))
+        .filter(|dir| matches!(crate::view::exposure(dir, home), Ok(crate::view::Exposure::Whole)))
         .collect()
 }
 

@@ -33,6 +33,20 @@ pub enum AppCommand {
     Pull(AppPullArgs),
 }
 
+/// Flags of the commands that work through every artifact of a manifest.
+#[derive(Debug, clap::Args)]
+pub struct EachArtifactArgs {
+    /// Go on after an artifact fails and report every failure at the end (nothing is
+    /// written unless all succeed).
+    #[arg(long)]
+    keep_going: bool,
+    #[command(flatten)]
+    registry: RegistryArgs,
+    /// Print the outcome as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
 #[derive(Debug, clap::Args)]
 pub struct AppPullArgs {
     /// The wadm application manifest (YAML).
@@ -47,15 +61,8 @@ pub struct AppPullArgs {
     cache: super::CacheArgs,
     #[command(flatten)]
     verify: super::sign::VerifyKeyArgs,
-    /// Go on after an artifact fails and report every failure at the end (nothing is
-    /// written unless all succeed).
-    #[arg(long)]
-    keep_going: bool,
     #[command(flatten)]
-    registry: RegistryArgs,
-    /// Print the outcome as JSON.
-    #[arg(long)]
-    json: bool,
+    each: EachArtifactArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -80,15 +87,8 @@ pub struct BundleArgs {
     /// The bundle to create (must not exist): a directory, or one file when it ends in .tar.
     #[arg(short = 'o', long = "output", value_name = "DIR|FILE.tar")]
     out: PathBuf,
-    /// Go on after an artifact fails and report every failure at the end (nothing is
-    /// written unless all succeed).
-    #[arg(long)]
-    keep_going: bool,
     #[command(flatten)]
-    registry: RegistryArgs,
-    /// Print the outcome as JSON.
-    #[arg(long)]
-    json: bool,
+    each: EachArtifactArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -108,15 +108,8 @@ pub struct RelocateArgs {
     /// wadm.relocated.yaml for a bundle).
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     out: Option<PathBuf>,
-    /// Go on after an artifact fails and report every failure at the end (nothing is
-    /// written unless all succeed).
-    #[arg(long)]
-    keep_going: bool,
     #[command(flatten)]
-    registry: RegistryArgs,
-    /// Print the outcome as JSON.
-    #[arg(long)]
-    json: bool,
+    each: EachArtifactArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -135,30 +128,16 @@ pub struct LockArgs {
     /// The lock to write (default: beside the manifest, <name>.lock.json).
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     lock: Option<PathBuf>,
-    /// Go on after an artifact fails and report every failure at the end (nothing is
-    /// written unless all succeed).
-    #[arg(long)]
-    keep_going: bool,
     #[command(flatten)]
-    registry: RegistryArgs,
-    /// Print the lock as JSON.
-    #[arg(long)]
-    json: bool,
+    each: EachArtifactArgs,
 }
 
 #[derive(Debug, clap::Args)]
 pub struct PinArgs {
     /// The wadm application manifest (YAML), rewritten in place.
     manifest: PathBuf,
-    /// Go on after an artifact fails and report every failure at the end (nothing is
-    /// written unless all succeed).
-    #[arg(long)]
-    keep_going: bool,
     #[command(flatten)]
-    registry: RegistryArgs,
-    /// Print the outcome as JSON.
-    #[arg(long)]
-    json: bool,
+    each: EachArtifactArgs,
 }
 
 impl AppCommand {
@@ -172,18 +151,18 @@ impl AppCommand {
             }
             AppCommand::Lock(args) => {
                 let lock = args.lock.clone().unwrap_or_else(|| default_path(&args.manifest));
-                plan_registries(planner, &args.manifest, &mut args.registry);
+                plan_registries(planner, &args.manifest, &mut args.each.registry);
                 args.manifest = planner.input_file(&args.manifest, "application manifest");
                 args.lock = Some(planner.output_file(&lock, "application lock"));
                 "app lock"
             }
             AppCommand::Pin(args) => {
-                plan_registries(planner, &args.manifest, &mut args.registry);
+                plan_registries(planner, &args.manifest, &mut args.each.registry);
                 args.manifest = planner.output_file(&args.manifest, "application manifest (pinned in place)");
                 "app pin"
             }
             AppCommand::Bundle(args) => {
-                plan_registries(planner, &args.manifest, &mut args.registry);
+                plan_registries(planner, &args.manifest, &mut args.each.registry);
                 args.manifest = planner.input_file(&args.manifest, "application manifest");
                 // An existing directory is granted as it is, for the command to refuse by name.
                 let kind = PathKind::FileOrDirectory;
@@ -199,11 +178,11 @@ impl AppCommand {
                     args.input =
                         planner.input_file(&args.input, "application bundle (tar, unpacked beside the output)");
                 } else {
-                    plan_registries(planner, &args.input, &mut args.registry);
+                    plan_registries(planner, &args.input, &mut args.each.registry);
                     args.input = planner.input_file(&args.input, "application manifest");
                 }
                 let host = args.to.trim().split('/').next().unwrap_or_default();
-                planner.registry(host, args.registry.insecure_skip_tls_verify);
+                planner.registry(host, args.each.registry.insecure_skip_tls_verify);
                 if !args.dry_run {
                     planner.output_file(&default_path(&out), "the relocated manifest's lock");
                     args.out = Some(planner.output_file(&out, "relocated application manifest"));
@@ -212,7 +191,7 @@ impl AppCommand {
             }
             AppCommand::Pull(args) => {
                 if !args.cache.offline() {
-                    plan_registries(planner, &args.manifest, &mut args.registry);
+                    plan_registries(planner, &args.manifest, &mut args.each.registry);
                 }
                 args.manifest = planner.input_file(&args.manifest, "application manifest");
                 args.cache.plan(planner);
@@ -241,12 +220,12 @@ impl AppCommand {
     pub fn output(&self) -> OutputFormat {
         let json = match self {
             AppCommand::Images(args) => return args.output,
-            AppCommand::Lock(args) => args.json,
-            AppCommand::Pin(args) => args.json,
-            AppCommand::Bundle(args) => args.json,
-            AppCommand::Relocate(args) => args.json,
+            AppCommand::Lock(args) => args.each.json,
+            AppCommand::Pin(args) => args.each.json,
+            AppCommand::Bundle(args) => args.each.json,
+            AppCommand::Relocate(args) => args.each.json,
             AppCommand::Verify(args) => args.json,
-            AppCommand::Pull(args) => args.json,
+            AppCommand::Pull(args) => args.each.json,
         };
         if json { OutputFormat::Json } else { OutputFormat::Text }
     }
@@ -279,10 +258,10 @@ pub fn run(command: &AppCommand) -> Result<()> {
         AppCommand::Pull(args) => run_pull(args),
         AppCommand::Lock(args) => {
             let (_, app) = read_manifest(&args.manifest)?;
-            let options = args.registry.options_for(&app.references(), true)?;
+            let options = args.each.registry.options_for(&app.references(), true)?;
             let path = args.lock.clone().unwrap_or_else(|| default_path(&args.manifest));
-            let (lock, written) = lock(&args.manifest, &path, &options, args.keep_going)?;
-            if args.json {
+            let (lock, written) = lock(&args.manifest, &path, &options, args.each.keep_going)?;
+            if args.each.json {
                 output::print_json(&serde_json::to_value(&lock).unwrap_or_default());
             } else {
                 output::print_text(&lock_text(&lock, &path, written));
@@ -291,9 +270,9 @@ pub fn run(command: &AppCommand) -> Result<()> {
         }
         AppCommand::Pin(args) => {
             let (_, app) = read_manifest(&args.manifest)?;
-            let options = args.registry.options_for(&app.references(), true)?;
-            let outcome = pin(&args.manifest, &options, args.keep_going)?;
-            if args.json {
+            let options = args.each.registry.options_for(&app.references(), true)?;
+            let outcome = pin(&args.manifest, &options, args.each.keep_going)?;
+            if args.each.json {
                 output::print_json(&serde_json::json!({
                     "manifest": args.manifest.display().to_string(),
                     "pinned": outcome.pinned.iter().map(|(from, to)| serde_json::json!({"from": from, "to": to})).collect::<Vec<_>>(),
@@ -319,9 +298,9 @@ pub fn run(command: &AppCommand) -> Result<()> {
 
 fn run_bundle(args: &BundleArgs) -> Result<()> {
     let (_, app) = read_manifest(&args.manifest)?;
-    let options = args.registry.options_for(&app.references(), true)?;
-    let outcome = bundle(&args.manifest, &args.out, &options, args.keep_going)?;
-    if args.json {
+    let options = args.each.registry.options_for(&app.references(), true)?;
+    let outcome = bundle(&args.manifest, &args.out, &options, args.each.keep_going)?;
+    if args.each.json {
         output::print_json(&serde_json::json!({
             "bundle": args.out.display().to_string(),
             "artifacts": outcome.lock.artifacts.iter().map(|a| serde_json::json!({
@@ -357,17 +336,17 @@ fn run_relocate(args: &RelocateArgs) -> Result<()> {
         references.extend(app.references().into_iter().map(str::to_string));
     }
     let references: Vec<&str> = references.iter().map(String::as_str).collect();
-    let options = args.registry.options_for(&references, true)?;
+    let options = args.each.registry.options_for(&references, true)?;
     let request = RelocateRequest {
         input: &args.input,
         to: &args.to,
         flatten: args.flatten,
         dry_run: args.dry_run,
         output: &out,
-        keep_going: args.keep_going,
+        keep_going: args.each.keep_going,
     };
     let outcome = relocate(&request, &options)?;
-    if args.json {
+    if args.each.json {
         output::print_json(&serde_json::json!({
             "moves": outcome.moves.iter().map(|m| serde_json::json!({"from": m.from, "to": m.to, "digest": m.digest})).collect::<Vec<_>>(),
             "manifest": outcome.written.then(|| out.display().to_string()),
@@ -428,11 +407,12 @@ fn run_verify(args: &VerifyBundleArgs) -> Result<()> {
 
 fn run_pull(args: &AppPullArgs) -> Result<()> {
     let (_, app) = read_manifest(&args.manifest)?;
-    let options = args.registry.options_for(&app.references(), true)?;
+    let options = args.each.registry.options_for(&app.references(), true)?;
     let host_cache = args.host_cache_dir.as_deref().filter(|_| args.wasmcloud_host_cache);
     let verification = args.verify.verification()?;
-    let done = prefetch(&args.manifest, &options, &args.cache.options()?, host_cache, &verification, args.keep_going)?;
-    if args.json {
+    let done =
+        prefetch(&args.manifest, &options, &args.cache.options()?, host_cache, &verification, args.each.keep_going)?;
+    if args.each.json {
         output::print_json(&serde_json::json!({
             "artifacts": done.iter().map(|p| serde_json::json!({
                 "reference": p.reference, "digest": p.digest.to_string(), "network": p.from_network,

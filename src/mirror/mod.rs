@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 use crate::http::Scheme;
-use crate::reference::RegistryReference;
+use crate::reference::{Reference, RegistryReference};
 
 pub use registries_conf::{PullFromMirror, RegistriesConf};
 
@@ -91,11 +91,16 @@ fn with_d(file: &Path) -> PathBuf {
 }
 
 /// The mirror configuration a command runs with.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct Mirrors {
     conf: RegistriesConf,
     hosts_dir: Option<PathBuf>,
+    /// Each registry's `hosts.toml`, read once per run (every store a pull opens asks).
+    hosts_files: std::sync::Mutex<std::collections::BTreeMap<String, Option<HostsEntry>>>,
 }
+
+/// A `hosts.toml` that was read: where, and what it says.
+type HostsEntry = (PathBuf, hosts_toml::HostsFile);
 
 /// One place a reference may be pulled from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -164,12 +169,12 @@ impl Mirrors {
                 location: dir.display().to_string(),
             });
         }
-        Ok(Mirrors { conf, hosts_dir: sources.hosts_dir.clone() })
+        Ok(Mirrors { conf, hosts_dir: sources.hosts_dir.clone(), hosts_files: Default::default() })
     }
 
     /// Mirrors built from `registries.conf` text alone (tests, fuzzing).
     pub fn from_registries_conf(conf: RegistriesConf) -> Self {
-        Mirrors { conf, hosts_dir: None }
+        Mirrors { conf, ..Mirrors::default() }
     }
 
     /// Whether any configuration was found.
@@ -271,21 +276,32 @@ impl Mirrors {
     }
 
     /// The `hosts.toml` for `registry` in the hosts directory, when there is one.
-    fn hosts_file(&self, registry: &str) -> Result<Option<(PathBuf, hosts_toml::HostsFile)>> {
+    fn hosts_file(&self, registry: &str) -> Result<Option<HostsEntry>> {
         let Some(dir) = &self.hosts_dir else { return Ok(None) };
-        for candidate in hosts_toml::candidate_dirs(registry) {
-            let file = dir.join(candidate).join("hosts.toml");
-            match read_config(&file) {
-                Ok(text) => {
-                    let parsed = hosts_toml::parse(&text, &file.display().to_string())?;
-                    return Ok(Some((file, parsed)));
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-                Err(e) => return Err(Error::io(file.display(), "read hosts.toml", e)),
-            }
+        let mut known = self.hosts_files.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(entry) = known.get(registry) {
+            return Ok(entry.clone());
         }
-        Ok(None)
+        let entry = read_hosts_file(dir, registry)?;
+        known.insert(registry.to_string(), entry.clone());
+        Ok(entry)
     }
+}
+
+/// The first `hosts.toml` of `registry`'s candidate directories in `dir`, parsed.
+fn read_hosts_file(dir: &Path, registry: &str) -> Result<Option<HostsEntry>> {
+    for candidate in hosts_toml::candidate_dirs(registry) {
+        let file = dir.join(candidate).join("hosts.toml");
+        match read_config(&file) {
+            Ok(text) => {
+                let parsed = hosts_toml::parse(&text, &file.display().to_string())?;
+                return Ok(Some((file, parsed)));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(Error::io(file.display(), "read hosts.toml", e)),
+        }
+    }
+    Ok(None)
 }
 
 fn plain_endpoint(reference: RegistryReference) -> Endpoint {
@@ -302,18 +318,21 @@ fn plain_endpoint(reference: RegistryReference) -> Endpoint {
     }
 }
 
-/// `reference` moved to `name` (`host[:port]/repository`).
+/// `reference` moved to `name` (`host[:port]/repository`), which must read as a reference
+/// does (a registry host, a valid repository).
 fn rewritten(reference: &RegistryReference, name: &str, file: &str) -> Result<RegistryReference> {
-    match name.split_once('/') {
-        Some((registry, repository)) if !repository.is_empty() => Ok(RegistryReference {
-            registry: registry.to_string(),
-            repository: repository.to_string(),
-            ..reference.clone()
-        }),
+    // The first segment is the host, as in `registries.conf`, even without a dot.
+    let host = name.split('/').next().unwrap_or_default();
+    match Reference::parse(name) {
+        Ok(Reference::Registry(moved))
+            if name.contains('/') && moved.registry == host && moved.tag.is_none() && moved.digest.is_none() =>
+        {
+            Ok(RegistryReference { registry: moved.registry, repository: moved.repository, ..reference.clone() })
+        }
         _ => Err(Error::Config {
             file: file.to_string(),
             reason: format!(
-                "{}/{} maps to {name:?}, which names no repository",
+                "{}/{} maps to {name:?}, which is not host[:port]/repository",
                 reference.registry, reference.repository
             ),
         }),

@@ -131,14 +131,20 @@ fn lock_records_digests_and_signatures_and_pin_rewrites_only_the_references() {
     assert_eq!(String::from_utf8(dir.read("wadm.yaml")).unwrap(), expected);
 }
 
+/// `testdata/wadm/hello.yaml` for `reg` with only its first image pushed (the second
+/// component and the provider are missing); the manifest's bytes.
+fn hello_app_missing_two_images(dir: &TestDir, reg: &Registry) -> Vec<u8> {
+    dir.write("wadm.yaml", testdata("hello.yaml").replace("registry.test", &reg.host()).as_bytes());
+    dir.write("hello.wasm", &demo_component());
+    dir.run(&["push", &reg.reference("demo/hello:0.1.0"), "hello.wasm"]).success();
+    dir.read("wadm.yaml")
+}
+
 #[test]
 fn a_missing_image_writes_no_lock_and_leaves_the_manifest_alone() {
     let dir = TestDir::new();
     let reg = Registry::start(&dir);
-    dir.write("wadm.yaml", testdata("hello.yaml").replace("registry.test", &reg.host()).as_bytes());
-    dir.write("hello.wasm", &demo_component());
-    dir.run(&["push", &reg.reference("demo/hello:0.1.0"), "hello.wasm"]).success();
-    let original = dir.read("wadm.yaml");
+    let original = hello_app_missing_two_images(&dir, &reg);
 
     let run = dir.run(&["app", "lock", "wadm.yaml"]).failure();
     assert!(run.stderr.contains("demo/counter:0.2.0") || run.stderr.contains("0.2.0"), "{run}");
@@ -152,10 +158,7 @@ fn a_missing_image_writes_no_lock_and_leaves_the_manifest_alone() {
 fn keep_going_reports_every_missing_image_and_still_writes_nothing_half_done() {
     let dir = TestDir::new();
     let reg = Registry::start(&dir);
-    dir.write("wadm.yaml", testdata("hello.yaml").replace("registry.test", &reg.host()).as_bytes());
-    dir.write("hello.wasm", &demo_component());
-    dir.run(&["push", &reg.reference("demo/hello:0.1.0"), "hello.wasm"]).success();
-    let original = dir.read("wadm.yaml");
+    let original = hello_app_missing_two_images(&dir, &reg);
 
     // Without it, the first failure ends the command; with it, both missing images are named.
     let first = dir.run(&["app", "lock", "wadm.yaml"]).failure();

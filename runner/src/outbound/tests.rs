@@ -4,8 +4,6 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
-use std::path::Path;
-use std::process::Command;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -138,48 +136,19 @@ fn a_realm_named_by_an_allowed_registry_becomes_allowed() {
     check_realm_learning(|named| OutboundPolicy::new(Some(AllowList::new(&[named]).unwrap()), allow_all()), None);
 }
 
-/// A CA and a server certificate for `localhost`/`127.0.0.1` signed by it, made with the
-/// `openssl` command in `dir`; `None` when openssl is not installed.
-fn make_certificates(dir: &Path) -> Option<()> {
-    let openssl = |args: &[&str]| {
-        let status = Command::new("openssl").args(args).current_dir(dir).output().ok()?.status;
-        assert!(status.success(), "openssl {args:?} failed");
-        Some(())
-    };
-    let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
-    openssl(
-        &[&["req", "-x509", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=test CA"], &ec[..]]
-            .concat(),
-    )?;
-    openssl(&[&["req", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost"], &ec[..]].concat())?;
-    std::fs::write(dir.join("ext.cnf"), "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n")
-        .unwrap();
-    openssl(&[
-        "x509",
-        "-req",
-        "-in",
-        "server.csr",
-        "-CA",
-        "ca.pem",
-        "-CAkey",
-        "ca.key",
-        "-CAcreateserial",
-        "-out",
-        "server.pem",
-        "-days",
-        "2",
-        "-extfile",
-        "ext.cnf",
-    ])
-}
+// The end-to-end tests' CA and server certificate for `localhost`/`127.0.0.1`, made with
+// the `openssl` command (which `.ci/run` installs).
+#[path = "../../../tests/e2e/util/certificates.rs"]
+mod certificates;
+use certificates::make_certificates;
 
-/// Serves HTTPS with `dir`'s server certificate: `connections` connections, each answered
+/// Serves HTTPS with the server certificate `made`: `connections` connections, each answered
 /// `200 ok` (a failed handshake counts too).
-fn serve_tls(dir: &Path, connections: usize) -> (u16, JoinHandle<()>) {
+fn serve_tls(made: &certificates::Certificates, connections: usize) -> (u16, JoinHandle<()>) {
     use rustls::pki_types::pem::PemObject;
     use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-    let certs = CertificateDer::pem_file_iter(dir.join("server.pem")).unwrap().collect::<Result<Vec<_>, _>>().unwrap();
-    let key = PrivateKeyDer::from_pem_file(dir.join("server.key")).unwrap();
+    let certs = CertificateDer::pem_file_iter(&made.certificate).unwrap().collect::<Result<Vec<_>, _>>().unwrap();
+    let key = PrivateKeyDer::from_pem_file(&made.key).unwrap();
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -211,11 +180,8 @@ fn serve_tls(dir: &Path, connections: usize) -> (u16, JoinHandle<()>) {
 #[test]
 fn tls_trusts_extra_cas_and_skips_verification_only_where_asked() {
     let tmp = tempfile::tempdir().unwrap();
-    if make_certificates(tmp.path()).is_none() {
-        eprintln!("skipped: no openssl command");
-        return;
-    }
-    let (port, server) = serve_tls(tmp.path(), 4);
+    let made = make_certificates(tmp.path());
+    let (port, server) = serve_tls(&made, 4);
     let uri = format!("https://localhost:{port}/v2/");
     let status =
         |tls: Tls| block_on(async { client::send(get(&uri), None, &tls).await.map(|(response, _)| response.status()) });
@@ -224,7 +190,7 @@ fn tls_trusts_extra_cas_and_skips_verification_only_where_asked() {
         Err(Error::Tls(error)) => assert!(tls::is_certificate_error(&error), "{error}"),
         other => panic!("a private CA must not be trusted by default: {:?}", other.map_err(|e| e.to_string())),
     }
-    assert_eq!(status(Tls::new(&[tmp.path().join("ca.pem")], Vec::new()).unwrap()).unwrap(), 200);
+    assert_eq!(status(Tls::new(std::slice::from_ref(&made.ca), Vec::new()).unwrap()).unwrap(), 200);
     let this_server = Endpoint { host: "localhost".into(), port };
     assert_eq!(status(Tls::new(&[], vec![this_server]).unwrap()).unwrap(), 200);
     let other_port = Endpoint { host: "localhost".into(), port: port.wrapping_add(1) };

@@ -3,7 +3,7 @@
 # it started, and loopback docker-registries (optionally pull-through mirrors).
 
 ROOT=$(pwd)
-BIN="$ROOT/target/release/wasmship"
+BIN=${BENCH_BIN:-$ROOT/target/release/wasmship}
 
 # needs TOOL... : every tool installed and the binary built, or exit saying which is not.
 needs() {

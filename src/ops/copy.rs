@@ -207,26 +207,50 @@ impl Copier<'_> {
             self.outcome.mounted_blobs += 1;
             return Ok(());
         }
-        let source = StoreSource { store: &self.source, descriptor };
-        self.destination.blob_put(descriptor, &source, UploadMode::Monolithic)?;
+        let unhashed = self.destination.checks_uploaded_digests();
+        let source = StoreSource { store: &self.source, descriptor, unhashed };
+        if let Err(error) = self.destination.blob_put(descriptor, &source, UploadMode::Monolithic) {
+            if unhashed && refused_content(&error) {
+                // The destination found the bytes wrong: read the source once more, hashed,
+                // so that a source whose bytes do not match its digest is named as the cause.
+                let mut reader = self.source.borrow_mut().blob_open(descriptor)?;
+                crate::store::verify::copy_verified(&mut reader, &mut std::io::sink(), "verification")?;
+            }
+            return Err(error);
+        }
         self.outcome.copied_blobs += 1;
         Ok(())
     }
 }
 
+/// Whether a registry refused an upload for its content (OCI error codes `DIGEST_INVALID`,
+/// `SIZE_INVALID`, `BLOB_UPLOAD_INVALID`, or a bare 400).
+fn refused_content(error: &Error) -> bool {
+    match error {
+        Error::Registry { status: 400, code, .. } => {
+            code.as_deref().is_none_or(|code| matches!(code, "DIGEST_INVALID" | "SIZE_INVALID" | "BLOB_UPLOAD_INVALID"))
+        }
+        Error::SizeMismatch { .. } => true,
+        _ => false,
+    }
+}
+
 /// A blob of the source store as an upload source: each attempt fetches it
-/// again, through a digest check.
+/// again, through a digest check — or, when `unhashed` (the destination checks the
+/// digest of what it receives), through a size check only, so it is hashed once, there.
 struct StoreSource<'s, 'a> {
     store: &'s RefCell<&'a mut dyn Store>,
     descriptor: &'s Descriptor,
+    unhashed: bool,
 }
 
 impl BlobSource for StoreSource<'_, '_> {
     fn open(&self) -> Result<Box<dyn Read + '_>> {
-        self.store.borrow_mut().blob_open(self.descriptor)
+        let mut store = self.store.borrow_mut();
+        if self.unhashed { store.blob_open_unhashed(self.descriptor) } else { store.blob_open(self.descriptor) }
     }
 
     fn verifies_itself(&self) -> bool {
-        true
+        !self.unhashed
     }
 }

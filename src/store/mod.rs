@@ -83,6 +83,21 @@ pub trait Store {
     /// content matches `descriptor`.
     fn blob_open(&mut self, descriptor: &Descriptor) -> Result<Box<dyn Read>>;
 
+    /// A reader of a blob that checks its size but not its digest, for a copy into a store
+    /// that [checks uploaded digests](Store::checks_uploaded_digests) itself, so the bytes
+    /// are hashed once, at the destination, instead of twice. Stores that cannot tell
+    /// what they read apart from what they trust (a mirror) keep the full check.
+    fn blob_open_unhashed(&mut self, descriptor: &Descriptor) -> Result<Box<dyn Read>> {
+        self.blob_open(descriptor)
+    }
+
+    /// Whether [`blob_put`](Store::blob_put) has the content's digest checked at the other
+    /// end whatever the source: a registry must refuse an upload whose bytes do not match
+    /// the digest of its closing `PUT` (OCI distribution spec, "Pushing blobs").
+    fn checks_uploaded_digests(&self) -> bool {
+        false
+    }
+
     /// Stream a blob into `sink`, verifying it against `descriptor`.
     fn blob_get(&mut self, descriptor: &Descriptor, sink: &mut dyn Write) -> Result<()> {
         let mut reader = self.blob_open(descriptor)?;

@@ -21,7 +21,9 @@ pub enum Origin {
 /// A reader that verifies a blob against its descriptor.
 pub struct VerifyingReader<R> {
     inner: R,
+    /// `None` for a reader that checks the size only.
     hasher: Option<DigestWriter<io::Sink>>,
+    finished: bool,
     descriptor: Descriptor,
     what: String,
     origin: Origin,
@@ -34,11 +36,18 @@ impl<R: Read> VerifyingReader<R> {
         VerifyingReader {
             inner,
             hasher: Some(DigestWriter::new(io::sink(), descriptor.digest.algorithm())),
+            finished: false,
             descriptor: descriptor.clone(),
             what,
             origin,
             read: 0,
         }
+    }
+
+    /// Check only that `inner` has `descriptor`'s size, without hashing: for bytes on their
+    /// way to a store that checks the digest itself (see `Store::checks_uploaded_digests`).
+    pub fn size_only(inner: R, descriptor: &Descriptor, what: String, origin: Origin) -> Self {
+        VerifyingReader { hasher: None, ..Self::new(inner, descriptor, what, origin) }
     }
 
     fn fail(error: Error) -> io::Error {
@@ -48,9 +57,9 @@ impl<R: Read> VerifyingReader<R> {
 
 impl<R: Read> Read for VerifyingReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let Some(hasher) = self.hasher.as_mut() else {
+        if self.finished {
             return Ok(0);
-        };
+        }
         let n = match self.inner.read(buf) {
             Ok(n) => n,
             Err(e) => {
@@ -71,10 +80,26 @@ impl<R: Read> Read for VerifyingReader<R> {
                 actual: self.read,
             }));
         }
-        hasher.write_all(&buf[..n])?;
+        if let Some(hasher) = self.hasher.as_mut() {
+            hasher.write_all(&buf[..n])?;
+        }
         if n == 0 && !buf.is_empty() {
-            let hasher = self.hasher.take().expect("hasher present until the end");
-            hasher.verify(&self.what, &self.descriptor.digest, Some(self.descriptor.size)).map_err(Self::fail)?;
+            self.finished = true;
+            match self.hasher.take() {
+                Some(hasher) => {
+                    hasher
+                        .verify(&self.what, &self.descriptor.digest, Some(self.descriptor.size))
+                        .map_err(Self::fail)?;
+                }
+                None if self.read != self.descriptor.size => {
+                    return Err(Self::fail(Error::SizeMismatch {
+                        what: self.what.clone(),
+                        expected: self.descriptor.size,
+                        actual: self.read,
+                    }));
+                }
+                None => {}
+            }
         }
         Ok(n)
     }
@@ -106,5 +131,44 @@ pub fn into_error(e: io::Error, context: &str) -> Error {
         }
     } else {
         Error::io(context, "read", e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::oci::Digest;
+
+    fn read(reader: &mut dyn Read) -> Result<Vec<u8>, Error> {
+        let mut out = Vec::new();
+        copy_verified(reader, &mut out, "test").map(|_| out)
+    }
+
+    fn descriptor_of(bytes: &[u8]) -> Descriptor {
+        Descriptor::new("application/wasm", Digest::sha256_of(bytes), bytes.len() as u64)
+    }
+
+    fn origin() -> Origin {
+        Origin::File("blob".into())
+    }
+
+    #[test]
+    fn a_hashing_reader_refuses_other_bytes_of_the_right_size() {
+        let descriptor = descriptor_of(b"right bytes");
+        let mut reader = VerifyingReader::new(&b"wrong bytes"[..], &descriptor, "blob".into(), origin());
+        assert!(matches!(read(&mut reader), Err(Error::DigestMismatch { .. })));
+        let mut reader = VerifyingReader::new(&b"right bytes"[..], &descriptor, "blob".into(), origin());
+        assert_eq!(read(&mut reader).unwrap(), b"right bytes");
+    }
+
+    #[test]
+    fn a_size_only_reader_passes_any_bytes_of_the_right_size_and_nothing_else() {
+        let descriptor = descriptor_of(b"right bytes");
+        let mut reader = VerifyingReader::size_only(&b"wrong bytes"[..], &descriptor, "blob".into(), origin());
+        assert_eq!(read(&mut reader).unwrap(), b"wrong bytes", "the digest is left to the destination");
+        let mut short = VerifyingReader::size_only(&b"short"[..], &descriptor, "blob".into(), origin());
+        assert!(matches!(read(&mut short), Err(Error::SizeMismatch { expected: 11, actual: 5, .. })));
+        let mut long = VerifyingReader::size_only(&b"right bytes, and more"[..], &descriptor, "blob".into(), origin());
+        assert!(matches!(read(&mut long), Err(Error::SizeMismatch { expected: 11, .. })));
     }
 }

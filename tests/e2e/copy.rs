@@ -88,3 +88,33 @@ fn copy_refuses_a_source_tampered_in_a_layout() {
     assert!(reg.manifest("demo/tampered", "1.0.0").is_none(), "no manifest may point at a bad blob");
     assert!(reg.blob("demo/tampered", &sha256_digest(&wasm)).is_none(), "the tampered layer was not stored");
 }
+
+#[test]
+fn copy_between_registries_streams_the_bytes_and_names_a_source_that_serves_wrong_ones() {
+    let dir = TestDir::new();
+    let source = Registry::start(&dir);
+    let target = Registry::start(&dir);
+    let wasm = demo_component();
+    let layer = sha256_digest(&wasm);
+    dir.write("demo.wasm", &wasm);
+    dir.run(&["push", &source.reference("demo/app:1.0.0"), "demo.wasm"]).success();
+
+    // Registry to registry, the layer checked by the target only: the same bytes and digests.
+    dir.run(&["copy", &source.reference("demo/app:1.0.0"), &target.reference("demo/app:1.0.0")]).success();
+    let copied = target.manifest("demo/app", "1.0.0").expect("copied");
+    assert_eq!(copied.digest, source.manifest("demo/app", "1.0.0").expect("pushed").digest);
+    assert_eq!(target.blob("demo/app", &layer).as_deref(), Some(wasm.as_slice()));
+
+    // The source now serves other bytes of the same size under the layer's digest.
+    let data = source.blob_data_path(&layer);
+    let mut bad = std::fs::read(&data).expect("the layer is stored on disk");
+    let last = bad.len() - 1;
+    bad[last] ^= 0xff;
+    std::fs::write(&data, &bad).expect("tamper with the stored layer");
+
+    let run = dir.run(&["copy", &source.reference("demo/app:1.0.0"), &target.reference("demo/other:1.0.0")]).failure();
+    assert!(run.stderr.contains("digest mismatch"), "the source's bytes are named as wrong: {run}");
+    assert!(run.stderr.contains(&format!("demo/app@{layer}")), "the source blob is named: {run}");
+    assert!(target.manifest("demo/other", "1.0.0").is_none(), "no manifest may point at a bad blob");
+    assert!(target.blob("demo/other", &layer).is_none(), "the target refused the wrong bytes");
+}

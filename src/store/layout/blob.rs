@@ -67,9 +67,18 @@ pub(super) fn put(
     Ok(())
 }
 
-pub(super) fn open(store: &LayoutStore, descriptor: &Descriptor) -> Result<Box<dyn Read>> {
+/// A verifying reader of the blob; `hashed: false` checks its size only.
+pub(super) fn open(store: &LayoutStore, descriptor: &Descriptor, hashed: bool) -> Result<Box<dyn Read>> {
     let (path, file) = open_file(store, descriptor)?;
-    Ok(Box::new(verifying(store, descriptor, &path, file)))
+    if hashed {
+        return Ok(Box::new(verifying(store, descriptor, &path, file)));
+    }
+    Ok(Box::new(VerifyingReader::size_only(
+        io::BufReader::with_capacity(READ_BUFFER, file),
+        descriptor,
+        format!("blob {} in {}", descriptor.digest, store.location()),
+        Origin::File(path.display().to_string()),
+    )))
 }
 
 /// Stream a blob into `sink`: hashed on the way, unless its seal holds.

@@ -141,7 +141,11 @@ impl Store for LayoutStore {
     }
 
     fn blob_open(&mut self, descriptor: &Descriptor) -> Result<Box<dyn std::io::Read>> {
-        blob::open(self, descriptor)
+        blob::open(self, descriptor, true)
+    }
+
+    fn blob_open_unhashed(&mut self, descriptor: &Descriptor) -> Result<Box<dyn std::io::Read>> {
+        blob::open(self, descriptor, false)
     }
 
     fn blob_get(&mut self, descriptor: &Descriptor, sink: &mut dyn std::io::Write) -> Result<()> {

@@ -19,19 +19,21 @@ pub(super) fn exists(store: &RegistryStore, digest: &Digest) -> Result<bool> {
     }
 }
 
-pub(super) fn open(store: &RegistryStore, descriptor: &Descriptor) -> Result<Box<dyn Read>> {
+/// A verifying reader of the blob; `hashed: false` checks its size only.
+pub(super) fn open(store: &RegistryStore, descriptor: &Descriptor, hashed: bool) -> Result<Box<dyn Read>> {
     let subject = format!("{}@{}", store.repository, descriptor.digest);
     let url = store.client.url(&store.path(&format!("blobs/{}", descriptor.digest)));
     let response = store.client.send_following_redirects(Method::Get, url, None)?;
     if response.status != 200 {
         return Err(store.client.unexpected(response, "get blob", &subject));
     }
-    Ok(Box::new(VerifyingReader::new(
-        response.body,
-        descriptor,
-        format!("blob {subject}"),
-        Origin::Registry(store.client.registry().to_string()),
-    )))
+    let what = format!("blob {subject}");
+    let origin = Origin::Registry(store.client.registry().to_string());
+    Ok(Box::new(if hashed {
+        VerifyingReader::new(response.body, descriptor, what, origin)
+    } else {
+        VerifyingReader::size_only(response.body, descriptor, what, origin)
+    }))
 }
 
 /// Ask the registry to mount a blob from another repository (`201`), or

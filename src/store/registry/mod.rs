@@ -54,7 +54,15 @@ impl Store for RegistryStore {
     }
 
     fn blob_open(&mut self, descriptor: &Descriptor) -> Result<Box<dyn Read>> {
-        blob::open(self, descriptor)
+        blob::open(self, descriptor, true)
+    }
+
+    fn blob_open_unhashed(&mut self, descriptor: &Descriptor) -> Result<Box<dyn Read>> {
+        blob::open(self, descriptor, false)
+    }
+
+    fn checks_uploaded_digests(&self) -> bool {
+        true
     }
 
     fn blob_mount(&mut self, descriptor: &Descriptor, from_repository: &str) -> Result<bool> {

@@ -2,7 +2,7 @@
 """What the bytes of a Wasm component are: its sections, and the code of its core modules
 by crate (from the `name` section's Rust symbols). Reads the file only; no tools needed.
 
-Usage: bench/wasm_sizes.py target/guest/wasm32-wasip2/release/wasmship.wasm [TOP]
+Usage: bench/wasm_sizes.py target/guest/wasm32-wasip2/guest/wasmship.wasm [TOP]
 """
 import re
 import sys

@@ -19,6 +19,9 @@ use sha2::{Digest, Sha256};
 
 const GUEST_TARGET: &str = "wasm32-wasip2";
 const GUEST_PACKAGE: &str = "wasmship";
+/// The cargo profile of the guest build (the workspace's `Cargo.toml`: size over speed, except
+/// on the byte path).
+const GUEST_PROFILE: &str = "guest";
 
 /// `CARGO_*` variables the nested build keeps: where cargo lives, how it reaches the network
 /// and registries, how it prints, and the jobserver shared with the outer build.
@@ -78,7 +81,7 @@ fn run() -> Result<(), String> {
     };
     build_guest(&workspace, &target_dir)?;
 
-    let wasm = target_dir.join(GUEST_TARGET).join("release").join(format!("{GUEST_PACKAGE}.wasm"));
+    let wasm = target_dir.join(GUEST_TARGET).join(GUEST_PROFILE).join(format!("{GUEST_PACKAGE}.wasm"));
     let bytes = fs::read(&wasm).map_err(|e| format!("the guest build produced no {}: {e}", wasm.display()))?;
     let sha256 = hex::encode(Sha256::digest(&bytes));
 
@@ -90,13 +93,13 @@ fn run() -> Result<(), String> {
     Ok(())
 }
 
-/// Runs `cargo build --release --lib -p wasmship --target wasm32-wasip2` for the guest.
+/// Runs `cargo build --profile guest --lib -p wasmship --target wasm32-wasip2` for the guest.
 fn build_guest(workspace: &Path, target_dir: &Path) -> Result<(), String> {
     let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.current_dir(workspace)
         .arg("build")
-        .arg("--release")
+        .args(["--profile", GUEST_PROFILE])
         .arg("--lib")
         .args(["-p", GUEST_PACKAGE])
         .args(["--target", GUEST_TARGET])

@@ -4,7 +4,8 @@
 # (~20 MB each) in one local docker-registry, copied to a second one. Before every run the
 # target's repositories are removed (its blob store stays, as a registry's does; each
 # repository still needs its blobs uploaded or linked).
-# Prints a markdown table of medians and writes it to target/bench/app.md.
+# Prints a markdown table (time, the command's CPU time, and the CPU time both registries
+# spent per run, from /proc) and writes its rows to target/bench/app.md.
 #
 # Usage: bench/app.sh        (BENCH_RUNS=10 by default; uses target/release/wasmship)
 # Needs: docker-registry, hyperfine, skopeo, python3.
@@ -58,8 +59,32 @@ chmod +x skopeo-all.sh
 RESET="rm -rf $WORK/target/docker/registry/v2/repositories"
 
 mkdir -p "$ROOT/target/bench"
-hyperfine -N --warmup 1 --runs "$RUNS" --prepare "$RESET" \
-    --export-markdown "$ROOT/target/bench/app.md" --export-json "$ROOT/target/bench/app.json" \
-    -n "wasmship app relocate (7 artifacts)" "$BIN app relocate wadm.yaml --to $DST -o relocated.yaml" \
-    -n "skopeo copy, one by one (7 artifacts)" "./skopeo-all.sh"
+# cpu_ms PID... : CPU time (user + system) the processes have used, in ms.
+cpu_ms() {
+    local total=0 pid
+    for pid in "$@"; do
+        total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat")))
+    done
+    echo $((total * 1000 / $(getconf CLK_TCK)))
+}
+# timed NAME COMMAND : hyperfine of one command, and the CPU time both registries spent per run.
+: >"$ROOT/target/bench/app.md"
+timed() {
+    local before after
+    before=$(cpu_ms "${PIDS[@]}")
+    hyperfine -N --warmup 1 --runs "$RUNS" --prepare "$RESET" --style basic \
+        --export-json "$WORK/timed.json" -n "$1" "$2" >/dev/null
+    after=$(cpu_ms "${PIDS[@]}")
+    python3 - "$WORK/timed.json" $(((after - before) / (RUNS + 1))) >>"$ROOT/target/bench/app.md" <<'PY'
+import json, statistics, sys
+r = json.load(open(sys.argv[1]))["results"][0]
+print(f"| {r['command']} | {r['mean']:.3f} ± {r['stddev']:.3f} s | {statistics.median(r['times']):.3f} s "
+      f"| {r['user'] * 1000:.0f} + {r['system'] * 1000:.0f} ms | {sys.argv[2]} ms |")
+PY
+}
+timed "wasmship app relocate (7 artifacts)" "$BIN app relocate wadm.yaml --to $DST -o relocated.yaml"
+timed "wasmship app relocate --jobs 1 (one blob at a time)" "$BIN app relocate wadm.yaml --to $DST -o relocated.yaml --jobs 1"
+timed "skopeo copy, one by one (7 artifacts)" "./skopeo-all.sh"
+echo "| command | mean ± σ | median | CPU of the command (user + system) | CPU of both registries per run |"
+echo "|---|---:|---:|---:|---:|"
 cat "$ROOT/target/bench/app.md"

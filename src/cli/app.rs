@@ -104,6 +104,9 @@ pub struct RelocateArgs {
     /// Print what would be copied where; copy and write nothing.
     #[arg(long)]
     dry_run: bool,
+    /// Blobs in flight at once (1: one after the other).
+    #[arg(short = 'j', long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    jobs: u16,
     /// The rewritten manifest (default: <name>.relocated.yaml beside the manifest, or
     /// wadm.relocated.yaml for a bundle).
     #[arg(short = 'o', long = "output", value_name = "FILE")]
@@ -344,6 +347,7 @@ fn run_relocate(args: &RelocateArgs) -> Result<()> {
         dry_run: args.dry_run,
         output: &out,
         keep_going: args.each.keep_going,
+        jobs: usize::from(args.jobs),
     };
     let outcome = relocate(&request, &options)?;
     if args.each.json {

@@ -6,6 +6,7 @@
 
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 mod failure;
+pub mod nonblocking;
 pub mod timeouts;
 mod url;
 #[cfg(target_arch = "wasm32")]
@@ -13,6 +14,8 @@ mod wasi;
 
 use std::io::Read;
 
+pub use failure::stalled;
+pub use nonblocking::{BodyRead, Upload, Waiter};
 pub use url::{Scheme, Url, scrub_userinfo};
 
 /// HTTP methods the distribution API needs.
@@ -96,7 +99,7 @@ impl<'a> Request<'a> {
 pub struct Response {
     pub status: u16,
     pub headers: Vec<(String, String)>,
-    pub body: Box<dyn Read>,
+    pub body: Box<dyn BodyRead>,
 }
 
 impl Response {
@@ -127,6 +130,13 @@ pub trait Transport {
     /// may start it now, so that several such requests travel at once, and answer the
     /// identical `send` (method, URL and headers) from it. One that does not only ignores it.
     fn prefetch(&self, _request: Request<'static>) {}
+
+    /// Send the head of `request` (whose own body is ignored) announcing a body of `length`
+    /// bytes, which the caller then writes through the returned [`Upload`] without waiting, so
+    /// that several uploads overlap. `None` from a transport that cannot: send it instead.
+    fn start_upload(&self, _request: Request<'_>, _length: u64) -> Result<Option<Box<dyn Upload>>, TransportError> {
+        Ok(None)
+    }
 }
 
 impl Request<'_> {

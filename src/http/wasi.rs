@@ -7,6 +7,7 @@ use std::cell::RefCell;
 use std::io::{self, Read};
 
 use super::failure::{Failure, Limits, stalled};
+use super::nonblocking::{BodyRead, Upload, Waiter};
 use super::timeouts::Timeouts;
 use super::{Body, Method, Request, Response, Scheme, Transport, TransportError};
 use crate::error::{MAX_ECHO, excerpt};
@@ -66,10 +67,47 @@ impl Transport for WasiHttp {
             self.prefetched.borrow_mut().push((key, started));
         }
     }
+
+    fn start_upload(&self, request: Request<'_>, length: u64) -> Result<Option<Box<dyn Upload>>, TransportError> {
+        Ok(Some(Box::new(start_upload(&request, length)?)))
+    }
 }
 
 /// Hand `request` to the host and write its body.
 fn start(request: &mut Request<'_>) -> Result<Started, TransportError> {
+    let (outgoing, target, host) = outgoing_request(request, None)?;
+    let fail = |what: &str, detail: String| TransportError(format!("{target}: {what}: {detail}"));
+
+    let timeouts = Timeouts::for_request(request.body.len());
+    let body = outgoing.body().map_err(|_| fail("request body", "unavailable".into()))?;
+    let future = outgoing_handler::handle(outgoing, Some(request_options(&timeouts)))
+        .map_err(|e| fail("request failed", describe(&e, &host, &timeouts)))?;
+
+    let written = write_body(&body, &mut request.body);
+    let finished = OutgoingBody::finish(body, None).map_err(|e| describe(&e, &host, &timeouts));
+    let sent = written.and(finished);
+    Ok(Started { future, target, host, timeouts, sent })
+}
+
+/// Hand the head of `request` to the host, announcing a body of `length` bytes for the
+/// caller to write through the returned upload.
+fn start_upload(request: &Request<'_>, length: u64) -> Result<WasiUpload, TransportError> {
+    let (outgoing, target, host) = outgoing_request(request, Some(length))?;
+    let fail = |what: &str, detail: String| TransportError(format!("{target}: {what}: {detail}"));
+    let timeouts = Timeouts::for_request(length);
+    let body = outgoing.body().map_err(|_| fail("request body", "unavailable".into()))?;
+    let future = outgoing_handler::handle(outgoing, Some(request_options(&timeouts)))
+        .map_err(|e| fail("request failed", describe(&e, &host, &timeouts)))?;
+    let stream = body.write().map_err(|_| fail("request body", "unavailable".into()))?;
+    Ok(WasiUpload { stream: Some(stream), body: Some(body), future: Some(future), target, host, timeouts })
+}
+
+/// The host's request for `request`'s head, announcing `length` body bytes (by default the
+/// body's own), with `METHOD url` and the host for messages.
+fn outgoing_request(
+    request: &Request<'_>,
+    length: Option<u64>,
+) -> Result<(OutgoingRequest, String, String), TransportError> {
     let path = request.url.path_and_query.split('?').next().unwrap_or("/");
     let target =
         format!("{} {}://{}{path}", request.method.as_str(), scheme_name(request.url.scheme), request.url.authority);
@@ -78,8 +116,12 @@ fn start(request: &mut Request<'_>) -> Result<Started, TransportError> {
 
     let mut entries: Vec<(String, Vec<u8>)> =
         request.headers.iter().map(|(n, v)| (n.to_ascii_lowercase(), v.clone().into_bytes())).collect();
-    if !matches!(request.body, Body::Empty) || matches!(request.method, Method::Put | Method::Post | Method::Patch) {
-        entries.push(("content-length".to_string(), request.body.len().to_string().into_bytes()));
+    let announced = length.unwrap_or(request.body.len());
+    if length.is_some()
+        || !matches!(request.body, Body::Empty)
+        || matches!(request.method, Method::Put | Method::Post | Method::Patch)
+    {
+        entries.push(("content-length".to_string(), announced.to_string().into_bytes()));
     }
     let fields = Fields::from_list(&entries).map_err(|e| fail("invalid header", header_error(&e).into()))?;
     let outgoing = OutgoingRequest::new(fields);
@@ -100,16 +142,7 @@ fn start(request: &mut Request<'_>) -> Result<Started, TransportError> {
         .and_then(|_| outgoing.set_authority(Some(&request.url.authority)))
         .and_then(|_| outgoing.set_path_with_query(Some(&request.url.path_and_query)))
         .map_err(|_| fail("invalid request", "method, scheme, authority or path refused".into()))?;
-
-    let timeouts = Timeouts::for_request(request.body.len());
-    let body = outgoing.body().map_err(|_| fail("request body", "unavailable".into()))?;
-    let future = outgoing_handler::handle(outgoing, Some(request_options(&timeouts)))
-        .map_err(|e| fail("request failed", describe(&e, &host, &timeouts)))?;
-
-    let written = write_body(&body, &mut request.body);
-    let finished = OutgoingBody::finish(body, None).map_err(|e| describe(&e, &host, &timeouts));
-    let sent = written.and(finished);
-    Ok(Started { future, target, host, timeouts, sent })
+    Ok((outgoing, target, host))
 }
 
 /// Wait for the response head of a started request.
@@ -311,41 +344,78 @@ struct BodyReader {
     done: bool,
 }
 
+impl BodyReader {
+    /// Refill the buffer from the stream, waiting for data when `wait`; `false` when nothing
+    /// had arrived (only without `wait`). At the end of the body `done` is set instead.
+    fn fill(&mut self, wait: bool) -> io::Result<bool> {
+        let stream = self.stream.as_ref().expect("stream open until done");
+        let read = if wait { stream.blocking_read(READ_CHUNK) } else { stream.read(READ_CHUNK) };
+        match read {
+            Ok(bytes) if bytes.is_empty() && !wait => Ok(false),
+            Ok(bytes) => {
+                self.buffer = bytes;
+                self.position = 0;
+                Ok(true)
+            }
+            Err(StreamError::Closed) => {
+                self.done = true;
+                Ok(true)
+            }
+            Err(StreamError::LastOperationFailed(e)) => {
+                // Hosts report a body timeout as an error code, or (wasmtime) only in
+                // the error's text.
+                let detail = match http::http_error_code(&e) {
+                    Some(code) => super::failure::describe(&failure(&code), &self.host, self.limits),
+                    None => {
+                        let text = e.to_debug_string();
+                        if text.contains("timeout") || text.contains("timed out") {
+                            stalled(self.limits.stall)
+                        } else {
+                            excerpt(&text, MAX_ECHO)
+                        }
+                    }
+                };
+                Err(io::Error::other(format!("{}: response body: {detail}", self.target)))
+            }
+        }
+    }
+
+    /// Hand out what the buffer holds.
+    fn take(&mut self, out: &mut [u8]) -> usize {
+        let n = out.len().min(self.buffer.len() - self.position);
+        out[..n].copy_from_slice(&self.buffer[self.position..self.position + n]);
+        self.position += n;
+        n
+    }
+}
+
 impl Read for BodyReader {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
         while self.position >= self.buffer.len() {
             if self.done {
                 return Ok(0);
             }
-            let stream = self.stream.as_ref().expect("stream open until done");
-            match stream.blocking_read(READ_CHUNK) {
-                Ok(bytes) => {
-                    self.buffer = bytes;
-                    self.position = 0;
-                }
-                Err(StreamError::Closed) => self.done = true,
-                Err(StreamError::LastOperationFailed(e)) => {
-                    // Hosts report a body timeout as an error code, or (wasmtime) only in
-                    // the error's text.
-                    let detail = match http::http_error_code(&e) {
-                        Some(code) => super::failure::describe(&failure(&code), &self.host, self.limits),
-                        None => {
-                            let text = e.to_debug_string();
-                            if text.contains("timeout") || text.contains("timed out") {
-                                stalled(self.limits.stall)
-                            } else {
-                                excerpt(&text, MAX_ECHO)
-                            }
-                        }
-                    };
-                    return Err(io::Error::other(format!("{}: response body: {detail}", self.target)));
-                }
+            self.fill(true)?;
+        }
+        Ok(self.take(out))
+    }
+}
+
+impl BodyRead for BodyReader {
+    fn read_now(&mut self, out: &mut [u8]) -> io::Result<Option<usize>> {
+        while self.position >= self.buffer.len() {
+            if self.done {
+                return Ok(Some(0));
+            }
+            if !self.fill(false)? {
+                return Ok(None);
             }
         }
-        let n = out.len().min(self.buffer.len() - self.position);
-        out[..n].copy_from_slice(&self.buffer[self.position..self.position + n]);
-        self.position += n;
-        Ok(n)
+        Ok(Some(self.take(out)))
+    }
+
+    fn waiter(&self) -> Option<Waiter> {
+        self.stream.as_ref().map(|stream| Waiter { pollable: stream.subscribe() })
     }
 }
 
@@ -355,5 +425,63 @@ impl Drop for BodyReader {
         if let Some(body) = self.body.take() {
             drop(IncomingBody::finish(body));
         }
+    }
+}
+
+/// A request body written piece by piece without waiting ([`Upload`]). Dropped unfinished,
+/// the body is abandoned and the request fails.
+struct WasiUpload {
+    stream: Option<OutputStream>,
+    body: Option<OutgoingBody>,
+    future: Option<http::FutureIncomingResponse>,
+    /// `METHOD url`, for messages.
+    target: String,
+    host: String,
+    timeouts: Timeouts,
+}
+
+impl Upload for WasiUpload {
+    fn write_now(&mut self, bytes: &[u8]) -> Result<usize, TransportError> {
+        let fail = |e| TransportError(format!("{}: sending body: {}", self.target, stream_error(e)));
+        let stream = self.stream.as_ref().expect("stream open until finished");
+        let permitted = stream.check_write().map_err(fail)?;
+        let n = usize::try_from(permitted).unwrap_or(usize::MAX).min(bytes.len());
+        if n > 0 {
+            stream.write(&bytes[..n]).map_err(fail)?;
+        }
+        Ok(n)
+    }
+
+    fn waiter(&self) -> Option<Waiter> {
+        self.stream.as_ref().map(|stream| Waiter { pollable: stream.subscribe() })
+    }
+
+    fn finish(mut self: Box<Self>) -> Result<Response, TransportError> {
+        let stream = self.stream.take().expect("stream open until finished");
+        // As in `write_body`: a stream the host closed after the last byte is success.
+        let flushed = match stream.blocking_flush() {
+            Ok(()) | Err(StreamError::Closed) => Ok(()),
+            Err(e) => Err(stream_error(e)),
+        };
+        drop(stream);
+        let body = self.body.take().expect("body open until finished");
+        let finished = OutgoingBody::finish(body, None).map_err(|e| describe(&e, &self.host, &self.timeouts));
+        let future = self.future.take().expect("response pending until finished");
+        finish(Started {
+            future,
+            target: std::mem::take(&mut self.target),
+            host: std::mem::take(&mut self.host),
+            timeouts: self.timeouts,
+            sent: flushed.and(finished),
+        })
+    }
+}
+
+impl Drop for WasiUpload {
+    fn drop(&mut self) {
+        // The stream goes before its body, and the body before the request's future.
+        self.stream.take();
+        self.body.take();
+        self.future.take();
     }
 }

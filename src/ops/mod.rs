@@ -7,6 +7,7 @@ pub mod copy;
 pub mod discover;
 pub mod fetch;
 pub mod inspect;
+pub mod overlap;
 pub mod par;
 pub mod provider_info;
 pub mod pull;

@@ -15,6 +15,7 @@ use std::path::Path;
 
 use crate::error::Result;
 use crate::fsutil::TempFile;
+use crate::http::{BodyRead, Waiter};
 use crate::oci::{Descriptor, Digest, RawManifest};
 
 /// Which manifest to read: by tag or by digest.
@@ -50,6 +51,20 @@ impl BlobSource for Vec<u8> {
     fn open(&self) -> Result<Box<dyn Read + '_>> {
         Ok(Box::new(self.as_slice()))
     }
+}
+
+/// An upload in flight whose body is written piece by piece without waiting
+/// ([`Store::blob_upload_begin`]). Dropped before [`finish`](BlobUpload::finish), it is
+/// abandoned and the store keeps nothing.
+pub trait BlobUpload {
+    /// Write as much of `bytes` as the store takes now; 0 when it takes nothing yet.
+    fn write_now(&mut self, bytes: &[u8]) -> Result<usize>;
+
+    /// What to wait on after `write_now` took nothing.
+    fn waiter(&self) -> Option<Waiter>;
+
+    /// Every byte written: end the upload and learn whether the store took the blob.
+    fn finish(self: Box<Self>) -> Result<()>;
 }
 
 /// How blobs are uploaded (registries only; a layout just writes files).
@@ -89,6 +104,20 @@ pub trait Store {
     /// what they read apart from what they trust (a mirror) keep the full check.
     fn blob_open_unhashed(&mut self, descriptor: &Descriptor) -> Result<Box<dyn Read>> {
         self.blob_open(descriptor)
+    }
+
+    /// [`blob_open_unhashed`](Store::blob_open_unhashed) as a body that can be read without
+    /// waiting, for transfers that overlap; `None` when this store has none (then copy the
+    /// blob with `blob_put`).
+    fn blob_stream_unhashed(&mut self, _descriptor: &Descriptor) -> Result<Option<Box<dyn BodyRead>>> {
+        Ok(None)
+    }
+
+    /// Begin an upload of `descriptor` whose bytes the caller writes without waiting, for
+    /// transfers that overlap; `None` when this store cannot (then use `blob_put`). Only
+    /// for stores that [check uploaded digests](Store::checks_uploaded_digests).
+    fn blob_upload_begin(&mut self, _descriptor: &Descriptor) -> Result<Option<Box<dyn BlobUpload>>> {
+        Ok(None)
     }
 
     /// Whether [`blob_put`](Store::blob_put) has the content's digest checked at the other

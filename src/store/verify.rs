@@ -6,6 +6,7 @@
 use std::io::{self, Read, Write};
 
 use crate::error::Error;
+use crate::http::{BodyRead, Waiter};
 use crate::oci::Descriptor;
 use crate::oci::digest::DigestWriter;
 
@@ -55,12 +56,11 @@ impl<R: Read> VerifyingReader<R> {
     }
 }
 
-impl<R: Read> Read for VerifyingReader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.finished {
-            return Ok(0);
-        }
-        let n = match self.inner.read(buf) {
+impl<R: Read> VerifyingReader<R> {
+    /// Account for the outcome of a read of the inner reader into `buf`: count, hash, and at
+    /// the end compare.
+    fn account(&mut self, buf: &[u8], read: io::Result<usize>) -> io::Result<usize> {
+        let n = match read {
             Ok(n) => n,
             Err(e) => {
                 let error = match &self.origin {
@@ -102,6 +102,33 @@ impl<R: Read> Read for VerifyingReader<R> {
             }
         }
         Ok(n)
+    }
+}
+
+impl<R: Read> Read for VerifyingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.finished {
+            return Ok(0);
+        }
+        let read = self.inner.read(buf);
+        self.account(buf, read)
+    }
+}
+
+impl<R: BodyRead> BodyRead for VerifyingReader<R> {
+    fn read_now(&mut self, buf: &mut [u8]) -> io::Result<Option<usize>> {
+        if self.finished {
+            return Ok(Some(0));
+        }
+        match self.inner.read_now(buf) {
+            Ok(None) => Ok(None),
+            Ok(Some(n)) => self.account(buf, Ok(n)).map(Some),
+            Err(e) => self.account(buf, Err(e)).map(Some),
+        }
+    }
+
+    fn waiter(&self) -> Option<Waiter> {
+        self.inner.waiter()
     }
 }
 

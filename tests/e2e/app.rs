@@ -6,7 +6,9 @@
 
 use std::path::PathBuf;
 
-use crate::util::{Registry, TestDir, demo_component, str_field};
+use std::time::Duration;
+
+use crate::util::{Fault, FaultProxy, Registry, RequestHead, TestDir, demo_component, str_field};
 
 fn testdata(name: &str) -> String {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../testdata/wadm").join(name);
@@ -395,4 +397,41 @@ fn app_pull_fills_the_cache_and_the_hosts_cache_for_an_offline_deployment() {
     let offline = dir.run(&["pull", &reference, "-d", "server.par.gz", "--offline", "--cache-dir", &cache]).success();
     assert!(offline.stdout.contains("server.par.gz"), "{offline}");
     assert_eq!(dir.read("server.par.gz"), dir.read("http-server.par.gz"));
+}
+
+#[test]
+fn relocate_uploads_blobs_side_by_side_and_redoes_one_that_fails() {
+    let dir = TestDir::new();
+    let reg = Registry::start(&dir);
+    let digests = hello_app(&dir, &reg);
+    let far = TestDir::new();
+    let target = Registry::start(&far);
+    let proxy = FaultProxy::start(target.port());
+    let is_blob_put = |r: &RequestHead| r.method == "PUT" && r.target.contains("/blobs/uploads/");
+    // The first blob upload is refused; every one waits 1.5 s before the target sees it.
+    proxy.inject(1, is_blob_put, Fault::Serve { status: 500, content_type: "text/plain".into(), body: b"no".to_vec() });
+    proxy.inject(usize::MAX, is_blob_put, Fault::DelayResponse { millis: 1500 });
+
+    let out = dir.run(&["app", "relocate", "wadm.yaml", "--to", &proxy.host(), "--json"]).success().stdout_json();
+
+    // Everything arrived, byte for byte: each artifact under its digest, each layer intact.
+    for (repository, tag, (_, digest)) in [("demo/hello", "0.1.0", &digests[0]), ("demo/counter", "0.2.0", &digests[1])]
+    {
+        assert_eq!(&manifest_digest(&target, repository, tag), digest);
+        let layer = target.manifest_json(repository, tag)["layers"][0]["digest"].as_str().unwrap().to_string();
+        assert_eq!(target.blob(repository, &layer), reg.blob(repository, &layer), "{repository} layer");
+    }
+    assert_eq!(manifest_digest(&target, "providers/http-server", "0.23.0"), digests[2].1);
+    assert_eq!(out["copiedBlobs"], 6, "{out:#}");
+
+    let puts: Vec<_> =
+        proxy.exchanges().into_iter().filter(|e| e.method == "PUT" && e.path().contains("/blobs/uploads/")).collect();
+    // Six blobs, one of them sent twice: refused ahead, then copied the ordinary way.
+    assert_eq!(puts.len(), 7, "{puts:#?}");
+    assert_eq!(puts.iter().filter(|e| e.status == Some(500)).count(), 1, "{puts:#?}");
+    // Side by side: the next uploads began before the delayed answer to the first could come
+    // (one at a time, each would wait for the answer before the next).
+    let first = puts[0].started;
+    let early = puts.iter().filter(|e| e.started.duration_since(first) < Duration::from_millis(1000)).count();
+    assert!(early >= 3, "uploads went one after the other: {puts:#?}");
 }

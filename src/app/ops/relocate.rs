@@ -14,10 +14,11 @@ use crate::app::span::{ScalarSpan, apply, render};
 use crate::auth::Access;
 use crate::error::{Error, Result};
 use crate::ops::copy::{Endpoint, copy_between};
+use crate::ops::overlap::{Artifact, upload_blobs_ahead};
 use crate::ops::{RegistryOptions, open_store, parse_reference};
 use crate::reference::Reference;
-use crate::store::Selector;
 use crate::store::layout::LayoutStore;
+use crate::store::{Selector, Store};
 
 /// What to relocate, where, and how to name it there.
 #[derive(Debug, Clone)]
@@ -34,6 +35,8 @@ pub struct RelocateRequest<'a> {
     pub output: &'a Path,
     /// Go on after an artifact fails and report every failure (nothing is written then).
     pub keep_going: bool,
+    /// Blob transfers in flight at most.
+    pub jobs: usize,
 }
 
 /// One artifact's move.
@@ -109,23 +112,45 @@ pub fn relocate(request: &RelocateRequest<'_>, options: &RegistryOptions) -> Res
     if request.dry_run {
         return Ok(outcome);
     }
-    let mut bundle = origin.bundle.as_deref().map(LayoutStore::open).transpose()?;
+    // Every artifact's stores, opened once; one that cannot be opened here is opened again
+    // by its copy below, which reports why.
+    let mut stores: Vec<Option<StorePair>> = origin
+        .lock
+        .artifacts
+        .iter()
+        .zip(&outcome.moves)
+        .map(|(artifact, planned)| open_pair(&artifact.reference, &planned.to, origin.bundle.as_deref(), options).ok())
+        .collect();
+    // The blobs go ahead, several at a time; the copies then find them in place.
+    let mut ahead: Vec<Artifact<'_>> = Vec::new();
+    let mut ahead_of = Vec::new();
+    for (index, (pair, artifact)) in stores.iter_mut().zip(&origin.lock.artifacts).enumerate() {
+        if let (Some((source, destination)), Ok(digest)) = (pair.as_mut(), artifact.digest.parse()) {
+            ahead.push(Artifact { source: source.as_mut(), destination: destination.as_mut(), digest });
+            ahead_of.push(index);
+        }
+    }
+    let mut uploaded = vec![0u32; origin.lock.artifacts.len()];
+    for (index, count) in ahead_of.into_iter().zip(upload_blobs_ahead(&mut ahead, request.jobs)) {
+        uploaded[index] = count;
+    }
+    drop(ahead);
+
     let mut batch = Batch::new(request.keep_going, origin.lock.artifacts.len());
-    for (artifact, planned) in origin.lock.artifacts.iter().zip(outcome.moves.clone()) {
-        let copy = || {
+    for (index, (artifact, planned)) in origin.lock.artifacts.iter().zip(outcome.moves.clone()).enumerate() {
+        let mut copy = || {
             let target_reference = parse_reference(&planned.to)?;
-            let mut destination = open_store(&target_reference, options, Access::PullPush)?;
-            let mut from_registry;
-            let source_store: &mut dyn crate::store::Store = match bundle.as_mut() {
-                Some(layout) => layout,
+            let mut reopened;
+            let (source, destination) = match stores[index].as_mut() {
+                Some(pair) => pair,
                 None => {
-                    from_registry = open_store(&parse_reference(&artifact.reference)?, options, Access::Pull)?;
-                    from_registry.as_mut()
+                    reopened = open_pair(&artifact.reference, &planned.to, origin.bundle.as_deref(), options)?;
+                    &mut reopened
                 }
             };
             copy_between(
                 Endpoint {
-                    store: source_store,
+                    store: source.as_mut(),
                     shown: artifact.reference.clone(),
                     selector: Selector::Digest(artifact.digest.parse()?),
                 },
@@ -138,10 +163,12 @@ pub fn relocate(request: &RelocateRequest<'_>, options: &RegistryOptions) -> Res
                 true,
             )
         };
-        if let Some(copied) = batch.run(&artifact.reference, copy)? {
-            outcome.copied_blobs += copied.copied_blobs;
+        if let Some(copied) = batch.run(&artifact.reference, &mut copy)? {
+            // The blobs uploaded ahead were found present by the copy.
+            let ahead = uploaded[index].min(copied.skipped_blobs);
+            outcome.copied_blobs += copied.copied_blobs + ahead;
             outcome.mounted_blobs += copied.mounted_blobs;
-            outcome.skipped_blobs += copied.skipped_blobs;
+            outcome.skipped_blobs += copied.skipped_blobs - ahead;
             outcome.referrers += copied.referrers;
         }
     }
@@ -171,6 +198,19 @@ pub fn relocate(request: &RelocateRequest<'_>, options: &RegistryOptions) -> Res
     crate::fsutil::write_atomic(request.output, rewritten.as_bytes())?;
     outcome.written = true;
     Ok(outcome)
+}
+
+/// An artifact's source store and its destination.
+type StorePair = (Box<dyn Store>, Box<dyn Store>);
+
+/// The stores an artifact is copied between: its registry (or the bundle), and the target.
+fn open_pair(reference: &str, to: &str, bundle: Option<&Path>, options: &RegistryOptions) -> Result<StorePair> {
+    let destination = open_store(&parse_reference(to)?, options, Access::PullPush)?;
+    let source: Box<dyn Store> = match bundle {
+        Some(layout) => Box::new(LayoutStore::open(layout)?),
+        None => open_store(&parse_reference(reference)?, options, Access::Pull)?,
+    };
+    Ok((source, destination))
 }
 
 /// `host[:port]` and the repository prefix of `--to`.

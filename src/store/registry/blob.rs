@@ -1,11 +1,9 @@
 //! Blobs in a registry: existence (`HEAD`) and verified streaming download
 //! (`GET`, following redirects to object storage).
 
-use std::io::Read;
-
 use super::RegistryStore;
 use crate::error::Result;
-use crate::http::{Method, Request};
+use crate::http::{BodyRead, Method, Request};
 use crate::oci::{Descriptor, Digest};
 use crate::store::verify::{Origin, VerifyingReader};
 
@@ -20,7 +18,11 @@ pub(super) fn exists(store: &RegistryStore, digest: &Digest) -> Result<bool> {
 }
 
 /// A verifying reader of the blob; `hashed: false` checks its size only.
-pub(super) fn open(store: &RegistryStore, descriptor: &Descriptor, hashed: bool) -> Result<Box<dyn Read>> {
+pub(super) fn open(
+    store: &RegistryStore,
+    descriptor: &Descriptor,
+    hashed: bool,
+) -> Result<VerifyingReader<Box<dyn BodyRead>>> {
     let subject = format!("{}@{}", store.repository, descriptor.digest);
     let url = store.client.url(&store.path(&format!("blobs/{}", descriptor.digest)));
     let response = store.client.send_following_redirects(Method::Get, url, None)?;
@@ -29,11 +31,11 @@ pub(super) fn open(store: &RegistryStore, descriptor: &Descriptor, hashed: bool)
     }
     let what = format!("blob {subject}");
     let origin = Origin::Registry(store.client.registry().to_string());
-    Ok(Box::new(if hashed {
+    Ok(if hashed {
         VerifyingReader::new(response.body, descriptor, what, origin)
     } else {
         VerifyingReader::size_only(response.body, descriptor, what, origin)
-    }))
+    })
 }
 
 /// Ask the registry to mount a blob from another repository (`201`), or

@@ -6,7 +6,7 @@
 
 use crate::auth::{Access, Credential, Session};
 use crate::error::{Error, Result};
-use crate::http::{Method, Request, Response, Scheme, Transport, Url};
+use crate::http::{Method, Request, Response, Scheme, Transport, Upload, Url};
 use crate::reference::RegistryReference;
 
 use super::errors;
@@ -193,6 +193,19 @@ impl RegistryClient {
             self.session.on_unauthorized(self.transport.as_ref(), response.header("www-authenticate"))?;
         }
         Ok(response)
+    }
+
+    /// Send the head of an upload of `length` bytes with the current authorization, its
+    /// body to be written without waiting ([`Upload`]); `None` from a transport that cannot.
+    pub fn start_upload(&self, mut request: Request<'_>, length: u64) -> Result<Option<Box<dyn Upload>>> {
+        if let Some(authorization) = self.session.authorization(self.transport.as_ref())? {
+            request = request.header("authorization", authorization);
+        }
+        let target = format!("{} {}", request.method.as_str(), redact_query(&request.url));
+        self.transport.start_upload(request, length).map_err(|e| Error::Transport {
+            target: self.registry.clone(),
+            detail: if e.0.starts_with(request_prefix(&target)) { e.0 } else { format!("{target}: {}", e.0) },
+        })
     }
 
     /// Send a bodiless request through [`send`](Self::send), then follow

@@ -19,9 +19,10 @@ use std::io::Read;
 pub use client::{ClientOptions, EndpointOptions, RegistryClient};
 
 use crate::error::Result;
+use crate::http::BodyRead;
 use crate::oci::{Descriptor, Digest, RawManifest};
 use crate::reference::RegistryReference;
-use crate::store::{BlobSource, Selector, Store, UploadMode};
+use crate::store::{BlobSource, BlobUpload, Selector, Store, UploadMode};
 
 /// One repository in a registry.
 pub struct RegistryStore {
@@ -54,11 +55,19 @@ impl Store for RegistryStore {
     }
 
     fn blob_open(&mut self, descriptor: &Descriptor) -> Result<Box<dyn Read>> {
-        blob::open(self, descriptor, true)
+        Ok(Box::new(blob::open(self, descriptor, true)?))
     }
 
     fn blob_open_unhashed(&mut self, descriptor: &Descriptor) -> Result<Box<dyn Read>> {
-        blob::open(self, descriptor, false)
+        Ok(Box::new(blob::open(self, descriptor, false)?))
+    }
+
+    fn blob_stream_unhashed(&mut self, descriptor: &Descriptor) -> Result<Option<Box<dyn BodyRead>>> {
+        Ok(Some(Box::new(blob::open(self, descriptor, false)?)))
+    }
+
+    fn blob_upload_begin(&mut self, descriptor: &Descriptor) -> Result<Option<Box<dyn BlobUpload>>> {
+        upload::begin(self, descriptor)
     }
 
     fn checks_uploaded_digests(&self) -> bool {

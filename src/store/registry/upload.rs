@@ -10,9 +10,9 @@ use std::io::{self, Read};
 use super::RegistryStore;
 use super::retry::{Attempts, is_retryable_status};
 use crate::error::{Error, Result};
-use crate::http::{Body, Method, Request, Response, Url};
+use crate::http::{Body, Method, Request, Response, Upload, Url, Waiter};
 use crate::oci::Descriptor;
-use crate::store::{BlobSource, UploadMode};
+use crate::store::{BlobSource, BlobUpload, UploadMode};
 
 /// How one attempt ended, when it did not succeed.
 enum Failure {
@@ -171,6 +171,53 @@ fn classify_error(error: Error) -> Failure {
     match error {
         Error::Transport { .. } => Failure::Retryable(Box::new(error), None),
         other => Failure::Fatal(Box::new(other)),
+    }
+}
+
+/// An upload whose body the caller writes without waiting (see [`OverlappedUpload`]);
+/// `None` when the transport cannot send one.
+pub(super) fn begin(store: &RegistryStore, descriptor: &Descriptor) -> Result<Option<Box<dyn BlobUpload>>> {
+    let subject = format!("{}@{}", store.repository, descriptor.digest);
+    let (location, _) = start(store, &subject)?;
+    let url = location.with_query("digest", &descriptor.digest.to_string());
+    let request = Request::new(Method::Put, url).header("content-type", "application/octet-stream");
+    let Some(upload) = store.client.start_upload(request, descriptor.size)? else { return Ok(None) };
+    Ok(Some(Box::new(OverlappedUpload { upload, registry: store.client.registry().to_string(), subject })))
+}
+
+/// One monolithic `PUT` in flight, its body written piece by piece. It makes a single
+/// attempt and reports a refusal by its status alone (the registry's error body is not
+/// read): a caller that fails here copies the blob the ordinary way, with retries and the
+/// registry's own words.
+struct OverlappedUpload {
+    upload: Box<dyn Upload>,
+    registry: String,
+    subject: String,
+}
+
+impl BlobUpload for OverlappedUpload {
+    fn write_now(&mut self, bytes: &[u8]) -> Result<usize> {
+        self.upload.write_now(bytes).map_err(|e| Error::Transport { target: self.registry.clone(), detail: e.0 })
+    }
+
+    fn waiter(&self) -> Option<Waiter> {
+        self.upload.waiter()
+    }
+
+    fn finish(self: Box<Self>) -> Result<()> {
+        let OverlappedUpload { upload, registry, subject } = *self;
+        let response = upload.finish().map_err(|e| Error::Transport { target: registry.clone(), detail: e.0 })?;
+        match response.status {
+            201 | 204 => Ok(()),
+            status => Err(Error::Registry {
+                registry,
+                action: "complete upload of blob".into(),
+                subject,
+                status,
+                code: None,
+                message: None,
+            }),
+        }
     }
 }
 

@@ -8,6 +8,7 @@
 use std::io::{self, BufReader, Read, Write};
 use std::net::TcpStream;
 
+use wasmship::http::nonblocking::Blocking;
 use wasmship::http::{Body, Method, Request, Response, Scheme, Transport, TransportError};
 
 use super::http_wire::{self, Framing};
@@ -73,7 +74,7 @@ impl Transport for TcpTransport {
             }
             Framing::UntilClose => Box::new(reader),
         };
-        Ok(Response { status: response.status, headers: response.headers, body })
+        Ok(Response { status: response.status, headers: response.headers, body: Box::new(Blocking(body)) })
     }
 }
 

@@ -88,7 +88,23 @@ pub struct BundleArgs {
     #[arg(short = 'o', long = "output", value_name = "DIR|FILE.tar")]
     out: PathBuf,
     #[command(flatten)]
+    jobs: JobsArgs,
+    #[command(flatten)]
     each: EachArtifactArgs,
+}
+
+/// How many transfers overlap.
+#[derive(Debug, clap::Args)]
+pub struct JobsArgs {
+    /// Blobs in flight at once (1: one after the other).
+    #[arg(short = 'j', long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    jobs: u16,
+}
+
+impl JobsArgs {
+    fn count(&self) -> usize {
+        usize::from(self.jobs)
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -104,9 +120,8 @@ pub struct RelocateArgs {
     /// Print what would be copied where; copy and write nothing.
     #[arg(long)]
     dry_run: bool,
-    /// Blobs in flight at once (1: one after the other).
-    #[arg(short = 'j', long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
-    jobs: u16,
+    #[command(flatten)]
+    jobs: JobsArgs,
     /// The rewritten manifest (default: <name>.relocated.yaml beside the manifest, or
     /// wadm.relocated.yaml for a bundle).
     #[arg(short = 'o', long = "output", value_name = "FILE")]
@@ -302,7 +317,7 @@ pub fn run(command: &AppCommand) -> Result<()> {
 fn run_bundle(args: &BundleArgs) -> Result<()> {
     let (_, app) = read_manifest(&args.manifest)?;
     let options = args.each.registry.options_for(&app.references(), true)?;
-    let outcome = bundle(&args.manifest, &args.out, &options, args.each.keep_going)?;
+    let outcome = bundle(&args.manifest, &args.out, &options, args.each.keep_going, args.jobs.count())?;
     if args.each.json {
         output::print_json(&serde_json::json!({
             "bundle": args.out.display().to_string(),
@@ -347,7 +362,7 @@ fn run_relocate(args: &RelocateArgs) -> Result<()> {
         dry_run: args.dry_run,
         output: &out,
         keep_going: args.each.keep_going,
-        jobs: usize::from(args.jobs),
+        jobs: args.jobs.count(),
     };
     let outcome = relocate(&request, &options)?;
     if args.each.json {

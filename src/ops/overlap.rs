@@ -152,26 +152,29 @@ pub fn run<J>(jobs: &[J], limit: usize, mut begin: impl FnMut(&J) -> Result<Opti
     outcomes.into_iter().map(|outcome| outcome.unwrap_or(Ok(false))).collect()
 }
 
-/// One artifact whose blobs may go ahead: its stores and its top manifest.
+/// One artifact whose blobs may go ahead: its source, the index of its destination among
+/// the destinations (several artifacts may share one), and its top manifest.
 pub struct Artifact<'a> {
     pub source: &'a mut dyn Store,
-    pub destination: &'a mut dyn Store,
+    pub destination: usize,
     pub digest: Digest,
 }
 
 /// Upload, overlapped and at most `limit` at once, every blob of each artifact's manifest
 /// (and of the manifests an index names) that its destination lacks, where both stores can
-/// (a destination that checks uploaded digests, a source that streams). The ordinary copy
-/// that follows finds them present; whatever failed here, or was not tried, it copies
-/// itself. The number of blobs uploaded, per artifact.
-pub fn upload_blobs_ahead(artifacts: &mut [Artifact<'_>], limit: usize) -> Vec<u32> {
+/// (a source that streams, a destination that takes uploads piece by piece and checks
+/// them). The ordinary copy that follows finds them present; whatever failed here, or was
+/// not tried, it copies itself. The number of blobs uploaded, per artifact.
+pub fn upload_blobs_ahead(
+    artifacts: &mut [Artifact<'_>],
+    destinations: &mut [&mut dyn Store],
+    limit: usize,
+) -> Vec<u32> {
     let mut jobs: Vec<(usize, Descriptor)> = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for (index, artifact) in artifacts.iter_mut().enumerate() {
-        if !artifact.destination.checks_uploaded_digests() {
-            continue;
-        }
-        let same_registry = match (artifact.source.registry_repository(), artifact.destination.registry_repository()) {
+        let destination = &mut *destinations[artifact.destination];
+        let same_registry = match (artifact.source.registry_repository(), destination.registry_repository()) {
             (Some((from, _)), Some((to, _))) => from == to,
             _ => false,
         };
@@ -181,13 +184,13 @@ pub fn upload_blobs_ahead(artifacts: &mut [Artifact<'_>], limit: usize) -> Vec<u
         }
         let Ok(blobs) = blobs_of(artifact.source, &artifact.digest) else { continue };
         for blob in blobs {
-            if !seen.insert((artifact.destination.location(), blob.digest.clone())) {
+            if !seen.insert((artifact.destination, destination.location(), blob.digest.clone())) {
                 continue;
             }
-            if crate::config::limits::check_blobs([&blob], &artifact.destination.location()).is_err() {
+            if crate::config::limits::check_blobs([&blob], &destination.location()).is_err() {
                 continue;
             }
-            if matches!(artifact.destination.blob_exists(&blob.digest), Ok(false)) {
+            if matches!(destination.blob_exists(&blob.digest), Ok(false)) {
                 jobs.push((index, blob));
             }
         }
@@ -195,7 +198,7 @@ pub fn upload_blobs_ahead(artifacts: &mut [Artifact<'_>], limit: usize) -> Vec<u
     let outcomes = run(&jobs, limit, |(index, blob)| {
         let artifact = &mut artifacts[*index];
         let Some(source) = artifact.source.blob_stream_unhashed(blob)? else { return Ok(None) };
-        let Some(sink) = artifact.destination.blob_upload_begin(blob)? else { return Ok(None) };
+        let Some(sink) = destinations[artifact.destination].blob_upload_begin(blob)? else { return Ok(None) };
         Ok(Some(Pipe::new(source, sink, blob.size)))
     });
     let mut uploaded = vec![0u32; artifacts.len()];

@@ -77,6 +77,7 @@ pub const CLAUSES: &[(&str, Clause)] = &[
     ("blob_put_refuses_other_bytes", blob_put_refuses_other_bytes),
     ("blob_put_refuses_wrong_size", blob_put_refuses_wrong_size),
     ("blob_put_from_verifying_source", blob_put_from_verifying_source),
+    ("blob_upload_piecewise", blob_upload_piecewise),
     ("blob_read_refuses_wrong_size", blob_read_refuses_wrong_size),
     ("blob_read_refuses_other_bytes", blob_read_refuses_other_bytes),
     ("blob_read_refuses_truncated", blob_read_refuses_truncated),
@@ -244,6 +245,42 @@ pub fn blob_put_refuses_wrong_size(h: &mut dyn Harness) -> Outcome {
         assert!(put.is_err(), "{}: {mode:?}: a source longer than the descriptor was taken", h.name());
         assert_matches_or_absent(h, store.as_mut(), &prefix, &bytes);
     }
+    Outcome::Exercised
+}
+
+/// An upload written piece by piece (`blob_upload_begin`, for overlapped transfers) keeps
+/// exactly the bytes written when they match the descriptor, and nothing when they do not
+/// or when it is dropped unfinished.
+pub fn blob_upload_piecewise(h: &mut dyn Harness) -> Outcome {
+    let mut store = h.fresh();
+    let (descriptor, bytes) = blob("piecewise", 70_000);
+    let Some(mut upload) = store.blob_upload_begin(&descriptor).unwrap_or_else(|e| panic!("{}: begin: {e}", h.name()))
+    else {
+        return Outcome::NotExercised("this store's transport has no piecewise uploads".into());
+    };
+    let mut at = 0;
+    while at < bytes.len() {
+        let end = (at + 4099).min(bytes.len());
+        at += upload.write_now(&bytes[at..end]).unwrap_or_else(|e| panic!("{}: write: {e}", h.name()));
+    }
+    upload.finish().unwrap_or_else(|e| panic!("{}: finish: {e}", h.name()));
+    assert_eq!(get(store.as_mut(), &descriptor).unwrap(), bytes, "{}", h.name());
+
+    let (claimed, _) = blob("piecewise, claimed", 3000);
+    let (_, other) = blob("piecewise, sent", 3000);
+    let mut upload = store.blob_upload_begin(&claimed).unwrap().expect("piecewise uploads, as above");
+    let mut at = 0;
+    while at < other.len() {
+        at += upload.write_now(&other[at..]).unwrap();
+    }
+    assert!(upload.finish().is_err(), "{}: other bytes were taken", h.name());
+    assert!(!store.blob_exists(&claimed.digest).unwrap(), "{}: stored under the claim", h.name());
+
+    let (abandoned, bytes) = blob("piecewise, abandoned", 3000);
+    let mut upload = store.blob_upload_begin(&abandoned).unwrap().expect("piecewise uploads, as above");
+    let _ = upload.write_now(&bytes[..1000]).unwrap();
+    drop(upload);
+    assert!(!store.blob_exists(&abandoned.digest).unwrap(), "{}: an abandoned upload was kept", h.name());
     Outcome::Exercised
 }
 

@@ -114,8 +114,10 @@ pub trait Store {
     }
 
     /// Begin an upload of `descriptor` whose bytes the caller writes without waiting, for
-    /// transfers that overlap; `None` when this store cannot (then use `blob_put`). Only
-    /// for stores that [check uploaded digests](Store::checks_uploaded_digests).
+    /// transfers that overlap; `None` when this store cannot or has the blob (then use
+    /// `blob_put`). The store checks the digest before it keeps anything (a registry by the
+    /// digest of its `PUT`, a layout by hashing what it writes), so the source may be read
+    /// [unhashed](Store::blob_stream_unhashed).
     fn blob_upload_begin(&mut self, _descriptor: &Descriptor) -> Result<Option<Box<dyn BlobUpload>>> {
         Ok(None)
     }

@@ -14,9 +14,10 @@ use crate::app::manifest::AppManifest;
 use crate::auth::Access;
 use crate::error::{Error, Result};
 use crate::ops::copy::{Endpoint, copy_between};
+use crate::ops::overlap::{Artifact, upload_blobs_ahead};
 use crate::ops::{RegistryOptions, open_store, parse_reference};
-use crate::store::Selector;
 use crate::store::layout::LayoutStore;
+use crate::store::{Selector, Store};
 
 /// The manifest's and the lock's names inside a bundle.
 pub const BUNDLE_MANIFEST: &str = "wadm.yaml";
@@ -51,8 +52,14 @@ pub struct BundleOutcome {
 }
 
 /// Bundle the application at `manifest_path` into the new directory `out` (or the tar
-/// file, when `out` ends in `.tar`).
-pub fn bundle(manifest_path: &Path, out: &Path, options: &RegistryOptions, keep_going: bool) -> Result<BundleOutcome> {
+/// file, when `out` ends in `.tar`), with at most `jobs` blobs in flight.
+pub fn bundle(
+    manifest_path: &Path,
+    out: &Path,
+    options: &RegistryOptions,
+    keep_going: bool,
+    jobs: usize,
+) -> Result<BundleOutcome> {
     if std::fs::symlink_metadata(out).is_ok() {
         return Err(Error::Policy(format!("{} exists; remove it or choose another -o", out.display())));
     }
@@ -62,11 +69,39 @@ pub fn bundle(manifest_path: &Path, out: &Path, options: &RegistryOptions, keep_
     let building = crate::fsutil::TempDir::new_in(parent, "bundle")?;
     let mut layout = LayoutStore::create(building.path())?;
     let mut outcome = BundleOutcome { lock: lock.clone(), copied_blobs: 0, referrers: 0 };
+    // Every artifact's registry, opened once; one that cannot be opened here is opened again
+    // by its copy below, which reports why.
+    let mut sources: Vec<Option<Box<dyn Store>>> = lock
+        .artifacts
+        .iter()
+        .map(|artifact| open_store(&parse_reference(&artifact.reference).ok()?, options, Access::Pull).ok())
+        .collect();
+    // The blobs go ahead, several at a time; the copies then find them in the bundle.
+    let mut ahead: Vec<Artifact<'_>> = Vec::new();
+    let mut ahead_of = Vec::new();
+    for (index, (source, artifact)) in sources.iter_mut().zip(&lock.artifacts).enumerate() {
+        if let (Some(source), Ok(digest)) = (source.as_mut(), artifact.digest.parse()) {
+            ahead.push(Artifact { source: source.as_mut(), destination: 0, digest });
+            ahead_of.push(index);
+        }
+    }
+    let mut uploaded = vec![0u32; lock.artifacts.len()];
+    for (index, count) in ahead_of.into_iter().zip(upload_blobs_ahead(&mut ahead, &mut [&mut layout], jobs)) {
+        uploaded[index] = count;
+    }
+    drop(ahead);
+
     let mut batch = Batch::new(keep_going, lock.artifacts.len());
-    for artifact in &lock.artifacts {
-        let copy = || {
-            let reference = parse_reference(&artifact.reference)?;
-            let mut source = open_store(&reference, options, Access::Pull)?;
+    for (index, artifact) in lock.artifacts.iter().enumerate() {
+        let mut copy = || {
+            let mut reopened;
+            let source = match sources[index].as_mut() {
+                Some(source) => source,
+                None => {
+                    reopened = open_store(&parse_reference(&artifact.reference)?, options, Access::Pull)?;
+                    &mut reopened
+                }
+            };
             let digest = artifact.digest.parse()?;
             copy_between(
                 Endpoint {
@@ -83,8 +118,9 @@ pub fn bundle(manifest_path: &Path, out: &Path, options: &RegistryOptions, keep_
                 true,
             )
         };
-        if let Some(copied) = batch.run(&artifact.reference, copy)? {
-            outcome.copied_blobs += copied.copied_blobs;
+        if let Some(copied) = batch.run(&artifact.reference, &mut copy)? {
+            // The blobs written ahead were found present by the copy.
+            outcome.copied_blobs += copied.copied_blobs + uploaded[index].min(copied.skipped_blobs);
             outcome.referrers += copied.referrers;
         }
     }

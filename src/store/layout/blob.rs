@@ -3,7 +3,7 @@
 //! and hard links that skip the hash while a blob's seal holds.
 
 use std::fs::File;
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
@@ -13,8 +13,8 @@ use super::seal::{Seals, settled_modification_time};
 use crate::error::{Error, Result};
 use crate::fsutil::TempFile;
 use crate::oci::{Descriptor, Digest, DigestWriter};
-use crate::store::Store;
 use crate::store::verify::{Origin, VerifyingReader, copy_verified};
+use crate::store::{BlobUpload, Store};
 
 const READ_BUFFER: usize = 256 * 1024;
 /// Prefix of the temporary files under `.ingest/`.
@@ -65,6 +65,77 @@ pub(super) fn put(
         seals.record(&descriptor.digest, &state, SystemTime::now());
     }
     Ok(())
+}
+
+/// An ingest written piece by piece ([`BlobUpload`]): hashed as it is written, buffered
+/// into large file writes, checked and renamed into place by `finish`. It records no seal
+/// (a cached blob written this way is sealed by its first verified read). `None` when the
+/// blob is present already.
+pub(super) fn begin(store: &LayoutStore, descriptor: &Descriptor) -> Result<Option<Box<dyn BlobUpload>>> {
+    let target = store.blob_path(&descriptor.digest);
+    if target.is_file() {
+        return Ok(None);
+    }
+    prepare_put(store, descriptor)?;
+    let tmp = TempFile::new_in(&store.ingest_dir(), INGEST_PREFIX)?;
+    Ok(Some(Box::new(Ingest {
+        tmp,
+        buffer: Vec::new(),
+        hasher: DigestWriter::new(io::sink(), descriptor.digest.algorithm()),
+        descriptor: descriptor.clone(),
+        target,
+        written: 0,
+    })))
+}
+
+struct Ingest {
+    tmp: TempFile,
+    buffer: Vec<u8>,
+    hasher: DigestWriter<io::Sink>,
+    descriptor: Descriptor,
+    target: PathBuf,
+    written: u64,
+}
+
+impl Ingest {
+    fn flush_buffer(&mut self) -> Result<()> {
+        let name = self.tmp.path().display().to_string();
+        self.tmp.file().write_all(&self.buffer).map_err(|e| Error::io(name, "write", e))?;
+        self.buffer.clear();
+        Ok(())
+    }
+}
+
+impl BlobUpload for Ingest {
+    fn write_now(&mut self, bytes: &[u8]) -> Result<usize> {
+        self.written += bytes.len() as u64;
+        if self.written > self.descriptor.size {
+            return Err(Error::SizeMismatch {
+                what: format!("blob {}", self.descriptor.digest),
+                expected: self.descriptor.size,
+                actual: self.written,
+            });
+        }
+        self.hasher.write_all(bytes).map_err(|e| Error::io("hash", "write", e))?;
+        self.buffer.extend_from_slice(bytes);
+        if self.buffer.len() >= crate::fsutil::FILE_WRITE_BUFFER {
+            self.flush_buffer()?;
+        }
+        Ok(bytes.len())
+    }
+
+    fn waiter(&self) -> Option<crate::http::Waiter> {
+        None
+    }
+
+    fn finish(mut self: Box<Self>) -> Result<()> {
+        self.flush_buffer()?;
+        let Ingest { tmp, hasher, descriptor, target, .. } = *self;
+        hasher.verify(&format!("blob {}", descriptor.digest), &descriptor.digest, Some(descriptor.size))?;
+        let dir = crate::fsutil::parent_dir(&target).to_path_buf();
+        std::fs::create_dir_all(&dir).map_err(|e| Error::io(dir.display(), "create directory", e))?;
+        tmp.persist(&target)
+    }
 }
 
 /// A verifying reader of the blob; `hashed: false` checks its size only.

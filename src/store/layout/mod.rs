@@ -148,6 +148,10 @@ impl Store for LayoutStore {
         blob::open(self, descriptor, false)
     }
 
+    fn blob_upload_begin(&mut self, descriptor: &Descriptor) -> Result<Option<Box<dyn crate::store::BlobUpload>>> {
+        blob::begin(self, descriptor)
+    }
+
     fn blob_stream_unhashed(&mut self, descriptor: &Descriptor) -> Result<Option<Box<dyn crate::http::BodyRead>>> {
         // A local file is always ready: its reads do not wait on anyone.
         Ok(Some(Box::new(crate::http::nonblocking::Blocking(blob::open(self, descriptor, false)?))))

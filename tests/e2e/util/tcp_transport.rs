@@ -9,7 +9,7 @@ use std::io::{self, BufReader, Read, Write};
 use std::net::TcpStream;
 
 use wasmship::http::nonblocking::Blocking;
-use wasmship::http::{Body, Method, Request, Response, Scheme, Transport, TransportError};
+use wasmship::http::{Body, Method, Request, Response, Scheme, Transport, TransportError, Upload, Waiter};
 
 use super::http_wire::{self, Framing};
 
@@ -21,29 +21,9 @@ pub struct TcpTransport;
 
 impl Transport for TcpTransport {
     fn send(&self, mut request: Request<'_>) -> Result<Response, TransportError> {
-        let url = &request.url;
-        let target = format!("{} http://{}{}", request.method.as_str(), url.authority, url.path_and_query);
-        let fail = |what: &str, detail: String| TransportError(format!("{target}: {what}: {detail}"));
-        let loopback = url.authority.starts_with("127.0.0.1:") || url.authority.starts_with("localhost:");
-        if url.scheme != Scheme::Http || !loopback {
-            return Err(fail("refused", "the test transport speaks plain HTTP to loopback only".into()));
-        }
-        let stream = TcpStream::connect(&url.authority).map_err(|e| fail("connect", e.to_string()))?;
-        stream.set_read_timeout(Some(http_wire::IO_TIMEOUT)).map_err(|e| fail("connect", e.to_string()))?;
-        stream.set_write_timeout(Some(http_wire::IO_TIMEOUT)).map_err(|e| fail("connect", e.to_string()))?;
-
-        let mut head =
-            format!("{} {} HTTP/1.1\r\nHost: {}\r\n", request.method.as_str(), url.path_and_query, url.authority);
-        for (name, value) in &request.headers {
-            head.push_str(&format!("{name}: {value}\r\n"));
-        }
         let length = request.body.len();
-        if length > 0 || matches!(request.method, Method::Put | Method::Post | Method::Patch) {
-            head.push_str(&format!("Content-Length: {length}\r\n"));
-        }
-        head.push_str("Connection: close\r\n\r\n");
-        let mut writer = stream.try_clone().map_err(|e| fail("connect", e.to_string()))?;
-        writer.write_all(head.as_bytes()).map_err(|e| fail("sending head", e.to_string()))?;
+        let (mut writer, stream, target) = open(&request, length)?;
+        let fail = |what: &str, detail: String| TransportError(format!("{target}: {what}: {detail}"));
         let sent = match write_body(&mut writer, &mut request.body) {
             Ok(sent) => sent,
             Err(Unsent(detail)) => {
@@ -53,28 +33,112 @@ impl Transport for TcpTransport {
             }
         };
         let _ = writer.flush();
+        respond(stream, request.method, &target, sent)
+    }
 
-        let mut reader = BufReader::new(stream);
-        let response = http_wire::read_response_head(&mut reader).map_err(|e| match &sent {
-            // A peer that stopped reading the body and closed without an answer.
-            Err(detail) => fail("sending body", detail.clone()),
-            Ok(()) => fail("response head", e.to_string()),
-        })?;
-        if response.status < 400
-            && let Err(detail) = sent
-        {
-            return Err(fail("sending body", detail));
+    fn start_upload(&self, request: Request<'_>, length: u64) -> Result<Option<Box<dyn Upload>>, TransportError> {
+        let (writer, stream, target) = open(&request, length)?;
+        Ok(Some(Box::new(TcpUpload { writer, stream, target, method: request.method, left: length, sent: Ok(()) })))
+    }
+}
+
+/// Connects for `request` and sends its head, announcing `length` body bytes: the writing
+/// half, the stream to read the answer from, and `METHOD url` for messages.
+fn open(request: &Request<'_>, length: u64) -> Result<(TcpStream, TcpStream, String), TransportError> {
+    let url = &request.url;
+    let target = format!("{} http://{}{}", request.method.as_str(), url.authority, url.path_and_query);
+    let fail = |what: &str, detail: String| TransportError(format!("{target}: {what}: {detail}"));
+    let loopback = url.authority.starts_with("127.0.0.1:") || url.authority.starts_with("localhost:");
+    if url.scheme != Scheme::Http || !loopback {
+        return Err(fail("refused", "the test transport speaks plain HTTP to loopback only".into()));
+    }
+    let stream = TcpStream::connect(&url.authority).map_err(|e| fail("connect", e.to_string()))?;
+    stream.set_read_timeout(Some(http_wire::IO_TIMEOUT)).map_err(|e| fail("connect", e.to_string()))?;
+    stream.set_write_timeout(Some(http_wire::IO_TIMEOUT)).map_err(|e| fail("connect", e.to_string()))?;
+
+    let mut head =
+        format!("{} {} HTTP/1.1\r\nHost: {}\r\n", request.method.as_str(), url.path_and_query, url.authority);
+    for (name, value) in &request.headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    if length > 0 || matches!(request.method, Method::Put | Method::Post | Method::Patch) {
+        head.push_str(&format!("Content-Length: {length}\r\n"));
+    }
+    head.push_str("Connection: close\r\n\r\n");
+    let mut writer = stream.try_clone().map_err(|e| fail("connect", e.to_string()))?;
+    writer.write_all(head.as_bytes()).map_err(|e| fail("sending head", e.to_string()))?;
+    Ok((writer, stream, target))
+}
+
+/// Reads the answer to a request whose body went out as `sent` says.
+fn respond(
+    stream: TcpStream,
+    method: Method,
+    target: &str,
+    sent: Result<(), String>,
+) -> Result<Response, TransportError> {
+    let fail = |what: &str, detail: String| TransportError(format!("{target}: {what}: {detail}"));
+    let mut reader = BufReader::new(stream);
+    let response = http_wire::read_response_head(&mut reader).map_err(|e| match &sent {
+        // A peer that stopped reading the body and closed without an answer.
+        Err(detail) => fail("sending body", detail.clone()),
+        Ok(()) => fail("response head", e.to_string()),
+    })?;
+    if response.status < 400
+        && let Err(detail) = sent
+    {
+        return Err(fail("sending body", detail));
+    }
+    let body: Box<dyn Read> = match response.framing(method.as_str()) {
+        Framing::Length(n) => Box::new(Exactly { inner: reader.take(n), left: n, target: target.to_string() }),
+        Framing::Chunked => {
+            let bytes = http_wire::read_body(&mut reader, Framing::Chunked)
+                .map_err(|e| fail("response body", e.to_string()))?;
+            Box::new(io::Cursor::new(bytes))
         }
-        let body: Box<dyn Read> = match response.framing(request.method.as_str()) {
-            Framing::Length(n) => Box::new(Exactly { inner: reader.take(n), left: n, target: target.clone() }),
-            Framing::Chunked => {
-                let bytes = http_wire::read_body(&mut reader, Framing::Chunked)
-                    .map_err(|e| fail("response body", e.to_string()))?;
-                Box::new(io::Cursor::new(bytes))
-            }
-            Framing::UntilClose => Box::new(reader),
-        };
-        Ok(Response { status: response.status, headers: response.headers, body: Box::new(Blocking(body)) })
+        Framing::UntilClose => Box::new(reader),
+    };
+    Ok(Response { status: response.status, headers: response.headers, body: Box::new(Blocking(body)) })
+}
+
+/// An upload written piece by piece: every write goes out at once (a blocking socket is
+/// always ready), and a write past the announced length is refused.
+struct TcpUpload {
+    writer: TcpStream,
+    stream: TcpStream,
+    target: String,
+    method: Method,
+    left: u64,
+    /// How writing went: the registry's answer may explain a failed write better.
+    sent: Result<(), String>,
+}
+
+impl Upload for TcpUpload {
+    fn write_now(&mut self, bytes: &[u8]) -> Result<usize, TransportError> {
+        if bytes.len() as u64 > self.left {
+            return Err(TransportError(format!("{}: sending body: more than the announced length", self.target)));
+        }
+        self.left -= bytes.len() as u64;
+        if self.sent.is_ok()
+            && let Err(e) = self.writer.write_all(bytes)
+        {
+            self.sent = Err(e.to_string());
+        }
+        Ok(bytes.len())
+    }
+
+    fn waiter(&self) -> Option<Waiter> {
+        None
+    }
+
+    fn finish(self: Box<Self>) -> Result<Response, TransportError> {
+        let TcpUpload { mut writer, stream, target, method, left, sent } = *self;
+        if left > 0 {
+            let _ = writer.shutdown(std::net::Shutdown::Both);
+            return Err(TransportError(format!("{target}: sending body: {left} bytes short")));
+        }
+        let _ = writer.flush();
+        respond(stream, method, &target, sent)
     }
 }
 

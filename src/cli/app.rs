@@ -62,6 +62,8 @@ pub struct AppPullArgs {
     #[command(flatten)]
     verify: super::sign::VerifyKeyArgs,
     #[command(flatten)]
+    jobs: JobsArgs,
+    #[command(flatten)]
     each: EachArtifactArgs,
 }
 
@@ -429,8 +431,15 @@ fn run_pull(args: &AppPullArgs) -> Result<()> {
     let options = args.each.registry.options_for(&app.references(), true)?;
     let host_cache = args.host_cache_dir.as_deref().filter(|_| args.wasmcloud_host_cache);
     let verification = args.verify.verification()?;
-    let done =
-        prefetch(&args.manifest, &options, &args.cache.options()?, host_cache, &verification, args.each.keep_going)?;
+    let done = prefetch(
+        &args.manifest,
+        &options,
+        &args.cache.options()?,
+        host_cache,
+        &verification,
+        args.each.keep_going,
+        args.jobs.count(),
+    )?;
     if args.each.json {
         output::print_json(&serde_json::json!({
             "artifacts": done.iter().map(|p| serde_json::json!({

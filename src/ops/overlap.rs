@@ -10,7 +10,7 @@ use crate::http::BodyRead;
 use crate::http::nonblocking::wait_any;
 use crate::oci::manifest::Manifest;
 use crate::oci::{Descriptor, Digest};
-use crate::store::{BlobUpload, Selector, Store};
+use crate::store::{BlobUpload, Selector, Store, Upcoming};
 
 /// Bytes read from a source at once.
 const CHUNK: usize = 256 * 1024;
@@ -195,7 +195,21 @@ pub fn upload_blobs_ahead(
             }
         }
     }
+    // The downloads of the first transfers start at once, and each transfer that begins
+    // starts the download of the one `limit` places later: response heads arrive while
+    // bytes move, instead of one after another.
+    let announce = |artifacts: &mut [Artifact<'_>], job: Option<&(usize, Descriptor)>| {
+        if let Some((index, blob)) = job {
+            artifacts[*index].source.prefetch(&[Upcoming::Blob(blob.digest.clone())]);
+        }
+    };
+    for job in jobs.iter().take(limit) {
+        announce(artifacts, Some(job));
+    }
+    let mut begun = 0;
     let outcomes = run(&jobs, limit, |(index, blob)| {
+        begun += 1;
+        announce(artifacts, jobs.get(begun + limit - 1));
         let artifact = &mut artifacts[*index];
         let Some(source) = artifact.source.blob_stream_unhashed(blob)? else { return Ok(None) };
         let Some(sink) = destinations[artifact.destination].blob_upload_begin(blob)? else { return Ok(None) };

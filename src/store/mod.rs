@@ -193,4 +193,6 @@ pub enum Upcoming {
     Manifest(Selector),
     /// [`Store::referrers`] of this subject.
     Referrers(Digest),
+    /// A read of this blob ([`Store::blob_open`] or [`Store::blob_stream_unhashed`]).
+    Blob(Digest),
 }

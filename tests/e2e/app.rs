@@ -435,3 +435,36 @@ fn relocate_uploads_blobs_side_by_side_and_redoes_one_that_fails() {
     let early = puts.iter().filter(|e| e.started.duration_since(first) < Duration::from_millis(1000)).count();
     assert!(early >= 3, "uploads went one after the other: {puts:#?}");
 }
+
+#[test]
+fn app_pull_fetches_blobs_side_by_side_into_the_cache() {
+    let dir = TestDir::new();
+    let reg = Registry::start(&dir);
+    let digests = hello_app(&dir, &reg);
+    let proxy = FaultProxy::start(reg.port());
+    let text = String::from_utf8(dir.read("wadm.yaml")).unwrap().replace(&reg.host(), &proxy.host());
+    dir.write("proxied.yaml", text.as_bytes());
+    let cache = crate::util::fresh_cache(&dir);
+    let is_blob_get = |r: &RequestHead| r.method == "GET" && r.target.contains("/blobs/sha256:");
+    proxy.inject(usize::MAX, is_blob_get, Fault::DelayResponse { millis: 1500 });
+
+    let pulled = dir.run(&["app", "pull", "proxied.yaml", "--cache-dir", &cache, "--json"]).success().stdout_json();
+    assert_eq!(pulled["artifacts"].as_array().map(Vec::len), Some(3), "{pulled:#}");
+
+    let gets: Vec<_> =
+        proxy.exchanges().into_iter().filter(|e| e.method == "GET" && e.path().contains("/blobs/sha256:")).collect();
+    // Each of the six blobs once: the pulls after the overlapped fetch found them cached.
+    assert_eq!(gets.len(), 6, "{gets:#?}");
+    let first = gets.iter().map(|e| e.started).min().unwrap();
+    let early = gets.iter().filter(|e| e.started.duration_since(first) < Duration::from_millis(1000)).count();
+    assert!(early >= 3, "blobs came one after the other: {gets:#?}");
+
+    // Everything is in the cache, whole: the artifacts pull with the registry gone.
+    let reference = proxy.reference("demo/counter:0.2.0");
+    drop(proxy);
+    drop(reg);
+    dir.run(&["pull", &reference, "-d", "counter-out.wasm", "--offline", "--cache-dir", &cache]).success();
+    assert_eq!(dir.read("counter-out.wasm"), dir.read("counter.wasm"));
+    let inspected = dir.run(&["inspect", &reference, "--offline", "--cache-dir", &cache, "-o", "json"]).success();
+    assert_eq!(str_field(&inspected.stdout_json(), "digest"), digests[1].1);
+}

@@ -7,12 +7,17 @@ use std::path::Path;
 
 use super::batch::Batch;
 use super::resolve::read_manifest;
+use crate::auth::Access;
+use crate::cache::Cache;
 use crate::error::{Error, Result};
 use crate::oci::{Descriptor, Digest, ImageManifest};
-use crate::ops::RegistryOptions;
 use crate::ops::fetch::{CacheOptions, fetch};
+use crate::ops::overlap::{Artifact, upload_blobs_ahead};
+use crate::ops::resolve::resolve;
 use crate::ops::verify::{Verification, gate_after_fetch, gate_before_fetch};
+use crate::ops::{RegistryOptions, open_store};
 use crate::reference::Reference;
+use crate::store::Store;
 
 /// One artifact brought in.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,7 +29,7 @@ pub struct Prefetched {
 }
 
 /// Bring every artifact of the manifest at `path` into the cache (and the host's cache
-/// at `host_cache`).
+/// at `host_cache`), with at most `jobs` blobs in flight.
 pub fn prefetch(
     path: &Path,
     options: &RegistryOptions,
@@ -32,12 +37,16 @@ pub fn prefetch(
     host_cache: Option<&Path>,
     verification: &Verification,
     keep_going: bool,
+    jobs: usize,
 ) -> Result<Vec<Prefetched>> {
     let (_, app) = read_manifest(path)?;
     if cache.disabled {
         return Err(Error::Usage("app pull fills the cache; it cannot run with --no-cache".into()));
     }
     let references = app.references();
+    if !cache.offline() {
+        fetch_blobs_ahead(&references, options, cache, verification, jobs);
+    }
     let mut batch = Batch::new(keep_going, references.len());
     let mut done = Vec::new();
     for text in references {
@@ -52,6 +61,40 @@ pub fn prefetch(
     }
     batch.finish()?;
     Ok(done)
+}
+
+/// Bring the blobs of every artifact the cache has no entry for into it, up to `jobs` at
+/// once, each hashed as it is written; the pulls that follow find them there and only
+/// record their entries. Artifacts whose signatures must be checked first, and anything
+/// that goes wrong here, are left to those pulls.
+fn fetch_blobs_ahead(
+    references: &[&str],
+    options: &RegistryOptions,
+    cache_options: &CacheOptions,
+    verification: &Verification,
+    jobs: usize,
+) {
+    let Some(mut cache) = Cache::open_or_note(cache_options.dir.as_deref()) else { return };
+    let mut sources: Vec<(Box<dyn Store>, Digest)> = Vec::new();
+    for text in references {
+        let Ok(reference) = crate::ops::parse_reference(text) else { continue };
+        let Reference::Registry(registry_reference) = &reference else { continue };
+        if verification.requirement_for(&reference).is_some()
+            || !matches!(cache.lookup(&Cache::key(registry_reference)), Ok(None))
+        {
+            continue;
+        }
+        let Ok(mut store) = open_store(&reference, options, Access::Pull) else { continue };
+        let Ok(resolved) = resolve(store.as_mut(), &reference, None) else { continue };
+        sources.push((store, resolved.image.digest.clone()));
+    }
+    let mut artifacts: Vec<Artifact<'_>> = sources
+        .iter_mut()
+        .map(|(store, digest)| Artifact { source: store.as_mut(), destination: 0, digest: digest.clone() })
+        .collect();
+    if !artifacts.is_empty() {
+        upload_blobs_ahead(&mut artifacts, &mut [cache.store()], jobs);
+    }
 }
 
 /// One artifact into the cache (and the host's cache).

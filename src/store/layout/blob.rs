@@ -51,26 +51,30 @@ pub(super) fn put(
         copy_verified(&mut content, &mut writer, &tmp_name)?;
         writer.verify(&format!("blob {}", descriptor.digest), &descriptor.digest, Some(descriptor.size)).map(|_| ())
     })?;
+    commit(tmp, store.seals.as_ref(), &descriptor.digest, &target)
+}
+
+/// Rename a verified ingest into place at `target`, sealed when the layout keeps seals.
+fn commit(mut tmp: TempFile, seals: Option<&Seals>, digest: &Digest, target: &Path) -> Result<()> {
     let file = tmp.file();
     // Verified: set its modification time back so that its seal counts at
     // once, and take its state before anyone else can rename over the name.
-    let sealed_state = match store.seals.as_ref() {
+    let sealed_state = match seals {
         Some(_) if file.set_modified(settled_modification_time()).is_ok() => FileState::of(file),
         _ => None,
     };
-    let dir = crate::fsutil::parent_dir(&target).to_path_buf();
+    let dir = crate::fsutil::parent_dir(target).to_path_buf();
     std::fs::create_dir_all(&dir).map_err(|e| Error::io(dir.display(), "create directory", e))?;
-    tmp.persist(&target)?;
-    if let (Some(seals), Some(state)) = (store.seals.as_ref(), sealed_state) {
-        seals.record(&descriptor.digest, &state, SystemTime::now());
+    tmp.persist(target)?;
+    if let (Some(seals), Some(state)) = (seals, sealed_state) {
+        seals.record(digest, &state, SystemTime::now());
     }
     Ok(())
 }
 
 /// An ingest written piece by piece ([`BlobUpload`]): hashed as it is written, buffered
-/// into large file writes, checked and renamed into place by `finish`. It records no seal
-/// (a cached blob written this way is sealed by its first verified read). `None` when the
-/// blob is present already.
+/// into large file writes, checked, renamed into place and sealed (as [`put`] does) by
+/// `finish`. `None` when the blob is present already.
 pub(super) fn begin(store: &LayoutStore, descriptor: &Descriptor) -> Result<Option<Box<dyn BlobUpload>>> {
     let target = store.blob_path(&descriptor.digest);
     if target.is_file() {
@@ -84,6 +88,7 @@ pub(super) fn begin(store: &LayoutStore, descriptor: &Descriptor) -> Result<Opti
         hasher: DigestWriter::new(io::sink(), descriptor.digest.algorithm()),
         descriptor: descriptor.clone(),
         target,
+        seals: store.seals.clone(),
         written: 0,
     })))
 }
@@ -94,6 +99,7 @@ struct Ingest {
     hasher: DigestWriter<io::Sink>,
     descriptor: Descriptor,
     target: PathBuf,
+    seals: Option<Seals>,
     written: u64,
 }
 
@@ -130,11 +136,9 @@ impl BlobUpload for Ingest {
 
     fn finish(mut self: Box<Self>) -> Result<()> {
         self.flush_buffer()?;
-        let Ingest { tmp, hasher, descriptor, target, .. } = *self;
+        let Ingest { tmp, hasher, descriptor, target, seals, .. } = *self;
         hasher.verify(&format!("blob {}", descriptor.digest), &descriptor.digest, Some(descriptor.size))?;
-        let dir = crate::fsutil::parent_dir(&target).to_path_buf();
-        std::fs::create_dir_all(&dir).map_err(|e| Error::io(dir.display(), "create directory", e))?;
-        tmp.persist(&target)
+        commit(tmp, seals.as_ref(), &descriptor.digest, &target)
     }
 }
 

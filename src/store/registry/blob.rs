@@ -1,7 +1,7 @@
 //! Blobs in a registry: existence (`HEAD`) and verified streaming download
 //! (`GET`, following redirects to object storage).
 
-use super::RegistryStore;
+use super::{RegistryClient, RegistryStore};
 use crate::error::Result;
 use crate::http::{BodyRead, Method, Request};
 use crate::oci::{Descriptor, Digest};
@@ -15,6 +15,12 @@ pub(super) fn exists(store: &RegistryStore, digest: &Digest) -> Result<bool> {
         404 => Ok(false),
         _ => Err(store.client.unexpected(response, "check blob", &format!("{}@{digest}", store.repository))),
     }
+}
+
+/// Start the `GET` that [`open`] sends first (its response head comes while other work goes on).
+pub(super) fn prefetch(store: &RegistryStore, digest: &Digest) {
+    let url = store.client.url(&store.path(&format!("blobs/{digest}")));
+    store.client.prefetch(&|| RegistryClient::bodiless(Method::Get, url.clone(), None));
 }
 
 /// A verifying reader of the blob; `hashed: false` checks its size only.

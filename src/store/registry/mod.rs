@@ -107,6 +107,7 @@ impl Store for RegistryStore {
             match read {
                 crate::store::Upcoming::Manifest(selector) => manifest::prefetch(self, selector),
                 crate::store::Upcoming::Referrers(subject) => referrers::prefetch(self, subject),
+                crate::store::Upcoming::Blob(digest) => blob::prefetch(self, digest),
             }
         }
     }

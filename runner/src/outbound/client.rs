@@ -1,7 +1,8 @@
-//! Sends one HTTP/1.1 request on a new connection: TCP, TLS for `https` (with the trust of
-//! [`Tls`]), hyper's client connection, and the timeouts the guest set in its request
-//! options — connect (TCP and TLS handshake), first byte (until the response head), and
-//! between bytes (each gap in the response body). Unset timeouts default to 600 s.
+//! Sends one HTTP/1.1 request on a kept connection ([`Pool`]) or a new one: TCP, TLS for
+//! `https` (with the trust of [`Tls`]), hyper's client connection, and the timeouts the guest
+//! set in its request options — connect (TCP and TLS handshake), first byte (until the
+//! response head), and between bytes (each gap in the response body). Unset timeouts default
+//! to 600 s.
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -18,6 +19,7 @@ use wasmtime_wasi_http::io::TokioIo;
 use wasmtime_wasi_http::{Error, RequestOptions, WasiBody};
 
 use super::endpoint::Endpoint;
+use super::pool::Pool;
 use super::tls::Tls;
 
 /// A timeout the guest left unset.
@@ -31,12 +33,15 @@ pub type ConnectionTask = Box<dyn Future<Output = Result<(), Error>> + Send>;
 trait Stream: AsyncRead + AsyncWrite + Send + Unpin + 'static {}
 impl<T: AsyncRead + AsyncWrite + Send + Unpin + 'static> Stream for T {}
 
-/// Sends `request` (an absolute URI; `Host` already set) and returns the response head with
-/// its body streaming, and the connection task.
+/// Sends `request` (an absolute URI; `Host` already set) on a connection of `pool` (bodiless
+/// requests only), or on a new one kept there afterwards, and returns the response head with
+/// its body streaming. A request that finds its kept connection closed by the server goes
+/// once more on a new connection.
 pub async fn send(
     mut request: Request<WasiBody>,
     options: Option<RequestOptions>,
     tls: &Tls,
+    pool: &Pool,
 ) -> Result<(Response<WasiBody>, ConnectionTask), Error> {
     let limit =
         |pick: fn(&RequestOptions) -> Option<Duration>| options.as_ref().and_then(pick).unwrap_or(DEFAULT_TIMEOUT);
@@ -46,26 +51,59 @@ pub async fn send(
 
     let endpoint = Endpoint::of(request.uri()).ok_or(Error::HttpRequestUriInvalid)?;
     let use_tls = request.uri().scheme() == Some(&Scheme::HTTPS);
-    let stream = tokio::time::timeout(connect_timeout, connect(&endpoint, use_tls, tls))
-        .await
-        .map_err(|_| Error::ConnectionTimeout)??;
-
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
-    let connection = wasmtime_wasi::runtime::spawn(connection);
-
     // On the wire the request line carries only the path (and query).
     let path = request.uri().path_and_query().map_or("/", |p| p.as_str());
     *request.uri_mut() = Uri::try_from(path).map_err(|_| Error::HttpRequestUriInvalid)?;
+    let replay = request.body().is_end_stream().then(|| bodiless_copy(&request));
 
-    let response = tokio::time::timeout(first_byte_timeout, sender.send_request(request))
+    let open = || async {
+        let stream = tokio::time::timeout(connect_timeout, connect(&endpoint, use_tls, tls))
+            .await
+            .map_err(|_| Error::ConnectionTimeout)??;
+        let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+        // The connection lives on its own task as long as it is open (in the pool too).
+        tokio::spawn(async move {
+            let _ = connection.await;
+        });
+        Ok::<_, Error>(sender)
+    };
+    // Only a bodiless request goes on a kept connection: should the server have closed it
+    // meanwhile, such a request can go again on a new one; a body cannot be read twice.
+    let kept = if replay.is_some() { pool.take(use_tls, &endpoint) } else { None };
+    let (mut sender, reused) = match kept {
+        Some(sender) => (sender, true),
+        None => (open().await?, false),
+    };
+    let sent = tokio::time::timeout(first_byte_timeout, sender.try_send_request(request))
         .await
-        .map_err(|_| Error::ConnectionReadTimeout)??;
+        .map_err(|_| Error::ConnectionReadTimeout)?;
+    let response = match sent {
+        Ok(response) => response,
+        Err(mut failed) if reused => {
+            // A kept connection the server had closed: once more on a new one.
+            let Some(again) = failed.take_message().or(replay) else { return Err(failed.into_error().into()) };
+            sender = open().await?;
+            tokio::time::timeout(first_byte_timeout, sender.send_request(again))
+                .await
+                .map_err(|_| Error::ConnectionReadTimeout)??
+        }
+        Err(failed) => return Err(failed.into_error().into()),
+    };
+    pool.keep(use_tls, &endpoint, sender);
     let response = response.map(|body| GapTimeoutBody::new(body, between_bytes_timeout).boxed_unsync());
-
-    let task: ConnectionTask = Box::new(async move {
-        connection.await.map_err(|e| if e.is_timeout() { Error::HttpResponseTimeout } else { Error::Hyper(e) })
-    });
+    // The connection's task is its own (see `open`): nothing is left for wasmtime to run.
+    let task: ConnectionTask = Box::new(async { Ok(()) });
     Ok((response, task))
+}
+
+/// A request with the method, URI and headers of `request` and no body.
+fn bodiless_copy(request: &Request<WasiBody>) -> Request<WasiBody> {
+    let body = http_body_util::Empty::new().map_err(|never| match never {}).boxed_unsync();
+    let mut copy = Request::new(body);
+    *copy.method_mut() = request.method().clone();
+    *copy.uri_mut() = request.uri().clone();
+    *copy.headers_mut() = request.headers().clone();
+    copy
 }
 
 /// Opens TCP to `endpoint`, with TLS on top when `use_tls`.

@@ -13,6 +13,7 @@
 mod allow;
 mod client;
 mod endpoint;
+mod pool;
 #[cfg(test)]
 mod tests;
 mod tls;
@@ -46,19 +47,21 @@ pub struct OutboundPolicy {
     said: Arc<Mutex<BTreeSet<String>>>,
     /// Say on stderr which endpoints the allow list learns (`WASMSHIP_DEBUG`).
     debug: bool,
+    /// Connections kept for the next request to the same endpoint.
+    pool: Arc<pool::Pool>,
 }
 
 impl OutboundPolicy {
     /// Requests restricted to `allow` (if any), sent with `tls`.
     pub fn new(allow: Option<AllowList>, tls: Tls) -> Self {
         let allow = allow.map(|a| Arc::new(Mutex::new(a)));
-        Self { plan: None, allow, tls: Some(Arc::new(tls)), said: Arc::default(), debug: false }
+        Self { plan: None, allow, tls: Some(Arc::new(tls)), said: Arc::default(), debug: false, pool: Arc::default() }
     }
 
     /// No request goes out (planning needs no network).
     pub fn deny_all() -> Self {
         let plan = Some(Arc::new(Mutex::new(AllowList::default())));
-        Self { plan, allow: None, tls: None, said: Arc::default(), debug: false }
+        Self { plan, allow: None, tls: None, said: Arc::default(), debug: false, pool: Arc::default() }
     }
 
     /// Restricts requests to the `registries` the plan names (`host[:port]`), or to none;
@@ -149,8 +152,9 @@ impl WasiHttpHooks for OutboundPolicy {
         };
         let said = self.said.clone();
         let debug = self.debug;
+        let pool = self.pool.clone();
         Box::new(async move {
-            let (response, task) = match client::send(request, options, &tls).await {
+            let (response, task) = match client::send(request, options, &tls, &pool).await {
                 Ok(sent) => sent,
                 Err(Error::Tls(error)) if tls::is_certificate_error(&error) => {
                     say_once(

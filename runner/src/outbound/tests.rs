@@ -60,7 +60,9 @@ fn plain_http_sends_origin_form_and_streams_the_body() {
     let (port, server) = serve(vec![("HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello", Duration::ZERO)]);
     let body = block_on(async {
         let (response, _task) =
-            client::send(get(&format!("http://127.0.0.1:{port}/v2/x?n=1")), None, &allow_all()).await.unwrap();
+            client::send(get(&format!("http://127.0.0.1:{port}/v2/x?n=1")), None, &allow_all(), &pool::Pool::default())
+                .await
+                .unwrap();
         assert_eq!(response.status(), 200);
         response.into_body().collect().await.unwrap().to_bytes()
     });
@@ -75,8 +77,14 @@ fn a_stalled_body_times_out_between_bytes() {
     let (port, server) = serve(vec![stalled]);
     let options = RequestOptions { between_bytes_timeout: Some(Duration::from_millis(100)), ..Default::default() };
     let error = block_on(async {
-        let (response, _task) =
-            client::send(get(&format!("http://127.0.0.1:{port}/")), Some(options), &allow_all()).await.unwrap();
+        let (response, _task) = client::send(
+            get(&format!("http://127.0.0.1:{port}/")),
+            Some(options),
+            &allow_all(),
+            &pool::Pool::default(),
+        )
+        .await
+        .unwrap();
         response.into_body().collect().await.unwrap_err()
     });
     assert!(matches!(error, Error::ConnectionReadTimeout), "{error:?}");
@@ -183,8 +191,11 @@ fn tls_trusts_extra_cas_and_skips_verification_only_where_asked() {
     let made = make_certificates(tmp.path());
     let (port, server) = serve_tls(&made, 4);
     let uri = format!("https://localhost:{port}/v2/");
-    let status =
-        |tls: Tls| block_on(async { client::send(get(&uri), None, &tls).await.map(|(response, _)| response.status()) });
+    let status = |tls: Tls| {
+        block_on(async {
+            client::send(get(&uri), None, &tls, &pool::Pool::default()).await.map(|(response, _)| response.status())
+        })
+    };
 
     match status(allow_all()) {
         Err(Error::Tls(error)) => assert!(tls::is_certificate_error(&error), "{error}"),
@@ -203,4 +214,63 @@ fn registry_endpoints_for_skipped_verification() {
     assert_eq!(registry_endpoint("ghcr.io"), Some(Endpoint { host: "ghcr.io".into(), port: 443 }));
     assert_eq!(registry_endpoint("reg:5443"), Some(Endpoint { host: "reg".into(), port: 5443 }));
     assert_eq!(registry_endpoint("docker.io"), Some(Endpoint { host: "registry-1.docker.io".into(), port: 443 }));
+}
+
+/// Accepts one connection and answers each of `responses` on it in turn (keep-alive), then
+/// closes it: returns the request heads it read.
+fn serve_on_one_connection(responses: Vec<&'static str>) -> (u16, JoinHandle<Vec<String>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let thread = std::thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        let mut writer = stream.try_clone().unwrap();
+        let mut reader = BufReader::new(stream);
+        responses
+            .into_iter()
+            .map(|response| {
+                let mut head = String::new();
+                while reader.read_line(&mut head).unwrap() > 2 {}
+                writer.write_all(response.as_bytes()).unwrap();
+                head
+            })
+            .collect()
+    });
+    (port, thread)
+}
+
+#[test]
+fn requests_to_one_endpoint_share_a_kept_connection_and_a_closed_one_is_replaced() {
+    let ok = |body: &'static str| -> &'static str {
+        format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n{body}", body.len()).leak()
+    };
+    let (port, server) = serve_on_one_connection(vec![ok("one"), ok("two")]);
+    let pool = pool::Pool::default();
+    // Only one connection is accepted: a second one would get no answer within the timeout.
+    let options = || RequestOptions { first_byte_timeout: Some(Duration::from_secs(5)), ..Default::default() };
+    let bodies = block_on(async {
+        let mut bodies = Vec::new();
+        for _ in 0..2 {
+            let uri = format!("http://127.0.0.1:{port}/v2/");
+            let (response, _task) = client::send(get(&uri), Some(options()), &allow_all(), &pool).await.unwrap();
+            bodies.push(response.into_body().collect().await.unwrap().to_bytes());
+        }
+        bodies
+    });
+    assert_eq!(bodies, [&b"one"[..], &b"two"[..]]);
+    assert_eq!(server.join().unwrap().len(), 2, "both requests came on the one connection");
+
+    // A server that closes each connection after one answer: the kept connection is found
+    // closed (at once, or when the request fails on it) and the request goes on a new one.
+    let (second_port, second) = serve(vec![(ok("three"), Duration::ZERO), (ok("four"), Duration::ZERO)]);
+    let bodies = block_on(async {
+        let mut bodies = Vec::new();
+        for _ in 0..2 {
+            let uri = format!("http://127.0.0.1:{second_port}/v2/");
+            let (response, _task) = client::send(get(&uri), Some(options()), &allow_all(), &pool).await.unwrap();
+            bodies.push(response.into_body().collect().await.unwrap().to_bytes());
+        }
+        bodies
+    });
+    assert_eq!(bodies, [&b"three"[..], &b"four"[..]]);
+    assert_eq!(second.join().unwrap().len(), 2);
 }

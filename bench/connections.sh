@@ -21,7 +21,22 @@ printf 'subjectAltName=IP:127.0.0.1\n' >"$WORK/san.ext"
 openssl x509 -req -in "$WORK/tls.csr" -CA "$WORK/ca.pem" -CAkey "$WORK/ca.key" -CAcreateserial -days 2 \
     -extfile "$WORK/san.ext" -out "$WORK/tls.pem" 2>/dev/null
 
+# Reads go to this registry over TLS; pushes to a plain-HTTP one on the same storage (a
+# loopback registry is spoken to over plain HTTP unless a hosts.toml names https).
 PORT=$(free_port)
+PLAIN_PORT=$(free_port)
+cat >"$WORK/plain.yml" <<YAML
+version: 0.1
+storage:
+  filesystem:
+    rootdirectory: $WORK/store
+http:
+  addr: 127.0.0.1:$PLAIN_PORT
+log:
+  level: error
+YAML
+docker-registry serve "$WORK/plain.yml" >"$WORK/plain.log" 2>&1 &
+PIDS+=($!)
 cat >"$WORK/registry.yml" <<YAML
 version: 0.1
 storage:
@@ -39,16 +54,19 @@ docker-registry serve "$WORK/registry.yml" >"$WORK/registry.log" 2>&1 &
 PIDS+=($!)
 for _ in $(seq 50); do curl -fs --cacert "$WORK/ca.pem" "https://127.0.0.1:$PORT/v2/" >/dev/null && break; sleep 0.1; done
 REG=127.0.0.1:$PORT
+for _ in $(seq 50); do curl -fs "http://127.0.0.1:$PLAIN_PORT/v2/" >/dev/null && break; sleep 0.1; done
+mkdir -p "$WORK/hosts/$REG"
+printf 'server = "https://%s"\n' "$REG" >"$WORK/hosts/$REG/hosts.toml"
 
 mkdir -p "$WORK/run" "$WORK/home"
 cd "$WORK/run"
-export HOME=$WORK/home WASMSHIP_CA_CERTS=$WORK/ca.pem
+export HOME=$WORK/home WASMSHIP_CA_CERTS=$WORK/ca.pem WASMSHIP_HOSTS_DIR=$WORK/hosts
 python3 "$ROOT/bench/make_component.py" base.wasm 1
 {
     printf 'apiVersion: core.oam.dev/v1beta1\nkind: Application\nmetadata:\n  name: bench\nspec:\n  components:\n'
     for i in 1 2 3 4 5 6 7; do
         python3 -c "import sys; sys.stdout.buffer.write(open('base.wasm','rb').read() + b'\x00\x06\x05comp$i')" >"c$i.wasm"
-        "$BIN" push "$REG/app/component-$i:1.0.0" "c$i.wasm" >/dev/null
+        "$BIN" push "127.0.0.1:$PLAIN_PORT/app/component-$i:1.0.0" "c$i.wasm" >/dev/null
         printf '    - name: c%s\n      type: component\n      properties:\n        image: %s/app/component-%s:1.0.0\n' "$i" "$REG" "$i"
     done
 } >wadm.yaml

@@ -29,17 +29,25 @@ def leb128(n: int) -> bytes:
             return bytes(out)
 
 
+PIECE = 64 * 1024 * 1024
+
+
 def main() -> None:
     if len(sys.argv) not in (2, 3):
         sys.exit(__doc__)
     out = sys.argv[1]
     size_mb = float(sys.argv[2]) if len(sys.argv) == 3 else 20.0
-    payload = random.Random(SEED).randbytes(int(size_mb * 1024 * 1024))
-    body = leb128(len(SECTION_NAME)) + SECTION_NAME + payload
+    size = int(size_mb * 1024 * 1024)
+    rng = random.Random(SEED)
+    head = leb128(len(SECTION_NAME)) + SECTION_NAME
     # Custom sections have id 0 in components as in core modules.
-    section = b"\x00" + leb128(len(body)) + body
     with open(out, "wb") as f:
-        f.write(COMPONENT_HEADER + section)
+        f.write(COMPONENT_HEADER + b"\x00" + leb128(len(head) + size) + head)
+        # In pieces, so gigabytes fit; up to one piece the bytes are those of one call.
+        while size > 0:
+            piece = min(size, PIECE)
+            f.write(rng.randbytes(piece))
+            size -= piece
 
 
 if __name__ == "__main__":

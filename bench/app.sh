@@ -17,13 +17,7 @@ RUNS=${BENCH_RUNS:-10}
 needs docker-registry hyperfine skopeo python3
 work_dir app
 
-SRC_PORT=$(free_port); start_registry source "$SRC_PORT"
-DST_PORT=$(free_port); start_registry target "$DST_PORT"
-SRC=127.0.0.1:$SRC_PORT DST=127.0.0.1:$DST_PORT
-
-mkdir -p "$WORK/run" "$WORK/home"
-cd "$WORK/run"
-export HOME=$WORK/home
+source_and_target
 REFS=()
 for i in 1 2 3 4 5; do
     python3 "$ROOT/bench/make_component.py" base.wasm 20

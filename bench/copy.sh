@@ -16,13 +16,7 @@ RUNS=${BENCH_RUNS:-15}
 needs docker-registry hyperfine skopeo python3
 work_dir copy
 
-SRC_PORT=$(free_port); start_registry source "$SRC_PORT"
-DST_PORT=$(free_port); start_registry target "$DST_PORT"
-SRC=127.0.0.1:$SRC_PORT DST=127.0.0.1:$DST_PORT
-
-mkdir -p "$WORK/run" "$WORK/home"
-cd "$WORK/run"
-export HOME=$WORK/home
+source_and_target
 python3 "$ROOT/bench/make_component.py" big.wasm "$SIZE_MB"
 "$BIN" push "$SRC/bench/big:1.0.0" big.wasm >/dev/null
 RESET="rm -rf $WORK/target/docker/registry/v2/repositories layout"

@@ -15,13 +15,9 @@ SIZE_MB=${BENCH_SIZE_MB:-1000}
 needs docker-registry python3 curl /usr/bin/time
 work_dir large
 
-SRC_PORT=$(free_port); start_registry source "$SRC_PORT"
-DST_PORT=$(free_port); start_registry target "$DST_PORT"
-mkdir -p "$WORK/run" "$WORK/home"
-cd "$WORK/run"
-export HOME=$WORK/home
+source_and_target
 python3 "$ROOT/bench/make_component.py" big.wasm "$SIZE_MB"
-REF=127.0.0.1:$SRC_PORT/bench/large:1.0.0
+REF=$SRC/bench/large:1.0.0
 
 # measure NAME COMMAND... : one run, its wall time and peak RSS as a table row.
 measure() {
@@ -40,7 +36,7 @@ cmp big.wasm out.wasm
 rm -f out.wasm
 measure "pull --no-cache" "$BIN" pull "$REF" --no-cache --destination out.wasm
 cmp big.wasm out.wasm
-measure "copy registry → registry" "$BIN" copy "$REF" "127.0.0.1:$DST_PORT/bench/large:1.0.0"
+measure "copy registry → registry" "$BIN" copy "$REF" "$DST/bench/large:1.0.0"
 LAYER="sha256:$(sha256sum big.wasm | cut -d' ' -f1)"
-measure "curl of the layer to /dev/null" curl -fsS -o /dev/null "http://127.0.0.1:$SRC_PORT/v2/bench/large/blobs/$LAYER"
+measure "curl of the layer to /dev/null" curl -fsS -o /dev/null "http://$SRC/v2/bench/large/blobs/$LAYER"
 measure "sha256sum of the file" sha256sum big.wasm

@@ -44,3 +44,14 @@ YAML
     PIDS+=($!)
     for _ in $(seq 50); do curl -fs "http://127.0.0.1:$2/v2/" >/dev/null && break; sleep 0.1; done
 }
+
+# source_and_target : two loopback registries, SRC and DST (host:port); then works in
+# $WORK/run with HOME=$WORK/home (beside it: the sandbox never grants the directory holding HOME).
+source_and_target() {
+    SRC_PORT=$(free_port); start_registry source "$SRC_PORT"
+    DST_PORT=$(free_port); start_registry target "$DST_PORT"
+    SRC=127.0.0.1:$SRC_PORT DST=127.0.0.1:$DST_PORT
+    mkdir -p "$WORK/run" "$WORK/home"
+    cd "$WORK/run"
+    export HOME=$WORK/home
+}

@@ -7,9 +7,11 @@
 
 use crate::error::{Error, Result};
 use crate::http::BodyRead;
+use crate::http::Waiter;
 use crate::http::nonblocking::wait_any;
 use crate::oci::manifest::Manifest;
 use crate::oci::{Descriptor, Digest};
+use crate::store::verify::into_error;
 use crate::store::{BlobUpload, Selector, Store, Upcoming};
 
 /// Bytes read from a source at once.
@@ -42,7 +44,7 @@ impl Pipe {
             if self.start < self.end {
                 let n = self.sink.write_now(&self.buffer[self.start..self.end])?;
                 if n == 0 {
-                    return Ok(if moved { Step::Moved } else { Step::WaitSink });
+                    return Ok(if moved { Step::Moved } else { Step::Wait(self.sink.waiter()) });
                 }
                 self.start += n;
                 moved = true;
@@ -52,7 +54,7 @@ impl Pipe {
                 // Read the source to its end, so that it checks what it gave.
                 return match self.source.read_now(&mut [0u8; 1]).map_err(|e| into_error(e, "source"))? {
                     Some(0) => Ok(Step::Done),
-                    None => Ok(if moved { Step::Moved } else { Step::WaitSource }),
+                    None => Ok(if moved { Step::Moved } else { Step::Wait(self.source.waiter()) }),
                     Some(_) => Err(Error::InvalidInput("the source is longer than its descriptor".into())),
                 };
             }
@@ -61,7 +63,7 @@ impl Pipe {
             }
             let want = usize::try_from(self.left).unwrap_or(usize::MAX).min(CHUNK);
             match self.source.read_now(&mut self.buffer[..want]).map_err(|e| into_error(e, "source"))? {
-                None => return Ok(if moved { Step::Moved } else { Step::WaitSource }),
+                None => return Ok(if moved { Step::Moved } else { Step::Wait(self.source.waiter()) }),
                 Some(0) => return Err(Error::InvalidInput("the source ended before its descriptor's size".into())),
                 Some(n) => {
                     self.start = 0;
@@ -77,13 +79,9 @@ impl Pipe {
 
 enum Step {
     Moved,
-    WaitSource,
-    WaitSink,
+    /// Nothing could move; what to wait on (`None`: a side that is always ready).
+    Wait(Option<Waiter>),
     Done,
-}
-
-fn into_error(e: std::io::Error, context: &str) -> Error {
-    crate::store::verify::into_error(e, context)
 }
 
 /// Run the transfers of `jobs`, at most `limit` at once, each begun by `begin` when its
@@ -119,16 +117,8 @@ pub fn run<J>(jobs: &[J], limit: usize, mut begin: impl FnMut(&J) -> Result<Opti
                     progressed = true;
                     still.push((index, pipe));
                 }
-                Ok(Step::WaitSource) => {
-                    // A source that cannot say what to wait for is always ready.
-                    match pipe.source.waiter() {
-                        Some(waiter) => waiters.push(waiter),
-                        None => progressed = true,
-                    }
-                    still.push((index, pipe));
-                }
-                Ok(Step::WaitSink) => {
-                    match pipe.sink.waiter() {
+                Ok(Step::Wait(waiter)) => {
+                    match waiter {
                         Some(waiter) => waiters.push(waiter),
                         None => progressed = true,
                     }
@@ -164,15 +154,17 @@ pub struct Artifact<'a> {
 /// (and of the manifests an index names) that its destination lacks, where both stores can
 /// (a source that streams, a destination that takes uploads piece by piece and checks
 /// them). The ordinary copy that follows finds them present; whatever failed here, or was
-/// not tried, it copies itself. The number of blobs uploaded, per artifact.
+/// not tried, it copies itself. The number of blobs uploaded, per artifact (0 for `None`:
+/// an artifact not taking part).
 pub fn upload_blobs_ahead(
-    artifacts: &mut [Artifact<'_>],
+    artifacts: &mut [Option<Artifact<'_>>],
     destinations: &mut [&mut dyn Store],
     limit: usize,
 ) -> Vec<u32> {
     let mut jobs: Vec<(usize, Descriptor)> = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for (index, artifact) in artifacts.iter_mut().enumerate() {
+        let Some(artifact) = artifact else { continue };
         let destination = &mut *destinations[artifact.destination];
         let same_registry = match (artifact.source.registry_repository(), destination.registry_repository()) {
             (Some((from, _)), Some((to, _))) => from == to,
@@ -184,7 +176,7 @@ pub fn upload_blobs_ahead(
         }
         let Ok(blobs) = blobs_of(artifact.source, &artifact.digest) else { continue };
         for blob in blobs {
-            if !seen.insert((artifact.destination, destination.location(), blob.digest.clone())) {
+            if !seen.insert((destination.location(), blob.digest.clone())) {
                 continue;
             }
             if crate::config::limits::check_blobs([&blob], &destination.location()).is_err() {
@@ -198,9 +190,11 @@ pub fn upload_blobs_ahead(
     // The downloads of the first transfers start at once, and each transfer that begins
     // starts the download of the one `limit` places later: response heads arrive while
     // bytes move, instead of one after another.
-    let announce = |artifacts: &mut [Artifact<'_>], job: Option<&(usize, Descriptor)>| {
-        if let Some((index, blob)) = job {
-            artifacts[*index].source.prefetch(&[Upcoming::Blob(blob.digest.clone())]);
+    let announce = |artifacts: &mut [Option<Artifact<'_>>], job: Option<&(usize, Descriptor)>| {
+        if let Some((index, blob)) = job
+            && let Some(artifact) = artifacts[*index].as_mut()
+        {
+            artifact.source.prefetch(&[Upcoming::Blob(blob.digest.clone())]);
         }
     };
     for job in jobs.iter().take(limit) {
@@ -210,7 +204,7 @@ pub fn upload_blobs_ahead(
     let outcomes = run(&jobs, limit, |(index, blob)| {
         begun += 1;
         announce(artifacts, jobs.get(begun + limit - 1));
-        let artifact = &mut artifacts[*index];
+        let Some(artifact) = artifacts[*index].as_mut() else { return Ok(None) };
         let Some(source) = artifact.source.blob_stream_unhashed(blob)? else { return Ok(None) };
         let Some(sink) = destinations[artifact.destination].blob_upload_begin(blob)? else { return Ok(None) };
         Ok(Some(Pipe::new(source, sink, blob.size)))
@@ -253,7 +247,6 @@ mod tests {
     use std::rc::Rc;
 
     use super::*;
-    use crate::http::Waiter;
 
     /// A source that gives at most `piece` bytes per read and has nothing every other time.
     struct Trickle {

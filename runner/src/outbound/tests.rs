@@ -246,31 +246,24 @@ fn requests_to_one_endpoint_share_a_kept_connection_and_a_closed_one_is_replaced
     let (port, server) = serve_on_one_connection(vec![ok("one"), ok("two")]);
     let pool = pool::Pool::default();
     // Only one connection is accepted: a second one would get no answer within the timeout.
-    let options = || RequestOptions { first_byte_timeout: Some(Duration::from_secs(5)), ..Default::default() };
-    let bodies = block_on(async {
-        let mut bodies = Vec::new();
-        for _ in 0..2 {
-            let uri = format!("http://127.0.0.1:{port}/v2/");
-            let (response, _task) = client::send(get(&uri), Some(options()), &allow_all(), &pool).await.unwrap();
-            bodies.push(response.into_body().collect().await.unwrap().to_bytes());
-        }
-        bodies
-    });
-    assert_eq!(bodies, [&b"one"[..], &b"two"[..]]);
+    let twice = |port: u16| {
+        let options = || RequestOptions { first_byte_timeout: Some(Duration::from_secs(5)), ..Default::default() };
+        block_on(async {
+            let mut bodies = Vec::new();
+            for _ in 0..2 {
+                let uri = format!("http://127.0.0.1:{port}/v2/");
+                let (response, _task) = client::send(get(&uri), Some(options()), &allow_all(), &pool).await.unwrap();
+                bodies.push(response.into_body().collect().await.unwrap().to_bytes());
+            }
+            bodies
+        })
+    };
+    assert_eq!(twice(port), [&b"one"[..], &b"two"[..]]);
     assert_eq!(server.join().unwrap().len(), 2, "both requests came on the one connection");
 
     // A server that closes each connection after one answer: the kept connection is found
     // closed (at once, or when the request fails on it) and the request goes on a new one.
     let (second_port, second) = serve(vec![(ok("three"), Duration::ZERO), (ok("four"), Duration::ZERO)]);
-    let bodies = block_on(async {
-        let mut bodies = Vec::new();
-        for _ in 0..2 {
-            let uri = format!("http://127.0.0.1:{second_port}/v2/");
-            let (response, _task) = client::send(get(&uri), Some(options()), &allow_all(), &pool).await.unwrap();
-            bodies.push(response.into_body().collect().await.unwrap().to_bytes());
-        }
-        bodies
-    });
-    assert_eq!(bodies, [&b"three"[..], &b"four"[..]]);
+    assert_eq!(twice(second_port), [&b"three"[..], &b"four"[..]]);
     assert_eq!(second.join().unwrap().len(), 2);
 }

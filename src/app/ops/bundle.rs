@@ -77,18 +77,14 @@ pub fn bundle(
         .map(|artifact| open_store(&parse_reference(&artifact.reference).ok()?, options, Access::Pull).ok())
         .collect();
     // The blobs go ahead, several at a time; the copies then find them in the bundle.
-    let mut ahead: Vec<Artifact<'_>> = Vec::new();
-    let mut ahead_of = Vec::new();
-    for (index, (source, artifact)) in sources.iter_mut().zip(&lock.artifacts).enumerate() {
-        if let (Some(source), Ok(digest)) = (source.as_mut(), artifact.digest.parse()) {
-            ahead.push(Artifact { source: source.as_mut(), destination: 0, digest });
-            ahead_of.push(index);
-        }
-    }
-    let mut uploaded = vec![0u32; lock.artifacts.len()];
-    for (index, count) in ahead_of.into_iter().zip(upload_blobs_ahead(&mut ahead, &mut [&mut layout], jobs)) {
-        uploaded[index] = count;
-    }
+    let mut ahead: Vec<Option<Artifact<'_>>> = sources
+        .iter_mut()
+        .zip(&lock.artifacts)
+        .map(|(source, artifact)| {
+            Some(Artifact { source: source.as_mut()?.as_mut(), destination: 0, digest: artifact.digest.parse().ok()? })
+        })
+        .collect();
+    let uploaded = upload_blobs_ahead(&mut ahead, &mut [&mut layout], jobs);
     drop(ahead);
 
     let mut batch = Batch::new(keep_going, lock.artifacts.len());

@@ -88,9 +88,9 @@ fn fetch_blobs_ahead(
         let Ok(resolved) = resolve(store.as_mut(), &reference, None) else { continue };
         sources.push((store, resolved.image.digest.clone()));
     }
-    let mut artifacts: Vec<Artifact<'_>> = sources
+    let mut artifacts: Vec<Option<Artifact<'_>>> = sources
         .iter_mut()
-        .map(|(store, digest)| Artifact { source: store.as_mut(), destination: 0, digest: digest.clone() })
+        .map(|(store, digest)| Some(Artifact { source: store.as_mut(), destination: 0, digest: digest.clone() }))
         .collect();
     if !artifacts.is_empty() {
         upload_blobs_ahead(&mut artifacts, &mut [cache.store()], jobs);

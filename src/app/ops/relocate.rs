@@ -122,20 +122,18 @@ pub fn relocate(request: &RelocateRequest<'_>, options: &RegistryOptions) -> Res
         .map(|(artifact, planned)| open_pair(&artifact.reference, &planned.to, origin.bundle.as_deref(), options).ok())
         .collect();
     // The blobs go ahead, several at a time; the copies then find them in place.
-    let mut ahead: Vec<Artifact<'_>> = Vec::new();
+    let mut ahead: Vec<Option<Artifact<'_>>> = Vec::new();
     let mut destinations: Vec<&mut dyn Store> = Vec::new();
-    let mut ahead_of = Vec::new();
-    for (index, (pair, artifact)) in stores.iter_mut().zip(&origin.lock.artifacts).enumerate() {
-        if let (Some((source, destination)), Ok(digest)) = (pair.as_mut(), artifact.digest.parse()) {
-            ahead.push(Artifact { source: source.as_mut(), destination: destinations.len(), digest });
-            destinations.push(destination.as_mut());
-            ahead_of.push(index);
-        }
+    for (pair, artifact) in stores.iter_mut().zip(&origin.lock.artifacts) {
+        ahead.push(match (pair.as_mut(), artifact.digest.parse()) {
+            (Some((source, destination)), Ok(digest)) => {
+                destinations.push(destination.as_mut());
+                Some(Artifact { source: source.as_mut(), destination: destinations.len() - 1, digest })
+            }
+            _ => None,
+        });
     }
-    let mut uploaded = vec![0u32; origin.lock.artifacts.len()];
-    for (index, count) in ahead_of.into_iter().zip(upload_blobs_ahead(&mut ahead, &mut destinations, request.jobs)) {
-        uploaded[index] = count;
-    }
+    let uploaded = upload_blobs_ahead(&mut ahead, &mut destinations, request.jobs);
     drop((ahead, destinations));
 
     let mut batch = Batch::new(request.keep_going, origin.lock.artifacts.len());

@@ -28,6 +28,9 @@ measure() {
     printf '| %s | %.2f s | %d MB |\n' "$name" "$seconds" $((kilobytes / 1024))
 }
 
+# The first run after a build compiles the component (seconds, ~170 MB): not part of any row.
+"$BIN" --help >/dev/null
+
 echo "| operation ($SIZE_MB MB) | wall | peak RSS |"
 echo "|---|---:|---:|"
 measure "push" "$BIN" push "$REF" big.wasm

@@ -19,12 +19,12 @@ use crate::state::Host;
 mod bindings {
     wasmtime::component::bindgen!({
         path: "../wit",
-        world: "wasmship:packager/planner",
+        world: "wasmship:packager/planner@0.2.0",
         exports: { default: async },
     });
 }
 
-pub use bindings::exports::wasmship::packager::plan::{
+pub use bindings::exports::wasmship::packager0_2_0::plan::{
     Access, Grants, Guard, IfMissing, Network, PasswordPrompt, PathGrant, PathKind,
 };
 
@@ -96,7 +96,7 @@ async fn ask_once(
         .await
         .map_err(anyhow::Error::from)
         .context("cannot instantiate the packager component to plan the command")?;
-    let answer = planner.wasmship_packager_plan().call_capabilities(&mut store, args, env).await;
+    let answer = planner.wasmship_packager0_2_0_plan().call_capabilities(&mut store, args, env).await;
     Ok(match answer {
         Ok(Ok(grants)) => Planned::Grants(grants),
         Ok(Err(_)) => Planned::Unplannable,

@@ -265,6 +265,7 @@ impl RegistryArgs {
             credentials: ExplicitCredentials {
                 user: self.user.clone(),
                 password: self.password.clone().map(Secret::new),
+                only: None,
             },
             mirrors: self.mirrors.load()?,
         })

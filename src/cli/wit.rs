@@ -253,6 +253,7 @@ impl WitCommand {
                 credentials: ExplicitCredentials {
                     user: common.user.clone(),
                     password: common.password.clone().map(Secret::new),
+                    only: None,
                 },
                 mirrors: common.mirrors.load()?,
             },

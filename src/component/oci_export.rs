@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use super::Packager;
-use super::bindings::exports::wasmship::packager::oci::{
+use super::bindings::exports::wasmship::packager0_1_0::oci::{
     ArtifactInfo, DescriptorInfo, Error as WitError, Guest, PullRequest, PullResult, PushRequest, PushResult,
     RegistryOptions,
 };
@@ -91,7 +91,7 @@ fn descriptor(d: &Descriptor) -> DescriptorInfo {
     }
 }
 
-pub(super) fn to_wit(e: Error) -> WitError {
+fn to_wit(e: Error) -> WitError {
     let message = e.to_string();
     match e.kind() {
         ErrorKind::InvalidReference => WitError::InvalidReference(message),

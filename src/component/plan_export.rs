@@ -2,16 +2,16 @@
 //! command's [`Needs`](crate::plan::Needs) out as WIT records.
 
 use super::Packager;
-use super::bindings::exports::wasmship::packager::oci::Error as WitError;
-use super::bindings::exports::wasmship::packager::plan::{
+use super::bindings::exports::wasmship::packager0_2_0::plan::{
     Access, Grants, Guard, Guest, IfMissing, Network, PasswordPrompt, PathGrant, PathKind, RegistryGrant,
 };
+use super::bindings::exports::wasmship::packager0_2_0::types::Error as WitError;
 use crate::plan::{self, HostEnv};
 
 impl Guest for Packager {
     fn capabilities(args: Vec<String>, env: Vec<(String, String)>) -> Result<Grants, WitError> {
         let argv = std::iter::once("wasmship".to_owned()).chain(args);
-        let planned = crate::cli::plan_of(argv, &HostEnv::from_pairs(env)).map_err(super::oci_export::to_wit)?;
+        let planned = crate::cli::plan_of(argv, &HostEnv::from_pairs(env)).map_err(super::errors::to_wit)?;
         let needs = planned.needs;
         Ok(Grants {
             paths: needs

@@ -20,8 +20,8 @@ pub mod verify;
 
 pub use copy::{CopyOutcome, copy};
 pub use inspect::{ArtifactInfo, inspect};
-pub use pull::{PullOutcome, PullRequest, pull};
-pub use push::{PushOutcome, PushRequest, push};
+pub use pull::{LayerOutcome, LayerSink, PullOutcome, PullRequest, pull, pull_into};
+pub use push::{PushOutcome, PushRequest, push, push_bytes};
 pub use tags::tags;
 
 use crate::auth::Access;

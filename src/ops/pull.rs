@@ -6,6 +6,7 @@
 //! archive, once every file hash and the claims' signature check out — is it
 //! renamed over the destination.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::RegistryOptions;
@@ -48,7 +49,8 @@ pub struct PullOutcome {
     /// Manifest digest.
     pub digest: Digest,
     pub destination: PathBuf,
-    /// Layer size.
+    /// Layer digest and size.
+    pub layer_digest: Digest,
     pub size: u64,
     pub media_type: String,
     /// Whether the content came from the cache without transfer.
@@ -147,11 +149,113 @@ pub fn pull(request: &PullRequest) -> Result<PullOutcome> {
         reference: reference.to_string(),
         digest: fetched.resolved.top.digest,
         destination,
+        layer_digest: layer.digest.clone(),
         size: layer.size,
         media_type: layer.media_type,
         from_cache: !fetched.from_network,
         linked,
     })
+}
+
+/// What [`pull_into`] handed out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LayerOutcome {
+    pub reference: String,
+    /// Manifest digest.
+    pub digest: Digest,
+    /// The layer written.
+    pub layer: Descriptor,
+    /// Whether the content came from the cache without transfer.
+    pub from_cache: bool,
+}
+
+/// Where [`pull_into`] writes the layer.
+pub enum LayerSink<'a> {
+    /// Into memory, for a layer of at most `max_size` bytes (refused before it is
+    /// fetched otherwise). A provider archive is checked like a pulled file; a download
+    /// cut off halfway starts over.
+    Memory { max_size: u64, bytes: &'a mut Vec<u8> },
+    /// Into a stream as the bytes arrive, hashed on the way: a mismatch is reported after
+    /// the bytes were written (through the cache, only bytes verified when they were
+    /// cached are written).
+    Stream(&'a mut dyn Write),
+}
+
+/// Pull the layer of an artifact (as [`pull`] selects it) into memory or a stream
+/// instead of a file, through the cache as `request.cache` says.
+/// `request.destination` and `link_mode` do not apply.
+pub fn pull_into(request: &PullRequest, sink: LayerSink<'_>) -> Result<LayerOutcome> {
+    let reference = super::parse_reference(&request.reference)?;
+    reference.check_latest_policy("pulling", request.options.allow_latest)?;
+    let expected = request.expected_digest.as_deref().map(str::parse::<Digest>).transpose()?;
+    let expected = super::verify::gate_before_fetch(
+        &reference,
+        &request.options,
+        &request.cache,
+        request.verify.as_ref(),
+        expected,
+    )?;
+    let max_size = match &sink {
+        LayerSink::Memory { max_size, .. } => Some(*max_size),
+        LayerSink::Stream(_) => None,
+    };
+    let needs = |manifest: &ImageManifest| -> Result<Vec<Descriptor>> {
+        let layer = select_layer(manifest, &reference)?.0;
+        if let Some(limit) = max_size.filter(|limit| layer.size > *limit) {
+            return Err(Error::SizeLimitExceeded {
+                what: format!("the layer of {reference} ({} bytes)", layer.size),
+                limit,
+            });
+        }
+        Ok(vec![manifest.config.clone(), layer.clone()])
+    };
+    let mut fetched = fetch(&reference, &request.options, &request.cache, expected.as_ref(), &needs)?;
+    super::verify::gate_after_fetch(&reference, &request.cache, request.verify.as_ref(), &fetched)?;
+    let (layer, kind) = select_layer(&fetched.resolved.manifest, &reference)?;
+    let layer = layer.clone();
+    match sink {
+        LayerSink::Stream(out) => fetched.store.blob_get(&layer, out)?,
+        LayerSink::Memory { bytes, .. } => {
+            let mut attempt = 1;
+            loop {
+                bytes.clear();
+                match fetched.store.blob_get(&layer, bytes) {
+                    Ok(()) => break,
+                    Err(Error::Transport { .. }) if attempt < DOWNLOAD_ATTEMPTS => attempt += 1,
+                    Err(e) => return Err(e),
+                }
+            }
+            check_archive_bytes(bytes, kind, &reference)?;
+        }
+    }
+    Ok(LayerOutcome {
+        reference: reference.to_string(),
+        digest: fetched.resolved.top.digest,
+        layer,
+        from_cache: !fetched.from_network,
+    })
+}
+
+/// [`check_content`] for a layer held in memory.
+fn check_archive_bytes(bytes: &[u8], kind: LayerKind, reference: &Reference) -> Result<()> {
+    let head = &bytes[..bytes.len().min(512)];
+    let archive = match kind {
+        LayerKind::Wasm => false,
+        LayerKind::ProviderArchive => true,
+        LayerKind::ByContent if head.starts_with(b"\0asm") => false,
+        LayerKind::ByContent if crate::provider::looks_like_archive(head) => true,
+        LayerKind::ByContent => {
+            return Err(Error::UnsupportedMediaType {
+                media_type: OCI_TAR_LAYER.to_string(),
+                context: format!("{reference}: the layer is neither a provider archive nor Wasm"),
+            });
+        }
+    };
+    if archive {
+        let what = format!("the provider archive of {reference}");
+        super::provider_info::read_archive(bytes, &what)?.archive.require_valid()?;
+    }
+    Ok(())
 }
 
 /// The layer under a temporary name in `dir` (to be renamed over

@@ -75,7 +75,9 @@ pub fn push_with(request: &PushRequest, adjust: impl FnOnce(&mut WasmFile)) -> R
             adjust(&mut file);
             wasm_artifact(request, &file)?
         }
-        FileKind::ProviderArchive => provider_plan(request)?,
+        FileKind::ProviderArchive => {
+            provider_plan(request, BufReader::with_capacity(256 * 1024, open(path)?), &path.display().to_string())?
+        }
     };
     let source = FileSource { path, size: plan.layer_descriptor.size };
     store_artifact(&reference, request, &plan, &source)
@@ -92,6 +94,19 @@ pub fn push_wasm_bytes(
     let mut file = analyze(&request.file.display().to_string(), &mut bytes.as_slice())?;
     adjust(&mut file);
     let plan = wasm_artifact(request, &file)?;
+    store_artifact(&reference, request, &plan, &bytes)
+}
+
+/// [`push`] for content held in memory (the typed API): a Wasm binary, or a provider
+/// archive (gzip or tar), told apart by its first bytes. `request.file` only names the
+/// layer (its title); nothing is read from it.
+pub fn push_bytes(request: &PushRequest, bytes: Vec<u8>) -> Result<PushOutcome> {
+    let head = &bytes[..bytes.len().min(512)];
+    if head.starts_with(b"\0asm") || !crate::provider::looks_like_archive(head) {
+        return push_wasm_bytes(request, bytes, |_| {});
+    }
+    let reference = checked_reference(request)?;
+    let plan = provider_plan(request, bytes.as_slice(), "the provider archive given")?;
     store_artifact(&reference, request, &plan, &bytes)
 }
 
@@ -204,13 +219,9 @@ fn file_kind(path: &Path) -> Result<FileKind> {
     }
 }
 
-/// Verify the archive (every hash and the signature) and build its artifact.
-fn provider_plan(request: &PushRequest) -> Result<ArtifactPlan> {
-    let path = &request.file;
-    let read = super::provider_info::read_archive(
-        BufReader::with_capacity(256 * 1024, open(path)?),
-        &path.display().to_string(),
-    )?;
+/// Verify the archive `source` holds (every hash and the signature) and build its artifact.
+fn provider_plan(request: &PushRequest, source: impl Read, what: &str) -> Result<ArtifactPlan> {
+    let read = super::provider_info::read_archive(source, what)?;
     read.archive.require_valid()?;
     let config = match &request.config {
         Some(config) => read_config(config)?,
@@ -221,7 +232,7 @@ fn provider_plan(request: &PushRequest) -> Result<ArtifactPlan> {
     Ok(build_provider_artifact(&ProviderArtifact {
         archive_digest: read.digest,
         archive_size: read.size,
-        file_name: file_name(path),
+        file_name: file_name(&request.file),
         config,
         name: metadata.name.as_deref(),
         vendor: &metadata.vendor,

@@ -34,5 +34,6 @@ mod sigstore_interop;
 mod skopeo;
 mod store_conformance;
 mod tags;
+mod typed_api;
 mod typed_export;
 mod wit;

@@ -15,7 +15,7 @@ use crate::util::{WASM_CONFIG, WASM_LAYER, sha256_digest};
 mod bindings {
     wasmtime::component::bindgen!({
         path: "../wit",
-        world: "wasmship:packager/packager",
+        world: "wasmship:packager/packager@0.2.0",
         exports: { default: async },
         with: {
             "wasi:io": wasmtime_wasi::p2::bindings::io,
@@ -28,7 +28,7 @@ mod bindings {
 }
 
 use bindings::Packager;
-use bindings::exports::wasmship::packager::oci::{Error, PullRequest, PushRequest, RegistryOptions};
+use bindings::exports::wasmship::packager0_1_0::oci::{Error, PullRequest, PushRequest, RegistryOptions};
 
 /// A small but real component to publish: one exported function.
 const SAMPLE_WAT: &str = r#"
@@ -72,7 +72,7 @@ async fn push_inspect_pull_through_an_oci_layout() {
     let reference = format!("oci-layout://{}:v1", dir.join("layout").display());
 
     let (mut store, packager) = packager(dir).await;
-    let oci = packager.wasmship_packager_oci();
+    let oci = packager.wasmship_packager0_1_0_oci();
 
     let push = PushRequest {
         reference: reference.clone(),
@@ -138,7 +138,7 @@ async fn push_inspect_pull_through_an_oci_layout() {
 async fn errors_are_typed() {
     let tmp = tempfile::tempdir().unwrap();
     let (mut store, packager) = packager(tmp.path()).await;
-    let oci = packager.wasmship_packager_oci();
+    let oci = packager.wasmship_packager0_1_0_oci();
 
     let result = oci.call_inspect(&mut store, "Not A Reference!", &options()).await.unwrap();
     assert!(matches!(result, Err(Error::InvalidReference(_))), "{result:?}");

@@ -13,12 +13,12 @@ use std::time::Instant;
 use crate::util::{Registry, Run, TestDir, parse_json, str_field};
 
 /// The fixture packages.
-fn testdata() -> PathBuf {
+pub(crate) fn testdata() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/wit")
 }
 
 /// Copies the directory `from` to `to` inside the test's working directory.
-fn copy_tree(dir: &TestDir, from: &Path, to: &str) {
+pub(crate) fn copy_tree(dir: &TestDir, from: &Path, to: &str) {
     for entry in std::fs::read_dir(from).unwrap_or_else(|e| panic!("{}: {e}", from.display())) {
         let path = entry.expect("entry").path();
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
@@ -52,7 +52,7 @@ fn wit_env(dir: &TestDir, cache: &str, env: &[(&str, &str)], args: &[&str]) -> R
 
 /// A project whose `wasmship.toml` maps the `example` namespace to `reg` under `wit/`,
 /// with the fixture packages under `fixtures/` and the app world in `wit/`.
-fn example_project(dir: &TestDir, reg: &Registry) {
+pub(crate) fn example_project(dir: &TestDir, reg: &Registry) {
     dir.write(
         "wasmship.toml",
         format!("[[registry.pull.sources]]\ntarget = \"example\"\nsource = \"oci://{}/wit\"\n", reg.host()).as_bytes(),
@@ -407,12 +407,16 @@ fn serve_registry_json(body: String) -> String {
     host
 }
 
-/// The WASI packages of this repository, each in a directory of its own with the others as
-/// its `deps`, ready for `wit publish`.
+/// The WASI packages of this repository (`wit/deps` without the packager's own earlier
+/// version), each in a directory of its own with the others as its `deps`, ready for
+/// `wit publish`.
 fn stage_wasi_packages(dir: &TestDir) -> Vec<String> {
     let repo_deps = Path::new(env!("CARGO_MANIFEST_DIR")).join("../wit/deps");
-    let mut names: Vec<String> =
-        std::fs::read_dir(&repo_deps).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    let mut names: Vec<String> = std::fs::read_dir(&repo_deps)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| !name.starts_with("packager-"))
+        .collect();
     names.sort();
     for name in &names {
         copy_tree(dir, &repo_deps.join(name), &format!("wasi/{name}/wit"));

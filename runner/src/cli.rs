@@ -3,7 +3,9 @@
 //! - `--component FILE`: run another build of the packager;
 //! - `--allow-host HOST[:PORT]` (repeatable): restrict outgoing requests to these hosts (plus
 //!   the token realms and redirect targets they point to; see `outbound`);
-//! - `--ca-cert FILE` (repeatable): trust the PEM CA certificates in FILE for HTTPS.
+//! - `--ca-cert FILE` (repeatable): trust the PEM CA certificates in FILE for HTTPS;
+//! - `--dir DIR` (repeatable): for a component that is not the packager (no plan to ask),
+//!   a directory to grant read-write.
 //!
 //! Everything from the first other argument on is passed to the guest untouched; the
 //! runner never reads it (what the command needs comes from the packager's plan).
@@ -32,6 +34,8 @@ pub struct Run {
     pub allow_hosts: Vec<String>,
     /// `--ca-cert` files.
     pub ca_certs: Vec<PathBuf>,
+    /// `--dir` directories, for a component without a plan.
+    pub dirs: Vec<PathBuf>,
     /// The guest's arguments (without `argv[0]`).
     pub args: Vec<String>,
 }
@@ -39,7 +43,8 @@ pub struct Run {
 const SELF_USAGE: &str = "usage: wasmship self path | wasmship self version";
 
 /// The runner's flags, all taking a value, and what the value is called.
-const FLAGS: &[(&str, &str)] = &[("--component", "FILE"), ("--allow-host", "HOST[:PORT]"), ("--ca-cert", "FILE")];
+const FLAGS: &[(&str, &str)] =
+    &[("--component", "FILE"), ("--allow-host", "HOST[:PORT]"), ("--ca-cert", "FILE"), ("--dir", "DIR")];
 
 /// Reads the runner's flags and commands from the arguments after `argv[0]`.
 /// `self` is recognised only as the first argument, runner flags only before any other.
@@ -73,6 +78,7 @@ pub fn parse(args: Vec<String>) -> Result<Invocation> {
             "--component" if run.component.is_some() => bail!("--component is given twice"),
             "--component" => run.component = Some(PathBuf::from(value)),
             "--allow-host" => run.allow_hosts.push(value),
+            "--dir" => run.dirs.push(PathBuf::from(value)),
             _ => run.ca_certs.push(PathBuf::from(value)),
         }
     }
@@ -115,7 +121,7 @@ mod tests {
     }
 
     #[test]
-    fn allow_host_and_ca_cert_flags() {
+    fn allow_host_ca_cert_and_dir_flags() {
         let got = parse_strs(&[
             "--allow-host",
             "ghcr.io",
@@ -125,6 +131,8 @@ mod tests {
             "--allow-host=127.0.0.1:5000",
             "--ca-cert",
             "/etc/other.pem",
+            "--dir",
+            "work",
             "pull",
             "--allow-host",
             "x",
@@ -134,6 +142,7 @@ mod tests {
             component: Some(PathBuf::from("dev.wasm")),
             allow_hosts: strings(&["ghcr.io", "127.0.0.1:5000"]),
             ca_certs: vec![PathBuf::from("corp.pem"), PathBuf::from("/etc/other.pem")],
+            dirs: vec![PathBuf::from("work")],
             args: strings(&["pull", "--allow-host", "x"]),
         };
         assert_eq!(got, Invocation::Run(expected));

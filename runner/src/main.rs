@@ -21,6 +21,9 @@
 //!   allow them. Without the flag the plan's registries are allowed.
 //! - `--ca-cert FILE` (repeatable): trust the PEM CA certificates in FILE for HTTPS, besides
 //!   the bundled web PKI roots; `WASMSHIP_CA_CERTS` (`:`-separated files) adds more.
+//! - `--dir DIR` (repeatable): for a `--component` that is not the packager (it exports no
+//!   plan, e.g. a component composed with the packager), a directory to grant read-write;
+//!   such a component gets these and the `--allow-host` hosts only (`foreign`).
 //!
 //! Environment read by the runner: `WASMSHIP_CA_CERTS`; `DOCKER_CONFIG`/`HOME` (Docker's
 //! `config.json` and its credential helpers); `PATH` (to find helpers); `WASMSHIP_DEBUG=1`
@@ -40,6 +43,7 @@ mod cli;
 mod credentials;
 mod engine;
 mod files;
+mod foreign;
 mod guard;
 mod guest;
 #[path = "../../src/host_contract.rs"]
@@ -115,10 +119,16 @@ fn real_main() -> Result<i32> {
         tokio::runtime::Builder::new_current_thread().enable_all().build().context("cannot start the async runtime")?;
     let result = runtime.block_on(async {
         let home = files::process_var("HOME").filter(|h| !h.is_empty()).map(std::path::PathBuf::from);
-        let grants = match plan::ask(&linker, &component, &invocation.args, &env, &cwd, home.as_deref()).await? {
-            Planned::Grants(grants) => grants,
-            Planned::Unplannable => nothing(),
-            Planned::Crashed(error) => return Ok(Exit::Trap(error)),
+        let grants = if !foreign::has_plan(&engine, &component) {
+            foreign::grants(&invocation.dirs, &invocation.allow_hosts, &cwd)?
+        } else if !invocation.dirs.is_empty() {
+            anyhow::bail!("--dir is for components without a plan; the packager is granted what its plan names");
+        } else {
+            match plan::ask(&linker, &component, &invocation.args, &env, &cwd, home.as_deref()).await? {
+                Planned::Grants(grants) => grants,
+                Planned::Unplannable => nothing(),
+                Planned::Crashed(error) => return Ok(Exit::Trap(error)),
+            }
         };
         let registries: Vec<String> = grants.registries.iter().map(|r| r.name.clone()).collect();
 

@@ -25,7 +25,7 @@ mod bindings {
 }
 
 pub use bindings::exports::wasmship::packager0_2_0::plan::{
-    Access, Grants, Guard, IfMissing, Network, PasswordPrompt, PathGrant, PathKind,
+    Access, Grants, Guard, IfMissing, Network, PasswordPrompt, PathGrant, PathKind, RegistryGrant,
 };
 
 /// What the packager answered.

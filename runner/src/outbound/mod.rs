@@ -123,11 +123,13 @@ impl WasiHttpHooks for OutboundPolicy {
         if let Some(plan) = &self.plan
             && !lock(plan).permits(&endpoint)
         {
+            let host = allow_value(&endpoint);
             say_once(
                 &self.said,
                 format!(
                     "wasmship: refused a request to {endpoint}: the command names no such registry \
-                     (it may reach only its registries, their token realms and redirect targets)"
+                     (it may reach only its registries, their token realms and redirect targets; \
+                     a --component without a plan reaches the hosts of `--allow-host {host}`)"
                 ),
             );
             return Box::new(async { Err(Error::HttpRequestDenied) });

@@ -11,7 +11,7 @@ use super::bindings::exports::wasmship::packager0_2_0::client::{
 use super::bindings::exports::wasmship::packager0_2_0::types::{
     CachePolicy, ClientOptions, Credential, Descriptor as WitDescriptor, Error as WitError,
 };
-use super::bindings::wasi::io::streams::{OutputStream, StreamError};
+use super::bindings::wasi::io::streams::{InputStream, OutputStream, StreamError};
 use super::errors::to_wit;
 use crate::auth::Secret;
 use crate::cache::{LinkMode, PullPolicy};
@@ -77,6 +77,13 @@ impl GuestClient for Client {
     fn push_file(&self, reference: String, path: String, options: PushOptions) -> Result<PushResult, WitError> {
         let request = self.push_request(reference, PathBuf::from(path), options);
         ops::push(&request).map(push_result).map_err(to_wit)
+    }
+
+    fn push_from(&self, reference: String, input: &InputStream, options: PushOptions) -> Result<PushResult, WitError> {
+        let title = options.title.clone();
+        let mut request = self.push_request(reference, PathBuf::new(), options);
+        request.file = PathBuf::from(title.unwrap_or_else(|| default_title(&request.reference)));
+        ops::push_stream(&request, &mut StreamReader(input)).map(push_result).map_err(to_wit)
     }
 
     fn pull(&self, reference: String, options: PullOptions) -> Result<(PullResult, Vec<u8>), WitError> {
@@ -232,6 +239,34 @@ pub(super) fn descriptor(d: &Descriptor) -> WitDescriptor {
         digest: d.digest.to_string(),
         size: d.size,
         annotations: d.annotations.iter().flatten().map(|(k, v)| (k.clone(), v.clone())).collect(),
+    }
+}
+
+/// The most asked of an input stream per read.
+const STREAM_READ: u64 = 256 * 1024;
+
+/// A caller's `wasi:io` input stream as [`std::io::Read`], to its end (`closed`).
+struct StreamReader<'a>(&'a InputStream);
+
+impl std::io::Read for StreamReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let wanted = (buf.len() as u64).min(STREAM_READ);
+        if wanted == 0 {
+            return Ok(0);
+        }
+        loop {
+            match self.0.blocking_read(wanted) {
+                // Nothing yet is not the end.
+                Ok(bytes) if bytes.is_empty() => continue,
+                Ok(bytes) => {
+                    let n = bytes.len().min(buf.len());
+                    buf[..n].copy_from_slice(&bytes[..n]);
+                    return Ok(n);
+                }
+                Err(StreamError::Closed) => return Ok(0),
+                Err(e) => return Err(stream_error(e)),
+            }
+        }
     }
 }
 

@@ -21,7 +21,7 @@ pub mod verify;
 pub use copy::{CopyOutcome, copy};
 pub use inspect::{ArtifactInfo, inspect};
 pub use pull::{LayerOutcome, LayerSink, PullOutcome, PullRequest, pull, pull_into};
-pub use push::{PushOutcome, PushRequest, push, push_bytes};
+pub use push::{PushOutcome, PushRequest, push, push_bytes, push_stream};
 pub use tags::tags;
 
 use crate::auth::Access;

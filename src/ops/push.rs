@@ -15,7 +15,7 @@ use crate::auth::Access;
 use crate::error::{Error, Result};
 use crate::oci::Digest;
 use crate::reference::Reference;
-use crate::store::{BlobSource, UploadMode};
+use crate::store::{BlobSource, BlobWriter, Store, UploadMode};
 use crate::terminal::Progress;
 
 /// Blobs larger than this are uploaded in chunks even when not asked.
@@ -141,35 +141,102 @@ fn store_artifact(
     plan: &ArtifactPlan,
     layer: &dyn BlobSource,
 ) -> Result<PushOutcome> {
-    if let Some(digest) = reference.digest()
-        && digest != &plan.manifest.digest
-    {
-        return Err(Error::DigestMismatch {
-            what: format!("manifest for {reference}"),
-            expected: digest.to_string(),
-            actual: plan.manifest.digest.to_string(),
-        });
-    }
-
+    check_named_digest(reference, plan)?;
     let mut store = open_store(reference, &request.options, Access::PullPush)?;
-    let mut uploaded = 0;
-    let mut skipped = 0;
-
-    if store.blob_exists(&plan.config_descriptor.digest)? {
-        skipped += 1;
-    } else {
-        store.blob_put(&plan.config_descriptor, &plan.config, UploadMode::Monolithic)?;
-        uploaded += 1;
-    }
-
+    let mut counts = Counts::default();
+    put_config(store.as_mut(), plan, &mut counts)?;
     if store.blob_exists(&plan.layer_descriptor.digest)? {
-        skipped += 1;
+        counts.skipped += 1;
     } else {
         let mode = upload_mode(request.upload, plan.layer_descriptor.size);
         store.blob_put(&plan.layer_descriptor, layer, mode)?;
-        uploaded += 1;
+        counts.uploaded += 1;
     }
+    put_manifest(reference, store.as_mut(), plan, counts)
+}
 
+/// [`push`] of a Wasm binary read once, to its end, from `input` (the typed API's
+/// streams): analysed, hashed and written to the store as it arrives, so any size passes
+/// in the memory of one upload chunk. The layer is always sent: its digest is known only
+/// at the end. `request.file` only names the layer.
+pub fn push_stream(request: &PushRequest, input: &mut dyn Read) -> Result<PushOutcome> {
+    let reference = checked_reference(request)?;
+    let mut store = open_store(&reference, &request.options, Access::PullPush)?;
+    let plan = {
+        let mut writer = store.blob_writer()?;
+        let mut through = WriteThrough { input, writer: writer.as_mut(), failed: None };
+        let analysed = analyze(&request.file.display().to_string(), &mut through);
+        if let Some(failed) = through.failed.take() {
+            return Err(failed);
+        }
+        let plan = wasm_artifact(request, &analysed?)?;
+        check_named_digest(&reference, &plan)?;
+        writer.finish(&plan.layer_descriptor)?;
+        plan
+    };
+    let mut counts = Counts { uploaded: 1, skipped: 0 };
+    put_config(store.as_mut(), &plan, &mut counts)?;
+    put_manifest(&reference, store.as_mut(), &plan, counts)
+}
+
+/// A reader that hands every byte it reads to a [`BlobWriter`] too; the writer's error
+/// is kept whole for the caller.
+struct WriteThrough<'a> {
+    input: &'a mut dyn Read,
+    writer: &'a mut dyn BlobWriter,
+    failed: Option<Error>,
+}
+
+impl Read for WriteThrough<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.input.read(buf)?;
+        if n > 0
+            && let Err(e) = self.writer.write(&buf[..n])
+        {
+            let message = e.to_string();
+            self.failed = Some(e);
+            return Err(std::io::Error::other(message));
+        }
+        Ok(n)
+    }
+}
+
+/// Blobs uploaded, and blobs the store had already.
+#[derive(Default)]
+struct Counts {
+    uploaded: u32,
+    skipped: u32,
+}
+
+/// A reference that names a digest must name the manifest's.
+fn check_named_digest(reference: &Reference, plan: &ArtifactPlan) -> Result<()> {
+    match reference.digest() {
+        Some(digest) if digest != &plan.manifest.digest => Err(Error::DigestMismatch {
+            what: format!("manifest for {reference}"),
+            expected: digest.to_string(),
+            actual: plan.manifest.digest.to_string(),
+        }),
+        _ => Ok(()),
+    }
+}
+
+fn put_config(store: &mut dyn Store, plan: &ArtifactPlan, counts: &mut Counts) -> Result<()> {
+    if store.blob_exists(&plan.config_descriptor.digest)? {
+        counts.skipped += 1;
+    } else {
+        store.blob_put(&plan.config_descriptor, &plan.config, UploadMode::Monolithic)?;
+        counts.uploaded += 1;
+    }
+    Ok(())
+}
+
+/// Put the manifest (every blob is in the store) under the reference's tag.
+fn put_manifest(
+    reference: &Reference,
+    store: &mut dyn Store,
+    plan: &ArtifactPlan,
+    counts: Counts,
+) -> Result<PushOutcome> {
     // An untagged reference (allowed with --allow-latest) means `latest`, as
     // it does for pull; a digest-only reference stores the manifest untagged.
     let tag = match (reference.tag(), reference.digest()) {
@@ -183,8 +250,8 @@ fn store_artifact(
         tag: tag.map(str::to_string),
         digest: plan.manifest.digest.clone(),
         size: plan.manifest.bytes.len() as u64,
-        uploaded_blobs: uploaded,
-        skipped_blobs: skipped,
+        uploaded_blobs: counts.uploaded,
+        skipped_blobs: counts.skipped,
     })
 }
 

@@ -78,6 +78,7 @@ pub const CLAUSES: &[(&str, Clause)] = &[
     ("blob_put_refuses_wrong_size", blob_put_refuses_wrong_size),
     ("blob_put_from_verifying_source", blob_put_from_verifying_source),
     ("blob_upload_piecewise", blob_upload_piecewise),
+    ("blob_writer_learns_the_digest_at_the_end", blob_writer_learns_the_digest_at_the_end),
     ("blob_read_refuses_wrong_size", blob_read_refuses_wrong_size),
     ("blob_read_refuses_other_bytes", blob_read_refuses_other_bytes),
     ("blob_read_refuses_truncated", blob_read_refuses_truncated),
@@ -281,6 +282,34 @@ pub fn blob_upload_piecewise(h: &mut dyn Harness) -> Outcome {
     let _ = upload.write_now(&bytes[..1000]).unwrap();
     drop(upload);
     assert!(!store.blob_exists(&abandoned.digest).unwrap(), "{}: an abandoned upload was kept", h.name());
+    Outcome::Exercised
+}
+
+/// A blob written front to back and named at its end ([`BlobWriter`]) is kept exactly,
+/// in pieces of any size; a descriptor its bytes do not match is refused and nothing is
+/// stored under it; an abandoned writer keeps nothing.
+pub fn blob_writer_learns_the_digest_at_the_end(h: &mut dyn Harness) -> Outcome {
+    let mut store = h.fresh();
+    let (descriptor, bytes) = blob("written front to back", 70_000);
+    let mut writer = store.blob_writer().unwrap_or_else(|e| panic!("{}: begin: {e}", h.name()));
+    for piece in bytes.chunks(4099) {
+        writer.write(piece).unwrap_or_else(|e| panic!("{}: write: {e}", h.name()));
+    }
+    writer.finish(&descriptor).unwrap_or_else(|e| panic!("{}: finish: {e}", h.name()));
+    assert_eq!(get(store.as_mut(), &descriptor).unwrap(), bytes, "{}", h.name());
+
+    let (claimed, _) = blob("written, claimed", 3000);
+    let (_, other) = blob("written, sent", 3000);
+    let mut writer = store.blob_writer().unwrap();
+    writer.write(&other).unwrap();
+    assert!(writer.finish(&claimed).is_err(), "{}: other bytes were taken", h.name());
+    assert!(!store.blob_exists(&claimed.digest).unwrap(), "{}: stored under the claim", h.name());
+
+    let (abandoned, bytes) = blob("written, abandoned", 3000);
+    let mut writer = store.blob_writer().unwrap();
+    writer.write(&bytes).unwrap();
+    drop(writer);
+    assert!(!store.blob_exists(&abandoned.digest).unwrap(), "{}: an abandoned writer was kept", h.name());
     Outcome::Exercised
 }
 

@@ -13,7 +13,7 @@ pub mod verify;
 use std::io::{Read, Write};
 use std::path::Path;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::fsutil::TempFile;
 use crate::http::{BodyRead, Waiter};
 use crate::oci::{Descriptor, Digest, RawManifest};
@@ -65,6 +65,16 @@ pub trait BlobUpload {
 
     /// Every byte written: end the upload and learn whether the store took the blob.
     fn finish(self: Box<Self>) -> Result<()>;
+}
+
+/// A blob written once, front to back, whose digest is known only at its end (a stream
+/// pushed in one pass). Dropped before [`finish`](BlobWriter::finish), it is abandoned
+/// and the store keeps nothing.
+pub trait BlobWriter {
+    fn write(&mut self, bytes: &[u8]) -> Result<()>;
+
+    /// Every byte written: check them against `descriptor` and keep the blob.
+    fn finish(self: Box<Self>, descriptor: &Descriptor) -> Result<()>;
 }
 
 /// How blobs are uploaded (registries only; a layout just writes files).
@@ -120,6 +130,13 @@ pub trait Store {
     /// [unhashed](Store::blob_stream_unhashed).
     fn blob_upload_begin(&mut self, _descriptor: &Descriptor) -> Result<Option<Box<dyn BlobUpload>>> {
         Ok(None)
+    }
+
+    /// A blob to write front to back whose digest is learnt at its end
+    /// ([`BlobWriter`]); the store checks what it keeps against the descriptor given to
+    /// `finish`.
+    fn blob_writer(&mut self) -> Result<Box<dyn BlobWriter + '_>> {
+        Err(Error::InvalidInput(format!("{} cannot take a blob whose digest is not known first", self.location())))
     }
 
     /// Whether [`blob_put`](Store::blob_put) has the content's digest checked at the other

@@ -10,13 +10,14 @@ use std::path::Path;
 
 use wasmtime::Store;
 use wasmtime::component::Resource;
-use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
-use wasmtime_wasi::p2::{DynOutputStream, OutputStream};
+use wasmtime_wasi::p2::pipe::{MemoryInputPipe, MemoryOutputPipe};
+use wasmtime_wasi::p2::{DynInputStream, DynOutputStream, InputStream, OutputStream};
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiView};
 
 use crate::util::wasi_host::{Host, compiled, host};
 use crate::util::{
-    DEMO_EXPORT, NOT_WASM, Registry, TestDir, WASM_CONFIG, WASM_LAYER, demo_component, sha256_digest, str_field,
+    DEMO_EXPORT, EPOCH, NOT_WASM, Registry, TestDir, WASM_CONFIG, WASM_LAYER, big_component, demo_component,
+    sha256_digest, str_field,
 };
 
 mod bindings {
@@ -78,6 +79,14 @@ fn basic(registry: &Registry, username: &str, password: &str) -> RegistryCredent
         registry: registry.host(),
         credential: Credential::Basic(BasicCredential { username: username.into(), password: password.into() }),
     }
+}
+
+/// A `wasi:io` input stream the host owns, holding `bytes`, borrowed for one call.
+fn input_stream(store: &mut Store<Host>, bytes: Vec<u8>) -> Resource<DynInputStream> {
+    let pipe = MemoryInputPipe::new(bytes);
+    let stream: Resource<DynInputStream> =
+        store.data_mut().ctx().table.push(Box::new(pipe) as Box<dyn InputStream>).unwrap();
+    Resource::new_borrow(stream.rep())
 }
 
 fn push_options() -> PushOptions {
@@ -151,6 +160,23 @@ async fn bytes_in_and_out_with_no_directory_granted() {
     assert_eq!(reg.manifest("typed/copied", "2.0.0").expect("copied").digest, pushed.digest);
     assert_eq!(reg.blob("typed/copied", &layer_digest).as_deref(), Some(component.as_slice()));
 
+    // push-from: a component larger than one upload chunk (8 MiB), read once from a stream.
+    let big = big_component(9 * 1024 * 1024);
+    let big_digest = sha256_digest(&big);
+    let streamed_ref = reg.reference("typed/streamed:1.0.0");
+    let input = input_stream(&mut store, big.clone());
+    let options = PushOptions { title: Some("big.wasm".into()), ..push_options() };
+    let from = api.call_push_from(&mut store, client, &streamed_ref, input, &options).await.unwrap().unwrap();
+    assert_eq!((from.uploaded_blobs, from.skipped_blobs), (2, 0));
+    assert_eq!(reg.manifest("typed/streamed", "1.0.0").expect("pushed").digest, from.digest);
+    let manifest = reg.manifest_json("typed/streamed", "1.0.0");
+    assert_eq!(str_field(&manifest["layers"][0], "digest"), big_digest);
+    assert_eq!(manifest["layers"][0]["annotations"]["org.opencontainers.image.title"], "big.wasm");
+    assert!(reg.blob("typed/streamed", &big_digest) == Some(big), "the streamed layer is stored byte for byte");
+    let not_wasm = input_stream(&mut store, NOT_WASM.to_vec());
+    let refused = api.call_push_from(&mut store, client, &streamed_ref, not_wasm, &push_options()).await.unwrap();
+    assert!(matches!(refused, Err(Error::InvalidInput(_))), "{refused:?}");
+
     // The error categories.
     let pull = |reference: String, options: PullOptions| (reference, options);
     let cases = [
@@ -193,6 +219,8 @@ async fn given_credentials_are_the_only_ones() {
         .inherit_stderr()
         .env("WASH_REG_USER", "alice")
         .env("WASH_REG_PASSWORD", "s3cret-pass")
+        // One `created` time, so the same content makes the same manifest.
+        .env("SOURCE_DATE_EPOCH", EPOCH)
         .build();
     let (mut store, packager) = packager(wasi).await;
     let api = packager.wasmship_packager0_2_0_client().client();
@@ -265,6 +293,13 @@ async fn files_layouts_providers_and_wit_packages() {
     let layout = format!("oci-layout://{}:1.0.0", work.join("layout").display());
     let in_layout = api.call_push_file(&mut store, client, &layout, &path, &push_options()).await.unwrap().unwrap();
     assert_eq!(in_layout.digest, pushed.digest);
+
+    let streamed = format!("oci-layout://{}:streamed", work.join("layout").display());
+    let input = input_stream(&mut store, component.clone());
+    let from = api.call_push_from(&mut store, client, &streamed, input, &push_options()).await.unwrap().unwrap();
+    let layer_path = work.join("layout/blobs/sha256").join(&sha256_digest(&component)["sha256:".len()..]);
+    assert_eq!(std::fs::read(layer_path).unwrap(), component);
+    assert_eq!(from.tag.as_deref(), Some("streamed"));
 
     let out = work.join("out.wasm").display().to_string();
     let pulled =

@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::fsutil::TempFile;
 use crate::oci::{Descriptor, Digest, DigestWriter};
 use crate::store::verify::{Origin, VerifyingReader, copy_verified};
-use crate::store::{BlobUpload, Store};
+use crate::store::{BlobUpload, BlobWriter, Store};
 
 const READ_BUFFER: usize = 256 * 1024;
 /// Prefix of the temporary files under `.ingest/`.
@@ -139,6 +139,58 @@ impl BlobUpload for Ingest {
         let Ingest { tmp, hasher, descriptor, target, seals, .. } = *self;
         hasher.verify(&format!("blob {}", descriptor.digest), &descriptor.digest, Some(descriptor.size))?;
         commit(tmp, seals.as_ref(), &descriptor.digest, &target)
+    }
+}
+
+/// An ingest of a blob whose digest is learnt only at its end ([`BlobWriter`]): hashed as
+/// it is written, then checked against the descriptor, renamed into place and sealed.
+pub(super) fn writer(store: &LayoutStore) -> Result<Box<dyn BlobWriter + '_>> {
+    store.sweep_stale_ingests_once();
+    let tmp = TempFile::new_in(&store.ingest_dir(), INGEST_PREFIX)?;
+    Ok(Box::new(UnnamedIngest {
+        store,
+        tmp,
+        buffer: Vec::new(),
+        hasher: DigestWriter::new(io::sink(), crate::oci::digest::Algorithm::Sha256),
+    }))
+}
+
+struct UnnamedIngest<'a> {
+    store: &'a LayoutStore,
+    tmp: TempFile,
+    buffer: Vec<u8>,
+    hasher: DigestWriter<io::Sink>,
+}
+
+impl UnnamedIngest<'_> {
+    fn flush_buffer(&mut self) -> Result<()> {
+        let name = self.tmp.path().display().to_string();
+        self.tmp.file().write_all(&self.buffer).map_err(|e| Error::io(name, "write", e))?;
+        self.buffer.clear();
+        Ok(())
+    }
+}
+
+impl BlobWriter for UnnamedIngest<'_> {
+    fn write(&mut self, bytes: &[u8]) -> Result<()> {
+        self.hasher.write_all(bytes).map_err(|e| Error::io("hash", "write", e))?;
+        self.buffer.extend_from_slice(bytes);
+        if self.buffer.len() >= crate::fsutil::FILE_WRITE_BUFFER {
+            self.flush_buffer()?;
+        }
+        Ok(())
+    }
+
+    fn finish(mut self: Box<Self>, descriptor: &Descriptor) -> Result<()> {
+        self.flush_buffer()?;
+        let UnnamedIngest { store, tmp, hasher, .. } = *self;
+        hasher.verify(&format!("blob {}", descriptor.digest), &descriptor.digest, Some(descriptor.size))?;
+        let target = store.blob_path(&descriptor.digest);
+        if target.is_file() {
+            // Present already: the temporary file goes when dropped.
+            return Ok(());
+        }
+        commit(tmp, store.seals.as_ref(), &descriptor.digest, &target)
     }
 }
 

@@ -152,6 +152,10 @@ impl Store for LayoutStore {
         blob::begin(self, descriptor)
     }
 
+    fn blob_writer(&mut self) -> Result<Box<dyn crate::store::BlobWriter + '_>> {
+        blob::writer(self)
+    }
+
     fn blob_stream_unhashed(&mut self, descriptor: &Descriptor) -> Result<Option<Box<dyn crate::http::BodyRead>>> {
         // A local file is always ready: its reads do not wait on anyone.
         Ok(Some(Box::new(crate::http::nonblocking::Blocking(blob::open(self, descriptor, false)?))))

@@ -11,6 +11,7 @@ mod errors;
 mod manifest;
 mod referrers;
 mod retry;
+mod stream_upload;
 mod tag;
 mod upload;
 
@@ -68,6 +69,10 @@ impl Store for RegistryStore {
 
     fn blob_upload_begin(&mut self, descriptor: &Descriptor) -> Result<Option<Box<dyn BlobUpload>>> {
         upload::begin(self, descriptor)
+    }
+
+    fn blob_writer(&mut self) -> Result<Box<dyn crate::store::BlobWriter + '_>> {
+        stream_upload::begin(self)
     }
 
     fn checks_uploaded_digests(&self) -> bool {

@@ -222,7 +222,7 @@ impl BlobUpload for OverlappedUpload {
 }
 
 /// Open an upload session: its URL and the registry's minimum chunk size.
-fn start(store: &RegistryStore, subject: &str) -> Result<(Url, u64)> {
+pub(super) fn start(store: &RegistryStore, subject: &str) -> Result<(Url, u64)> {
     let url = store.client.url(&store.path("blobs/uploads/"));
     let response = store.client.send(&|| Request::new(Method::Post, url.clone()))?;
     if response.status != 202 {
@@ -252,7 +252,7 @@ fn finish(store: &RegistryStore, response: Response, subject: &str) -> Result<()
     }
 }
 
-fn next_location(store: &RegistryStore, base: &Url, location: Option<&str>, subject: &str) -> Result<Url> {
+pub(super) fn next_location(store: &RegistryStore, base: &Url, location: Option<&str>, subject: &str) -> Result<Url> {
     let location = location.ok_or_else(|| Error::Registry {
         registry: store.client.registry().to_string(),
         action: "upload blob".into(),

@@ -14,6 +14,7 @@ mod boundary;
 mod cache;
 mod cache_links;
 mod cache_trust;
+mod compose;
 mod copy;
 mod faults;
 mod hostile;

@@ -51,6 +51,29 @@ fn at_unique_name<T>(
     }
 }
 
+/// Create `dir` and its missing parents, to write into (see [`require_reachable`]).
+fn create_granted_dir(dir: &Path) -> Result<()> {
+    require_reachable(dir)?;
+    fs::create_dir_all(dir).map_err(|e| Error::io(dir.display(), "create directory", e))
+}
+
+/// Refuse a directory to write into that no directory the host granted holds, by name: the
+/// WASI libc would report a bare "no such file or directory" for it.
+pub fn require_reachable(dir: &Path) -> Result<()> {
+    if reachable(dir) {
+        return Ok(());
+    }
+    let named = if dir.components().all(|c| c == std::path::Component::CurDir) {
+        "the working directory".to_string()
+    } else {
+        dir.display().to_string()
+    };
+    Err(Error::Usage(format!(
+        "{named} is not in a directory the host grants; run wasmship (it grants what the command \
+         needs) or give the component access to it"
+    )))
+}
+
 /// A temporary directory, removed with its content on drop unless it was persisted
 /// (renamed into place).
 pub struct TempDir {
@@ -60,7 +83,7 @@ pub struct TempDir {
 impl TempDir {
     /// A new empty directory in `dir`, next to where it will end up.
     pub fn new_in(dir: &Path, prefix: &str) -> Result<Self> {
-        fs::create_dir_all(dir).map_err(|e| Error::io(dir.display(), "create directory", e))?;
+        create_granted_dir(dir)?;
         let (path, ()) = at_unique_name(dir, prefix, |path| fs::create_dir(path))
             .map_err(|e| Error::io(dir.display(), "create temporary directory", e))?;
         Ok(TempDir { path: Some(path) })
@@ -100,7 +123,7 @@ pub struct TempFile {
 impl TempFile {
     /// A new temporary file next to where its content will end up.
     pub fn new_in(dir: &Path, prefix: &str) -> Result<Self> {
-        fs::create_dir_all(dir).map_err(|e| Error::io(dir.display(), "create directory", e))?;
+        create_granted_dir(dir)?;
         let (path, file) =
             at_unique_name(dir, prefix, |path| OpenOptions::new().write(true).create_new(true).open(path))
                 .map_err(|e| Error::io(dir.display(), "create temporary file", e))?;

@@ -7,8 +7,13 @@
 //! `wasmship:packager/plan` export (`crate::plan`) says which paths, registries and network
 //! a command needs, and the runner grants exactly those.
 
-/// Set to `1` for a guest run by the runner (not, say, `wasmtime run`).
+/// Set to `1` for a guest run by the runner (not, say, `wasmtime run`): the host vouches
+/// for the directories the plan guards as owner-only (the cache's seals can be believed).
 pub const RUNNER: &str = "WASMSHIP_RUNNER";
+
+/// Set to `1` by a host that granted what the command's plan names (the runner, the Node.js
+/// launcher): a directory the plan allowed it to skip and it did not grant was missing.
+pub const PLANNED: &str = "WASMSHIP_PLANNED";
 
 /// The host's working directory (absolute). The runner preopens directories under their
 /// absolute host paths, never as `.`; the guest enters this directory when it is granted,
@@ -43,7 +48,7 @@ pub const RUN_ID: &str = "WASMSHIP_RUN_ID";
 
 /// Variables only the runner sets: inherited values of these never reach the guest.
 pub const RUNNER_SET: &[&str] =
-    &[RUNNER, CWD, HOST_TARGET, DOCKER_AUTHS, HELPER_CREDENTIALS, PROJECT_CREDENTIALS, FREE_SPACE, RUN_ID];
+    &[RUNNER, PLANNED, CWD, HOST_TARGET, DOCKER_AUTHS, HELPER_CREDENTIALS, PROJECT_CREDENTIALS, FREE_SPACE, RUN_ID];
 
 /// Whether `name` is a temporary file of run `run` (see [`RUN_ID`]).
 pub fn is_temporary_of(name: &str, run: &str) -> bool {

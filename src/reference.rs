@@ -121,10 +121,10 @@ impl Reference {
         match (self.tag(), self.digest()) {
             (None, Some(_)) => Ok(()),
             (Some("latest"), _) => Err(Error::Policy(format!(
-                "{action} artifacts with the 'latest' tag is not allowed ({self}); use a version tag, or pass --allow-latest"
+                "{action} artifacts with the 'latest' tag is not allowed ({self}); use a version tag, or pass --allow-latest (`allow-latest` in the typed API)"
             ))),
             (None, None) => Err(Error::Policy(format!(
-                "{action} artifacts without a tag is not allowed ({self} would mean 'latest'); add a version tag (REF:1.0.0), or pass --allow-latest"
+                "{action} artifacts without a tag is not allowed ({self} would mean 'latest'); add a version tag (REF:1.0.0), or pass --allow-latest (`allow-latest` in the typed API)"
             ))),
             _ => Ok(()),
         }

@@ -66,7 +66,7 @@ pub fn guest_env(vars: impl IntoIterator<Item = (OsString, OsString)>) -> Vec<(S
         .collect()
 }
 
-/// The variables the runner sets for every run: the runner marker, the working directory
+/// The variables the runner sets for every run: the runner and plan markers, the working directory
 /// and the host's platform.
 pub fn contract_env(cwd: &Path) -> Result<Vec<(String, String)>> {
     let Some(cwd) = cwd.to_str() else {
@@ -74,6 +74,7 @@ pub fn contract_env(cwd: &Path) -> Result<Vec<(String, String)>> {
     };
     Ok(vec![
         (host_contract::RUNNER.to_owned(), "1".to_owned()),
+        (host_contract::PLANNED.to_owned(), "1".to_owned()),
         (host_contract::CWD.to_owned(), cwd.to_owned()),
         (host_contract::HOST_TARGET.to_owned(), host_target()),
     ])
@@ -264,6 +265,7 @@ mod tests {
             ("HOME", "/home/u"),
             ("SOURCE_DATE_EPOCH", "0"),
             ("WASMSHIP_RUNNER", "0"),
+            ("WASMSHIP_PLANNED", "1"),
             ("WASMSHIP_CWD", "/elsewhere"),
             ("WASMSHIP_DOCKER_CONFIG_JSON", "{}"),
             ("WASMSHIP_HOST_CREDENTIALS", "{}"),

@@ -209,10 +209,10 @@ pub fn require_granted(dir: &Path) -> Result<()> {
 }
 
 /// Whether the directory `dir` exists. The plan lets a host skip a directory
-/// that does not exist, so under the runner one it did not grant is missing;
-/// elsewhere the host must grant it.
+/// that does not exist, so under a host that grants by the plan one it did not grant is
+/// missing; elsewhere the host must grant it.
 pub fn present(dir: &Path) -> Result<bool> {
-    if !crate::fsutil::reachable(dir) && crate::config::env::under_runner() {
+    if !crate::fsutil::reachable(dir) && crate::config::env::granted_by_plan() {
         return Ok(false);
     }
     require_granted(dir)?;

@@ -17,6 +17,11 @@ pub fn under_runner() -> bool {
     var(crate::host_contract::RUNNER).as_deref() == Some("1")
 }
 
+/// Whether the host granted what the command's plan names (see `host_contract::PLANNED`).
+pub fn granted_by_plan() -> bool {
+    var(crate::host_contract::PLANNED).as_deref() == Some("1")
+}
+
 /// The environment's credential for `registry`, if any.
 pub fn credential_for(registry: &str) -> Option<Credential> {
     for (user, password) in [("WASH_REG_USER", "WASH_REG_PASSWORD"), ("WKG_OCI_USERNAME", "WKG_OCI_PASSWORD")] {

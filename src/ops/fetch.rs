@@ -156,7 +156,9 @@ fn through_cache(
     }
     if cache_options.policy == PullPolicy::Never {
         return Err(Error::NotFound {
-            what: format!("{reference} (offline: not in the cache; pull it once without --offline)"),
+            what: format!(
+                "{reference} (offline: not in the cache; pull it once without --offline, or with a cache policy other than `offline` in the typed API)"
+            ),
             location: cache.root().display().to_string(),
         });
     }

@@ -23,6 +23,7 @@ mod layout;
 mod limits;
 mod manifest;
 mod mirrors;
+mod node;
 mod par;
 mod plain_host;
 mod policy;

@@ -24,11 +24,18 @@ struct Outcome {
 
 /// Run the component's `wasi:cli/run` with `args`, `work` preopened as `.`.
 fn run_plain(work: &Path, args: &[&str]) -> Outcome {
+    run_granting(Some(work), args)
+}
+
+/// Run the component's `wasi:cli/run` with `args`, `work` (if any) preopened as `.`.
+fn run_granting(work: Option<&Path>, args: &[&str]) -> Outcome {
     let stdout = MemoryOutputPipe::new(1 << 20);
     let stderr = MemoryOutputPipe::new(1 << 20);
     let mut builder = WasiCtx::builder();
     builder.arg("wasmship.wasm").args(args).stdout(stdout.clone()).stderr(stderr.clone());
-    builder.preopened_dir(work, ".", FsPerms::ReadWrite).expect("preopen the working directory");
+    if let Some(work) = work {
+        builder.preopened_dir(work, ".", FsPerms::ReadWrite).expect("preopen the working directory");
+    }
     let wasi = builder.build();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
     let code = runtime.block_on(async {
@@ -85,4 +92,20 @@ fn push_inspect_and_pull_work_without_a_cache_and_say_so_once() {
     assert_eq!(drain.code, 1, "{drain:#?}");
     assert!(drain.stderr.contains("wasmtime run --dir"), "what to do: {drain:#?}");
     assert_eq!(dir.listing(), ["demo.wasm", "out.wasm"].map(String::from).into());
+}
+
+/// With no directory granted at all, a pull says that the host granted none, and how to
+/// get one, instead of a bare "no such file or directory".
+#[test]
+fn a_pull_with_no_directory_granted_names_what_is_missing() {
+    let dir = TestDir::new();
+    let reg = Registry::start(&dir);
+    let reference = reg.reference("demo/ungranted:1.0.0");
+    dir.write("demo.wasm", &demo_component());
+    assert_eq!(run_plain(dir.work(), &["push", &reference, "demo.wasm"]).code, 0);
+
+    let pull = run_granting(None, &["pull", &reference, "--no-cache"]);
+    assert_eq!(pull.code, 1, "{pull:#?}");
+    assert!(pull.stderr.contains("the working directory is not in a directory the host grants"), "{pull:#?}");
+    assert!(!pull.stderr.contains("No such file or directory"), "{pull:#?}");
 }

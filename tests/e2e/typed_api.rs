@@ -200,6 +200,9 @@ async fn bytes_in_and_out_with_no_directory_granted() {
     assert!(matches!(got[1].1, Error::NotFound(_)), "{got:?}");
     assert!(matches!(got[2].1, Error::DigestMismatch(_)), "{got:?}");
     assert!(matches!(&got[3].1, Error::TooLarge(m) if m.contains("16")), "{got:?}");
+    let latest = reg.reference("typed/demo:latest");
+    let latest = api.call_push(&mut store, client, &latest, &component, &push_options()).await.unwrap();
+    assert!(matches!(&latest, Err(Error::Policy(m)) if m.contains("`allow-latest`")), "{latest:?}");
     let not_wasm = api.call_push(&mut store, client, &reference, NOT_WASM, &push_options()).await.unwrap();
     assert!(matches!(not_wasm, Err(Error::InvalidInput(_))), "{not_wasm:?}");
     let layout = api.call_tags(&mut store, client, "oci-layout://nowhere:1").await.unwrap();

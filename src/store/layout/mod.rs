@@ -57,6 +57,7 @@ impl LayoutStore {
     /// Open a layout, creating the directory and its marker files if needed.
     pub fn create(root: impl Into<PathBuf>) -> Result<Self> {
         let root = root.into();
+        crate::fsutil::require_reachable(&root)?;
         fs::create_dir_all(root.join("blobs"))
             .map_err(|e| Error::io(root.display(), "create OCI layout directory", e))?;
         let marker = root.join("oci-layout");

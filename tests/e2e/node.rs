@@ -85,6 +85,10 @@ fn push_pull_inspect_and_copy_match_the_runner() {
     }
     assert_eq!(str_list(&from_node["component"], "exports"), str_list(&from_runner["component"], "exports"));
 
+    let tags = node(&dir, &["tags", &node_ref], &node_env).success();
+    assert_eq!(tags.stdout, dir.run_env(&["tags", &runner_ref], &runner_env).success().stdout);
+    assert_eq!(tags.stdout.trim(), "1.0.0");
+
     // copy to an OCI layout and back: the layout's files are the runner's, byte for byte.
     node(&dir, &["copy", &node_ref, "oci-layout://node-layout:1.0.0"], &node_env).success();
     dir.run_env(&["copy", &runner_ref, "oci-layout://runner-layout:1.0.0"], &runner_env).success();
@@ -106,14 +110,12 @@ fn wit_fetch_and_provider_inspect_match_the_runner() {
     let dir = TestDir::new();
     let reg = Registry::start(&dir);
     crate::wit::example_project(&dir, &reg);
-    let (node_cache, runner_cache) = caches(&dir);
+    let (node_cache, _) = caches(&dir);
     let node_env = [("WASMSHIP_CACHE_DIR", node_cache.as_str())];
-    let runner_env = [("WASMSHIP_CACHE_DIR", runner_cache.as_str())];
+    // Published and fetched under Node: the tree and lock the runner's tests expect.
     for fixture in ["fixtures/types/wit", "fixtures/api/wit"] {
-        dir.run_env(&["wit", "publish", fixture], &runner_env).success();
+        node(&dir, &["wit", "publish", fixture], &node_env).success();
     }
-
-    // wit fetch under Node writes the tree and lock the runner's fetch writes.
     node(&dir, &["wit", "fetch"], &node_env).success();
     let expected = crate::wit::testdata().join("app/expected");
     for name in ["example-api-0.2.0/package.wit", "example-types-0.1.0/package.wit"] {
@@ -125,9 +127,9 @@ fn wit_fetch_and_provider_inspect_match_the_runner() {
         std::fs::read_to_string(expected.join("wkg.lock")).unwrap().replace("registry.test", &reg.host());
     assert_eq!(lock, expected_lock);
 
-    // A provider archive made by the runner, inspected under both hosts.
+    // A provider archive made and extended under Node, inspected under both hosts.
     dir.write("my-provider", b"#!/bin/sh\necho provider\n");
-    dir.run(&[
+    let create = [
         "par",
         "create",
         "--name",
@@ -144,11 +146,20 @@ fn wit_fetch_and_provider_inspect_match_the_runner() {
         "keys",
         "--destination",
         "p.par",
-    ])
-    .success();
+    ];
+    node(&dir, &create, &node_env).success();
+    let insert =
+        ["par", "insert", "p.par", "--binary", "my-provider", "--arch", "aarch64-linux", "--directory", "keys"];
+    node(&dir, &insert, &node_env).success();
     let from_node = node(&dir, &["inspect", "p.par", "-o", "json"], &node_env).success().stdout_json();
     let from_runner = dir.run(&["inspect", "p.par", "-o", "json"]).success().stdout_json();
     assert_eq!(from_node, from_runner);
     assert_eq!(str_field(&from_node, "vendor"), "Acme");
+    assert_eq!(str_list(&from_node, "targets"), ["aarch64-linux", "x86_64-linux"]);
     assert_eq!(from_node["hashes_valid"], true);
+    // The generated signing keys are the user's alone, as under the runner.
+    for key in std::fs::read_dir(dir.path("keys")).unwrap() {
+        let mode = std::os::unix::fs::PermissionsExt::mode(&key.unwrap().metadata().unwrap().permissions());
+        assert_eq!(mode & 0o077, 0, "a key readable by others: {mode:o}");
+    }
 }

@@ -68,21 +68,17 @@ impl GuestClient for Client {
     }
 
     fn push(&self, reference: String, content: Vec<u8>, options: PushOptions) -> Result<PushResult, WitError> {
-        let title = options.title.clone();
-        let mut request = self.push_request(reference, PathBuf::new(), options);
-        request.file = PathBuf::from(title.unwrap_or_else(|| default_title(&request.reference)));
+        let request = self.push_request(reference, None, options);
         ops::push_bytes(&request, content).map(push_result).map_err(to_wit)
     }
 
     fn push_file(&self, reference: String, path: String, options: PushOptions) -> Result<PushResult, WitError> {
-        let request = self.push_request(reference, PathBuf::from(path), options);
+        let request = self.push_request(reference, Some(PathBuf::from(path)), options);
         ops::push(&request).map(push_result).map_err(to_wit)
     }
 
     fn push_from(&self, reference: String, input: &InputStream, options: PushOptions) -> Result<PushResult, WitError> {
-        let title = options.title.clone();
-        let mut request = self.push_request(reference, PathBuf::new(), options);
-        request.file = PathBuf::from(title.unwrap_or_else(|| default_title(&request.reference)));
+        let request = self.push_request(reference, None, options);
         ops::push_stream(&request, &mut StreamReader(input)).map(push_result).map_err(to_wit)
     }
 
@@ -171,10 +167,13 @@ impl GuestClient for Client {
 }
 
 impl Client {
-    fn push_request(&self, reference: String, file: PathBuf, options: PushOptions) -> ops::PushRequest {
-        let file = match options.title {
-            Some(title) if file.as_os_str().is_empty() => PathBuf::from(title),
-            _ => file,
+    /// The push of `file`, or of content that is not a file (named by the title, else
+    /// after the repository).
+    fn push_request(&self, reference: String, file: Option<PathBuf>, options: PushOptions) -> ops::PushRequest {
+        let file = match (file, options.title) {
+            (Some(file), _) => file,
+            (None, Some(title)) => PathBuf::from(title),
+            (None, None) => PathBuf::from(default_title(&reference)),
         };
         ops::PushRequest {
             reference,

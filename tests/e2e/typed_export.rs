@@ -10,7 +10,7 @@ use wasmtime::Store;
 use wasmtime_wasi::{FsPerms, WasiCtx};
 
 use crate::util::wasi_host::{Host, compiled, host};
-use crate::util::{WASM_CONFIG, WASM_LAYER, sha256_digest};
+use crate::util::{EPOCH, WASM_CONFIG, WASM_LAYER, sha256_digest};
 
 mod bindings {
     wasmtime::component::bindgen!({
@@ -43,6 +43,8 @@ const SAMPLE_WAT: &str = r#"
 async fn packager(dir: &Path) -> (Store<Host>, Packager) {
     let wasi = WasiCtx::builder()
         .inherit_stderr()
+        // One `created` time, so the same content makes the same config and manifest.
+        .env("SOURCE_DATE_EPOCH", EPOCH)
         .preopened_dir(dir, dir.to_str().unwrap(), FsPerms::ReadWrite)
         .unwrap()
         .build();

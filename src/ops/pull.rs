@@ -70,16 +70,7 @@ enum LayerKind {
 
 /// Pull the Wasm layer (or provider archive) of an artifact into a file.
 pub fn pull(request: &PullRequest) -> Result<PullOutcome> {
-    let reference = super::parse_reference(&request.reference)?;
-    reference.check_latest_policy("pulling", request.options.allow_latest)?;
-    let expected = request.expected_digest.as_deref().map(str::parse::<Digest>).transpose()?;
-    let expected = super::verify::gate_before_fetch(
-        &reference,
-        &request.options,
-        &request.cache,
-        request.verify.as_ref(),
-        expected,
-    )?;
+    let (reference, expected) = checked_request(request)?;
 
     let needs = |manifest: &ImageManifest| -> Result<Vec<Descriptor>> {
         Ok(vec![manifest.config.clone(), select_layer(manifest, &reference)?.0.clone()])
@@ -157,6 +148,22 @@ pub fn pull(request: &PullRequest) -> Result<PullOutcome> {
     })
 }
 
+/// The request's reference, checked against the `:latest` policy, and the manifest digest
+/// to expect (given, or the one its required signatures verified) before anything is fetched.
+fn checked_request(request: &PullRequest) -> Result<(Reference, Option<Digest>)> {
+    let reference = super::parse_reference(&request.reference)?;
+    reference.check_latest_policy("pulling", request.options.allow_latest)?;
+    let expected = request.expected_digest.as_deref().map(str::parse::<Digest>).transpose()?;
+    let expected = super::verify::gate_before_fetch(
+        &reference,
+        &request.options,
+        &request.cache,
+        request.verify.as_ref(),
+        expected,
+    )?;
+    Ok((reference, expected))
+}
+
 /// What [`pull_into`] handed out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LayerOutcome {
@@ -185,16 +192,7 @@ pub enum LayerSink<'a> {
 /// instead of a file, through the cache as `request.cache` says.
 /// `request.destination` and `link_mode` do not apply.
 pub fn pull_into(request: &PullRequest, sink: LayerSink<'_>) -> Result<LayerOutcome> {
-    let reference = super::parse_reference(&request.reference)?;
-    reference.check_latest_policy("pulling", request.options.allow_latest)?;
-    let expected = request.expected_digest.as_deref().map(str::parse::<Digest>).transpose()?;
-    let expected = super::verify::gate_before_fetch(
-        &reference,
-        &request.options,
-        &request.cache,
-        request.verify.as_ref(),
-        expected,
-    )?;
+    let (reference, expected) = checked_request(request)?;
     let max_size = match &sink {
         LayerSink::Memory { max_size, .. } => Some(*max_size),
         LayerSink::Stream(_) => None,
@@ -238,24 +236,26 @@ pub fn pull_into(request: &PullRequest, sink: LayerSink<'_>) -> Result<LayerOutc
 
 /// [`check_content`] for a layer held in memory.
 fn check_archive_bytes(bytes: &[u8], kind: LayerKind, reference: &Reference) -> Result<()> {
-    let head = &bytes[..bytes.len().min(512)];
-    let archive = match kind {
-        LayerKind::Wasm => false,
-        LayerKind::ProviderArchive => true,
-        LayerKind::ByContent if head.starts_with(b"\0asm") => false,
-        LayerKind::ByContent if crate::provider::looks_like_archive(head) => true,
-        LayerKind::ByContent => {
-            return Err(Error::UnsupportedMediaType {
-                media_type: OCI_TAR_LAYER.to_string(),
-                context: format!("{reference}: the layer is neither a provider archive nor Wasm"),
-            });
-        }
-    };
-    if archive {
+    if is_archive(kind, &bytes[..bytes.len().min(512)], reference)? {
         let what = format!("the provider archive of {reference}");
         super::provider_info::read_archive(bytes, &what)?.archive.require_valid()?;
     }
     Ok(())
+}
+
+/// Whether a layer of `kind` is a provider archive, a generic tar layer told by its first
+/// bytes `head`; one that is neither Wasm nor an archive is refused.
+fn is_archive(kind: LayerKind, head: &[u8], reference: &Reference) -> Result<bool> {
+    match kind {
+        LayerKind::Wasm => Ok(false),
+        LayerKind::ProviderArchive => Ok(true),
+        LayerKind::ByContent if head.starts_with(b"\0asm") => Ok(false),
+        LayerKind::ByContent if crate::provider::looks_like_archive(head) => Ok(true),
+        LayerKind::ByContent => Err(Error::UnsupportedMediaType {
+            media_type: OCI_TAR_LAYER.to_string(),
+            context: format!("{reference}: the layer is neither a provider archive nor Wasm"),
+        }),
+    }
 }
 
 /// The layer under a temporary name in `dir` (to be renamed over
@@ -312,24 +312,14 @@ enum Content {
 /// Check what was downloaded: a provider archive must verify (hashes and
 /// signature); a generic tar layer must be a provider archive or Wasm.
 fn check_content(path: &Path, kind: LayerKind, reference: &Reference) -> Result<Content> {
-    match kind {
-        LayerKind::Wasm => return Ok(Content::Wasm),
-        LayerKind::ProviderArchive => {}
-        LayerKind::ByContent => {
-            let mut head = Vec::with_capacity(512);
-            let file = std::fs::File::open(path).map_err(|e| Error::io(path.display(), "open", e))?;
-            std::io::Read::read_to_end(&mut std::io::Read::take(file, 512), &mut head)
-                .map_err(|e| Error::io(path.display(), "read", e))?;
-            if head.starts_with(b"\0asm") {
-                return Ok(Content::Wasm);
-            }
-            if !crate::provider::looks_like_archive(&head) {
-                return Err(Error::UnsupportedMediaType {
-                    media_type: OCI_TAR_LAYER.to_string(),
-                    context: format!("{reference}: the layer is neither a provider archive nor Wasm"),
-                });
-            }
-        }
+    let mut head = Vec::with_capacity(512);
+    if kind == LayerKind::ByContent {
+        let file = std::fs::File::open(path).map_err(|e| Error::io(path.display(), "open", e))?;
+        std::io::Read::read_to_end(&mut std::io::Read::take(file, 512), &mut head)
+            .map_err(|e| Error::io(path.display(), "read", e))?;
+    }
+    if !is_archive(kind, &head, reference)? {
+        return Ok(Content::Wasm);
     }
     let file = std::fs::File::open(path).map_err(|e| Error::io(path.display(), "open", e))?;
     let what = format!("the provider archive of {reference}");

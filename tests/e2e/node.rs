@@ -128,25 +128,8 @@ fn wit_fetch_and_provider_inspect_match_the_runner() {
     assert_eq!(lock, expected_lock);
 
     // A provider archive made and extended under Node, inspected under both hosts.
-    dir.write("my-provider", b"#!/bin/sh\necho provider\n");
-    let create = [
-        "par",
-        "create",
-        "--name",
-        "My Provider",
-        "--vendor",
-        "Acme",
-        "--binary",
-        "my-provider",
-        "--arch",
-        "x86_64-linux",
-        "--version",
-        "1.2.0",
-        "--directory",
-        "keys",
-        "--destination",
-        "p.par",
-    ];
+    dir.write("my-provider", crate::par::BINARY);
+    let create = crate::par::create_args("p.par", "keys");
     node(&dir, &create, &node_env).success();
     let insert =
         ["par", "insert", "p.par", "--binary", "my-provider", "--arch", "aarch64-linux", "--directory", "keys"];

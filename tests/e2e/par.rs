@@ -15,7 +15,7 @@ use crate::util::{OCI_MANIFEST, Registry, TestDir, parse_json, sha256_digest, st
 
 const PAR_LAYER: &str = "application/vnd.wasmcloud.provider.archive.layer.v1+par";
 const PAR_CONFIG: &str = "application/vnd.wasmcloud.provider.archive.config";
-const BINARY: &[u8] = b"\x7fELF a provider binary for x86_64-linux";
+pub(crate) const BINARY: &[u8] = b"\x7fELF a provider binary for x86_64-linux";
 
 /// `par create` of a binary named `my-provider` into `out`, keys in `keys/`.
 fn create(dir: &TestDir, out: &str, extra: &[&str]) -> Value {
@@ -25,7 +25,17 @@ fn create(dir: &TestDir, out: &str, extra: &[&str]) -> Value {
 /// `par create` of a binary named `my-provider` into `out`, keys in `keys`.
 fn create_with_keys(dir: &TestDir, out: &str, keys: &str, extra: &[&str]) -> Value {
     dir.write("my-provider", BINARY);
-    let mut args = vec![
+    let mut args = create_args(out, keys);
+    args.extend_from_slice(&["-o", "json"]);
+    args.extend_from_slice(extra);
+    dir.run(&args).success().stdout_json()
+}
+
+/// The arguments of `par create` for the binary `my-provider` (see [`BINARY`]), named
+/// "My Provider" by Acme, version 1.2.0 revision 4 for x86_64-linux, into `out` with keys in
+/// `keys`.
+pub(crate) fn create_args<'a>(out: &'a str, keys: &'a str) -> Vec<&'a str> {
+    vec![
         "par",
         "create",
         "--name",
@@ -44,11 +54,7 @@ fn create_with_keys(dir: &TestDir, out: &str, keys: &str, extra: &[&str]) -> Val
         keys,
         "--destination",
         out,
-        "-o",
-        "json",
-    ];
-    args.extend_from_slice(extra);
-    dir.run(&args).success().stdout_json()
+    ]
 }
 
 /// The entries (name, bytes) of an uncompressed tar.

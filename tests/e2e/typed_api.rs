@@ -20,21 +20,7 @@ use crate::util::{
     sha256_digest, str_field,
 };
 
-mod bindings {
-    wasmtime::component::bindgen!({
-        path: "../wit",
-        world: "wasmship:packager/packager@0.2.0",
-        exports: { default: async },
-        with: {
-            "wasi:io": wasmtime_wasi::p2::bindings::io,
-            "wasi:clocks": wasmtime_wasi::p2::bindings::clocks,
-            "wasi:cli": wasmtime_wasi::p2::bindings::cli,
-            "wasi:filesystem": wasmtime_wasi::p2::bindings::filesystem,
-            "wasi:http": wasmtime_wasi_http::p2::bindings::http,
-        },
-    });
-}
-
+use crate::util::wasi_host::bindings;
 use bindings::Packager;
 use bindings::exports::wasmship::packager0_2_0::client::{CopyOptions, PullOptions, PushOptions};
 use bindings::exports::wasmship::packager0_2_0::packages::PackageFormat;
@@ -262,27 +248,10 @@ async fn files_layouts_providers_and_wit_packages() {
     for fixture in ["fixtures/types/wit", "fixtures/api/wit"] {
         dir.run_env(&["wit", "publish", fixture], &[("WASMSHIP_CACHE_DIR", &cache_var)]).success();
     }
-    dir.write("my-provider", b"#!/bin/sh\necho provider\n");
-    dir.run(&[
-        "par",
-        "create",
-        "--name",
-        "My Provider",
-        "--vendor",
-        "Acme",
-        "--binary",
-        "my-provider",
-        "--arch",
-        "x86_64-linux",
-        "--version",
-        "1.2.0",
-        "--directory",
-        "keys",
-        "--destination",
-        "provider.par.gz",
-        "--compress",
-    ])
-    .success();
+    dir.write("my-provider", crate::par::BINARY);
+    let mut create = crate::par::create_args("provider.par.gz", "keys");
+    create.push("--compress");
+    dir.run(&create).success();
 
     let (mut store, packager) = packager(granting(&work)).await;
     let api = packager.wasmship_packager0_2_0_client().client();

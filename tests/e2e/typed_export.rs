@@ -12,21 +12,7 @@ use wasmtime_wasi::{FsPerms, WasiCtx};
 use crate::util::wasi_host::{Host, compiled, host};
 use crate::util::{EPOCH, WASM_CONFIG, WASM_LAYER, sha256_digest};
 
-mod bindings {
-    wasmtime::component::bindgen!({
-        path: "../wit",
-        world: "wasmship:packager/packager@0.2.0",
-        exports: { default: async },
-        with: {
-            "wasi:io": wasmtime_wasi::p2::bindings::io,
-            "wasi:clocks": wasmtime_wasi::p2::bindings::clocks,
-            "wasi:cli": wasmtime_wasi::p2::bindings::cli,
-            "wasi:filesystem": wasmtime_wasi::p2::bindings::filesystem,
-            "wasi:http": wasmtime_wasi_http::p2::bindings::http,
-        },
-    });
-}
-
+use crate::util::wasi_host::bindings;
 use bindings::Packager;
 use bindings::exports::wasmship::packager0_1_0::oci::{Error, PullRequest, PushRequest, RegistryOptions};
 

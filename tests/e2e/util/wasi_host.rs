@@ -1,6 +1,7 @@
 //! The packager component in a host built here with wasmtime instead of the `wasmship`
 //! runner, as any embedder would run it: the component `build.rs` built, compiled once per
-//! test binary, and a store with WASI and WASI HTTP (its default outgoing handler).
+//! test binary, and a store with WASI and WASI HTTP (its default outgoing handler); the
+//! bindings of the packager's typed exports.
 
 use std::sync::OnceLock;
 
@@ -8,6 +9,22 @@ use wasmtime::component::{Component, Linker, ResourceTable};
 use wasmtime::{Config, Engine, Store};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+
+/// Host bindings of the packager's world (its typed exports), for tests that call them.
+pub mod bindings {
+    wasmtime::component::bindgen!({
+        path: "../wit",
+        world: "wasmship:packager/packager@0.2.0",
+        exports: { default: async },
+        with: {
+            "wasi:io": wasmtime_wasi::p2::bindings::io,
+            "wasi:clocks": wasmtime_wasi::p2::bindings::clocks,
+            "wasi:cli": wasmtime_wasi::p2::bindings::cli,
+            "wasi:filesystem": wasmtime_wasi::p2::bindings::filesystem,
+            "wasi:http": wasmtime_wasi_http::p2::bindings::http,
+        },
+    });
+}
 
 /// The component `build.rs` built for the `wasmship` binary.
 const GUEST_WASM: &str = env!("WASMSHIP_GUEST_WASM");

@@ -12,11 +12,19 @@ use crate::store::BlobWriter;
 
 /// Bytes per `PATCH` unless the registry asks for more (`OCI-Chunk-Min-Length`).
 const CHUNK: usize = 8 * 1024 * 1024;
+/// The most one chunk may hold in memory, whatever the registry asks for.
+const MAX_CHUNK: u64 = 64 * 1024 * 1024;
 
 /// Open a session for a blob written front to back.
 pub(super) fn begin(store: &RegistryStore) -> Result<Box<dyn BlobWriter + '_>> {
     let subject = format!("{} (a blob of unknown digest yet)", store.repository);
     let (location, min_chunk) = start(store, &subject)?;
+    if min_chunk > MAX_CHUNK {
+        return Err(Error::SizeLimitExceeded {
+            what: format!("the chunks {} asks for (OCI-Chunk-Min-Length: {min_chunk})", store.client.registry()),
+            limit: MAX_CHUNK,
+        });
+    }
     let chunk = usize::try_from(min_chunk).unwrap_or(usize::MAX).max(CHUNK);
     Ok(Box::new(ChunkedWriter { store, location, offset: 0, chunk, buffer: Vec::new(), subject }))
 }

@@ -118,6 +118,12 @@ impl Drop for TempDir {
 pub struct TempFile {
     path: PathBuf,
     file: Option<File>,
+    /// Bytes written by [`TempFile::append`].
+    appended: u64,
+    /// Under WASI, the same file open for positional writes (`None` inside: not possible,
+    /// so std's writes are used); opened by the first [`TempFile::append`].
+    #[cfg(target_arch = "wasm32")]
+    positional: Option<Option<crate::wasi::positional::PositionalFile>>,
 }
 
 impl TempFile {
@@ -127,7 +133,17 @@ impl TempFile {
         let (path, file) =
             at_unique_name(dir, prefix, |path| OpenOptions::new().write(true).create_new(true).open(path))
                 .map_err(|e| Error::io(dir.display(), "create temporary file", e))?;
-        Ok(TempFile { path, file: Some(file) })
+        Ok(TempFile::named(path, Some(file)))
+    }
+
+    fn named(path: PathBuf, file: Option<File>) -> Self {
+        TempFile {
+            path,
+            file,
+            appended: 0,
+            #[cfg(target_arch = "wasm32")]
+            positional: None,
+        }
     }
 
     /// A hard link to `source` under a new unique name in `dir` (the same
@@ -135,7 +151,7 @@ impl TempFile {
     /// supported.
     pub fn hard_link(source: &Path, dir: &Path, prefix: &str) -> std::io::Result<Self> {
         let (path, ()) = at_unique_name(dir, prefix, |path| fs::hard_link(source, path))?;
-        Ok(TempFile { path, file: None })
+        Ok(TempFile::named(path, None))
     }
 
     /// The open file.
@@ -143,14 +159,35 @@ impl TempFile {
         self.file.as_mut().expect("temp file is open")
     }
 
-    /// Fill the file through a write buffer of [`FILE_WRITE_BUFFER`] bytes,
-    /// flushed at the end.
-    pub fn write_buffered<R>(&mut self, fill: impl FnOnce(&mut BufWriter<&mut File>) -> Result<R>) -> Result<R> {
+    /// Fill the file through a write buffer of [`FILE_WRITE_BUFFER`] bytes, flushed by
+    /// [`TempFile::append`] and at the end.
+    pub fn write_buffered<R>(&mut self, fill: impl FnOnce(&mut BufWriter<Appender<'_>>) -> Result<R>) -> Result<R> {
         let name = self.path.display().to_string();
-        let mut buffered = BufWriter::with_capacity(FILE_WRITE_BUFFER, self.file());
+        let mut buffered = BufWriter::with_capacity(FILE_WRITE_BUFFER, Appender(self));
         let filled = fill(&mut buffered)?;
         buffered.flush().map_err(|e| Error::io(&name, "write", e))?;
         Ok(filled)
+    }
+
+    /// Write `bytes` after those appended before. Under WASI in one host call where the
+    /// file can be opened for positional writes ([`crate::wasi::positional`]).
+    pub fn append(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        #[cfg(target_arch = "wasm32")]
+        if self.file.is_some() {
+            let path = &self.path;
+            let positional = self.positional.get_or_insert_with(|| {
+                let cwd = std::env::current_dir().ok()?;
+                crate::wasi::positional::PositionalFile::open(path, &cwd)
+            });
+            if let Some(positional) = positional {
+                positional.write_all_at(bytes, self.appended)?;
+                self.appended += bytes.len() as u64;
+                return Ok(());
+            }
+        }
+        self.file().write_all(bytes)?;
+        self.appended += bytes.len() as u64;
+        Ok(())
     }
 
     /// The temporary path.
@@ -159,10 +196,21 @@ impl TempFile {
     }
 
     /// Flush, sync and rename over `target`.
-    pub fn persist(mut self, target: &Path) -> Result<()> {
+    pub fn persist(self, target: &Path) -> Result<()> {
+        self.rename_over(target, true)
+    }
+
+    /// Flush and rename over `target` without waiting for the disk ([`write_atomic_hint`]).
+    pub fn persist_unsynced(self, target: &Path) -> Result<()> {
+        self.rename_over(target, false)
+    }
+
+    fn rename_over(mut self, target: &Path, sync: bool) -> Result<()> {
         let linked = self.file.is_none();
         if let Some(mut file) = self.file.take() {
-            file.flush().and_then(|_| file.sync_all()).map_err(|e| Error::io(self.path.display(), "sync", e))?;
+            file.flush()
+                .and_then(|_| if sync { file.sync_all() } else { Ok(()) })
+                .map_err(|e| Error::io(self.path.display(), "sync", e))?;
         }
         fs::rename(&self.path, target).map_err(|e| Error::io(target.display(), "rename into place", e))?;
         // Renaming a hard link over another name of the same file does
@@ -175,8 +223,24 @@ impl TempFile {
     }
 }
 
+/// A [`TempFile`] as [`Write`], each write an [`TempFile::append`].
+pub struct Appender<'a>(&'a mut TempFile);
+
+impl Write for Appender<'_> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.append(bytes)?;
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 impl Drop for TempFile {
     fn drop(&mut self) {
+        #[cfg(target_arch = "wasm32")]
+        self.positional.take();
         self.file.take();
         if !self.path.as_os_str().is_empty() {
             let _ = fs::remove_file(&self.path);
@@ -261,6 +325,16 @@ pub fn write_atomic(target: &Path, bytes: &[u8]) -> Result<()> {
     let mut tmp = TempFile::new_in(dir, "write")?;
     tmp.file().write_all(bytes).map_err(|e| Error::io(tmp.path().display(), "write", e))?;
     tmp.persist(target)
+}
+
+/// [`write_atomic`] without waiting for the disk, for files that are only hints: after a
+/// crash `target` may hold the old content, none, or a torn file that fails to parse, so a
+/// reader must treat anything it cannot parse as absent.
+pub fn write_atomic_hint(target: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = parent_dir(target);
+    let mut tmp = TempFile::new_in(dir, "write")?;
+    tmp.file().write_all(bytes).map_err(|e| Error::io(tmp.path().display(), "write", e))?;
+    tmp.persist_unsynced(target)
 }
 
 /// Whether `path` lies in a directory the host granted. Natively, always.

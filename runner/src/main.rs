@@ -111,7 +111,11 @@ fn real_main() -> Result<i32> {
     };
     let engine = engine::new()?;
     let component = precompiled::load(&engine, &guest)?;
-    let linker = run::linker(&engine)?;
+    // Imports are resolved once for the plan's instance and the command's.
+    let pre = run::linker(&engine)?
+        .instantiate_pre(&component)
+        .map_err(anyhow::Error::from)
+        .context("the component imports more than WASI 0.2 and wasi:http")?;
     let mut env = sandbox::guest_env(std::env::vars_os());
     env.extend(sandbox::contract_env(&cwd)?);
 
@@ -124,7 +128,7 @@ fn real_main() -> Result<i32> {
         } else if !invocation.dirs.is_empty() {
             anyhow::bail!("--dir is for components without a plan; the packager is granted what its plan names");
         } else {
-            match plan::ask(&linker, &component, &invocation.args, &env, &cwd, home.as_deref()).await? {
+            match plan::ask(&pre, &invocation.args, &env, &cwd, home.as_deref()).await? {
                 Planned::Grants(grants) => grants,
                 Planned::Unplannable => nothing(),
                 Planned::Crashed(error) => return Ok(Exit::Trap(error)),
@@ -184,7 +188,7 @@ fn real_main() -> Result<i32> {
         let owner_only = OwnerOnly::before(preopens);
         let private_files = PrivateFiles::before(&grants.paths);
         interrupt::begin(&run_id, sandbox);
-        let exit = run::run(&linker, &component, wasi, outbound).await;
+        let exit = run::run(&pre, wasi, outbound).await;
         let sandbox = interrupt::end();
         owner_only.finish()?;
         if let Some(sandbox) = sandbox {

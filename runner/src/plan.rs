@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use wasmtime::Store;
-use wasmtime::component::{Component, Linker};
+use wasmtime::component::InstancePre;
 use wasmtime_wasi::{FsPerms, WasiCtx};
 
 use crate::outbound::OutboundPolicy;
@@ -45,8 +45,7 @@ const ROUNDS: usize = 2;
 /// What the packager says the command with `args` needs in `env`, planned with the
 /// working directory readable and then, if planning asks, the directories it consults.
 pub async fn ask(
-    linker: &Linker<Host>,
-    component: &Component,
+    pre: &InstancePre<Host>,
     args: &[String],
     env: &[(String, String)],
     cwd: &Path,
@@ -54,7 +53,7 @@ pub async fn ask(
 ) -> Result<Planned> {
     let mut readable = vec![cwd.to_path_buf()];
     for _ in 1..ROUNDS {
-        let planned = ask_once(linker, component, args, env, &readable).await?;
+        let planned = ask_once(pre, args, env, &readable).await?;
         let Planned::Grants(grants) = &planned else { return Ok(planned) };
         let more = wanted(&grants.consult, &readable, home);
         if more.is_empty() {
@@ -62,7 +61,7 @@ pub async fn ask(
         }
         readable.extend(more);
     }
-    ask_once(linker, component, args, env, &readable).await
+    ask_once(pre, args, env, &readable).await
 }
 
 /// The directories of `consult` not yet readable: absolute, existing ones only, and never
@@ -77,8 +76,7 @@ fn wanted(consult: &[String], readable: &[PathBuf], home: Option<&Path>) -> Vec<
 }
 
 async fn ask_once(
-    linker: &Linker<Host>,
-    component: &Component,
+    pre: &InstancePre<Host>,
     args: &[String],
     env: &[(String, String)],
     readable: &[PathBuf],
@@ -91,8 +89,11 @@ async fn ask_once(
             let _ = builder.preopened_dir(dir, name, FsPerms::ReadOnly);
         }
     }
-    let mut store = Store::new(linker.engine(), Host::new(builder.build(), OutboundPolicy::deny_all()));
-    let planner = bindings::Planner::instantiate_async(&mut store, component, linker)
+    let mut store = Store::new(pre.engine(), Host::new(builder.build(), OutboundPolicy::deny_all()));
+    let planner = bindings::PlannerPre::new(pre.clone())
+        .map_err(anyhow::Error::from)
+        .context("the component does not export wasmship:packager/plan@0.2.0")?
+        .instantiate_async(&mut store)
         .await
         .map_err(anyhow::Error::from)
         .context("cannot instantiate the packager component to plan the command")?;

@@ -2,9 +2,9 @@
 //! the component, calls `wasi:cli/run`, and turns the result into an [`Exit`].
 
 use anyhow::{Context, Result};
-use wasmtime::component::{Component, Linker};
+use wasmtime::component::{InstancePre, Linker};
 use wasmtime::{Engine, Store};
-use wasmtime_wasi::p2::bindings::Command;
+use wasmtime_wasi::p2::bindings::CommandPre;
 use wasmtime_wasi::{I32Exit, WasiCtx};
 
 use crate::outbound::OutboundPolicy;
@@ -27,16 +27,14 @@ pub fn linker(engine: &Engine) -> Result<Linker<Host>> {
     Ok(linker)
 }
 
-/// Instantiates `component` with the capabilities in `wasi` and the outgoing-request policy
-/// `outbound`, and runs it to completion.
-pub async fn run(
-    linker: &Linker<Host>,
-    component: &Component,
-    wasi: WasiCtx,
-    outbound: OutboundPolicy,
-) -> Result<Exit> {
-    let mut store = Store::new(linker.engine(), Host::new(wasi, outbound));
-    let command = Command::instantiate_async(&mut store, component, linker)
+/// Instantiates the linked component `pre` with the capabilities in `wasi` and the
+/// outgoing-request policy `outbound`, and runs it to completion.
+pub async fn run(pre: &InstancePre<Host>, wasi: WasiCtx, outbound: OutboundPolicy) -> Result<Exit> {
+    let mut store = Store::new(pre.engine(), Host::new(wasi, outbound));
+    let command = CommandPre::new(pre.clone())
+        .map_err(anyhow::Error::from)
+        .context("the component does not export wasi:cli/run")?
+        .instantiate_async(&mut store)
         .await
         .map_err(anyhow::Error::from)
         .context("cannot instantiate the packager component")?;

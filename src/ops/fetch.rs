@@ -15,7 +15,7 @@ use crate::cache::{Cache, PullPolicy};
 use crate::error::{Error, Result};
 use crate::oci::{Descriptor, Digest, ImageManifest};
 use crate::reference::Reference;
-use crate::store::{BlobSource, Selector, Store, UploadMode};
+use crate::store::{BlobSource, Selector, Store, Upcoming, UploadMode};
 
 /// Downloads of one blob before giving up.
 pub(super) const DOWNLOAD_ATTEMPTS: u32 = 3;
@@ -203,11 +203,18 @@ fn refresh(
     key: &str,
 ) -> Result<()> {
     let resolved = resolve(registry.as_mut(), reference, expected)?;
-    let registry = RefCell::new(registry);
+    let mut missing = Vec::new();
     for descriptor in needs(&resolved.manifest)? {
-        if cache.store().blob_exists(&descriptor.digest)? {
-            continue;
+        if !cache.store().blob_exists(&descriptor.digest)? {
+            missing.push(descriptor);
         }
+    }
+    // Every missing blob is asked for at once: the layer's request travels while the
+    // config is read.
+    let upcoming: Vec<Upcoming> = missing.iter().map(|d| Upcoming::Blob(d.digest.clone())).collect();
+    registry.prefetch(&upcoming);
+    let registry = RefCell::new(registry);
+    for descriptor in missing {
         let source = RegistrySource { store: &registry, descriptor: &descriptor };
         // A download cut off halfway starts over (the registry client
         // already retried the request itself).

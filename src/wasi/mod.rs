@@ -1,8 +1,9 @@
 //! The ground floor under WASI (wasm32 only): the bindings generated from `wit/world.wit`
-//! and the few host facts the rest of the crate asks for. Only `http::wasi`, `terminal`,
-//! `fsutil` and the exports in `component` use them; nothing here imports from above.
+//! and the few host facts the rest of the crate asks for, and positional file writes
+//! (`positional`). Only `http::wasi`, `terminal`, `fsutil` and the exports in `component` use them; nothing here imports from above.
 
 pub(crate) mod bindings;
+pub mod positional;
 
 /// Whether the host says stderr is a terminal (`wasi:cli/terminal-stderr`).
 pub fn stderr_is_terminal() -> bool {

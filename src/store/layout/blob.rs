@@ -106,7 +106,7 @@ struct Ingest {
 impl Ingest {
     fn flush_buffer(&mut self) -> Result<()> {
         let name = self.tmp.path().display().to_string();
-        self.tmp.file().write_all(&self.buffer).map_err(|e| Error::io(name, "write", e))?;
+        self.tmp.append(&self.buffer).map_err(|e| Error::io(name, "write", e))?;
         self.buffer.clear();
         Ok(())
     }
@@ -165,7 +165,7 @@ struct UnnamedIngest<'a> {
 impl UnnamedIngest<'_> {
     fn flush_buffer(&mut self) -> Result<()> {
         let name = self.tmp.path().display().to_string();
-        self.tmp.file().write_all(&self.buffer).map_err(|e| Error::io(name, "write", e))?;
+        self.tmp.append(&self.buffer).map_err(|e| Error::io(name, "write", e))?;
         self.buffer.clear();
         Ok(())
     }

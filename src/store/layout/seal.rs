@@ -66,7 +66,9 @@ impl Seals {
         let path = self.path(digest);
         let Ok(bytes) = serde_json::to_vec(state) else { return };
         if fs::create_dir_all(crate::fsutil::parent_dir(&path)).is_ok() {
-            let _ = crate::fsutil::write_atomic(&path, &bytes);
+            // A seal is written after its blob is on disk, and one lost or torn in a crash
+            // reads as missing, so it is not synced itself.
+            let _ = crate::fsutil::write_atomic_hint(&path, &bytes);
         }
     }
 

@@ -5,9 +5,6 @@
 //! - `WASMSHIP_WASMTIME_VERSION`: the wasmtime version locked in `Cargo.lock`;
 //! - `WASMSHIP_RUNNER_TARGET`: the runner's target triple.
 //!
-//! It also links the runner with packed relative relocations where the toolchain supports
-//! them (`build/relocations.rs`).
-//!
 //! The guest is built by a nested `cargo build` into its own target directory (`<target>/guest`):
 //! sharing the outer build's directory would wait forever on the lock the outer build holds.
 //! Variables describing the outer build (flags, wrappers, build-script inputs) are removed so
@@ -19,9 +16,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use sha2::{Digest, Sha256};
-
-#[path = "build/relocations.rs"]
-mod relocations;
 
 const GUEST_TARGET: &str = "wasm32-wasip2";
 const GUEST_PACKAGE: &str = "wasmship";
@@ -78,7 +72,6 @@ fn run() -> Result<(), String> {
     println!("cargo:rerun-if-env-changed=CARGO_TARGET_DIR");
 
     check_guest_target_installed()?;
-    relocations::pack_when_supported(Path::new(&env_var("OUT_DIR")?));
 
     // A relative `CARGO_TARGET_DIR` is taken from the workspace root: the directory cargo was
     // started in is not known here.

@@ -13,6 +13,11 @@ use super::bindings::wasi::filesystem::preopens::get_directories;
 use super::bindings::wasi::filesystem::types::{Descriptor, DescriptorFlags, ErrorCode, OpenFlags, PathFlags};
 
 /// An existing file open for positional writes.
+///
+/// It is opened by name a second time, next to the descriptor the standard library holds
+/// (which still syncs, stamps and renames the file). Without following symlinks, so a name
+/// swapped for a link fails the open and std's writes are used; only someone who may already
+/// rename files in that directory could swap it for another regular file.
 pub struct PositionalFile {
     descriptor: Descriptor,
 }

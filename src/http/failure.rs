@@ -142,6 +142,11 @@ pub fn describe(failure: &Failure, host: &str, limits: Limits) -> String {
 }
 
 /// The message for a registry that stopped sending.
+/// The words for a registry that stopped taking a request body for `stall`.
+pub fn stopped_taking(stall: Duration) -> String {
+    format!("the registry took nothing more of the body for {} s; {TIMEOUT_VAR}=SECONDS waits longer", stall.as_secs())
+}
+
 pub fn stalled(stall: Duration) -> String {
     format!("the registry sent nothing for {} s; {TIMEOUT_VAR}=SECONDS waits longer", stall.as_secs())
 }

@@ -5,9 +5,10 @@
 
 use std::cell::RefCell;
 use std::io::{self, Read};
+use std::time::Duration;
 
-use super::failure::{Failure, Limits, stalled};
-use super::nonblocking::{BodyRead, Upload, Waiter};
+use super::failure::{Failure, Limits, stalled, stopped_taking};
+use super::nonblocking::{BodyRead, Upload, Waiter, wait_any};
 use super::timeouts::Timeouts;
 use super::{Body, Method, Request, Response, Scheme, Transport, TransportError};
 use crate::error::{MAX_ECHO, excerpt};
@@ -83,7 +84,7 @@ fn start(request: &mut Request<'_>) -> Result<Started, TransportError> {
     let future = outgoing_handler::handle(outgoing, Some(request_options(&timeouts)))
         .map_err(|e| fail("request failed", describe(&e, &host, &timeouts)))?;
 
-    let written = write_body(&body, &mut request.body);
+    let written = write_body(&body, &mut request.body, timeouts.stall());
     let finished = OutgoingBody::finish(body, None).map_err(|e| describe(&e, &host, &timeouts));
     let sent = written.and(finished);
     Ok(Started { future, target, host, timeouts, sent })
@@ -149,7 +150,17 @@ fn outgoing_request(
 fn finish(started: Started) -> Result<Response, TransportError> {
     let Started { future, target, host, timeouts, sent } = started;
     let fail = |what: &str, detail: String| TransportError(format!("{target}: {what}: {detail}"));
-    future.subscribe().block();
+    match &sent {
+        Ok(()) => future.subscribe().block(),
+        // A registry that stopped taking the body may never answer: its answer is waited
+        // for as long as any other stall.
+        Err(e) => {
+            let waiter = Waiter { pollable: future.subscribe() };
+            if !wait_any(std::slice::from_ref(&waiter), timeouts.stall()) {
+                return Err(fail("sending body", e.clone()));
+            }
+        }
+    }
     let response = match future.get() {
         Some(Ok(Ok(response))) => response,
         Some(Ok(Err(code))) => return Err(fail("request failed", describe(&code, &host, &timeouts))),
@@ -270,7 +281,8 @@ fn header_error(error: &http::HeaderError) -> &'static str {
     }
 }
 
-fn write_body(body: &OutgoingBody, source: &mut Body<'_>) -> Result<(), String> {
+/// Write `source` into `body`; a registry that takes nothing for `stall` fails it.
+fn write_body(body: &OutgoingBody, source: &mut Body<'_>, stall: Duration) -> Result<(), String> {
     let length = source.len();
     if length == 0 {
         return Ok(());
@@ -278,7 +290,7 @@ fn write_body(body: &OutgoingBody, source: &mut Body<'_>) -> Result<(), String> 
     let stream = body.write().map_err(|_| "body stream unavailable".to_string())?;
     match source {
         Body::Empty => {}
-        Body::Bytes(bytes) => write_all(&stream, bytes)?,
+        Body::Bytes(bytes) => write_all(&stream, bytes, stall)?,
         Body::Stream { reader, length } => {
             let mut remaining = *length;
             let mut buf = vec![0u8; WRITE_CHUNK];
@@ -288,7 +300,7 @@ fn write_body(body: &OutgoingBody, source: &mut Body<'_>) -> Result<(), String> 
                 if n == 0 {
                     return Err(format!("source ended {remaining} bytes early"));
                 }
-                write_all(&stream, &buf[..n])?;
+                write_all(&stream, &buf[..n], stall)?;
                 remaining -= n as u64;
             }
             // Read to the end so a verifying source checks what it gave.
@@ -299,20 +311,33 @@ fn write_body(body: &OutgoingBody, source: &mut Body<'_>) -> Result<(), String> 
             }
         }
     }
-    // Once the host has taken every announced byte it may close its end, so
-    // a flush that finds the stream closed after the last byte is success;
-    // the response status tells whether the request worked.
-    match stream.blocking_flush() {
-        Ok(()) | Err(StreamError::Closed) => Ok(()),
-        Err(e) => Err(stream_error(e)),
+    flush(&stream, stall)
+}
+
+/// Flush `stream`, waiting at most `stall` for the registry to take what is pending. Once
+/// the host has taken every announced byte it may close its end, so a flush that finds the
+/// stream closed after the last byte is success; the response status tells whether the
+/// request worked.
+fn flush(stream: &OutputStream, stall: Duration) -> Result<(), String> {
+    match stream.flush() {
+        Ok(()) => {}
+        Err(StreamError::Closed) => return Ok(()),
+        Err(e) => return Err(stream_error(e)),
+    }
+    loop {
+        match stream.check_write() {
+            Ok(0) => wait_for(stream, stall)?,
+            Ok(_) | Err(StreamError::Closed) => return Ok(()),
+            Err(e) => return Err(stream_error(e)),
+        }
     }
 }
 
-fn write_all(stream: &OutputStream, mut data: &[u8]) -> Result<(), String> {
+fn write_all(stream: &OutputStream, mut data: &[u8], stall: Duration) -> Result<(), String> {
     while !data.is_empty() {
         let permitted = stream.check_write().map_err(stream_error)?;
         if permitted == 0 {
-            stream.subscribe().block();
+            wait_for(stream, stall)?;
             continue;
         }
         let n = (permitted as usize).min(data.len());
@@ -320,6 +345,12 @@ fn write_all(stream: &OutputStream, mut data: &[u8]) -> Result<(), String> {
         data = &data[n..];
     }
     Ok(())
+}
+
+/// Wait until `stream` takes bytes again, at most `stall`.
+fn wait_for(stream: &OutputStream, stall: Duration) -> Result<(), String> {
+    let waiter = Waiter { pollable: stream.subscribe() };
+    if wait_any(std::slice::from_ref(&waiter), stall) { Ok(()) } else { Err(stopped_taking(stall)) }
 }
 
 fn stream_error(e: StreamError) -> String {
@@ -458,11 +489,7 @@ impl Upload for WasiUpload {
 
     fn finish(mut self: Box<Self>) -> Result<Response, TransportError> {
         let stream = self.stream.take().expect("stream open until finished");
-        // As in `write_body`: a stream the host closed after the last byte is success.
-        let flushed = match stream.blocking_flush() {
-            Ok(()) | Err(StreamError::Closed) => Ok(()),
-            Err(e) => Err(stream_error(e)),
-        };
+        let flushed = flush(&stream, self.timeouts.stall());
         drop(stream);
         let body = self.body.take().expect("body open until finished");
         let finished = OutgoingBody::finish(body, None).map_err(|e| describe(&e, &self.host, &self.timeouts));

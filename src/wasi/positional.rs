@@ -72,5 +72,5 @@ fn io_error(code: ErrorCode) -> io::Error {
         ErrorCode::Interrupted => io::ErrorKind::Interrupted,
         _ => io::ErrorKind::Other,
     };
-    io::Error::new(kind, format!("{code:?}"))
+    io::Error::new(kind, code.message().trim_end_matches('.').to_owned())
 }

@@ -94,6 +94,44 @@ fn a_connection_cut_during_the_layer_upload_restarts_it() {
     assert_eq!(dir.read("back.wasm"), wasm);
 }
 
+/// A registry that stops reading an upload held the push for as long as the host let a
+/// write wait, and then for its answer. The stall timeout (`WASMSHIP_TIMEOUT`, here 2 s) ends
+/// both waits; the error names the registry and says how to wait longer; the registry holds
+/// neither the layer nor the tag.
+#[test]
+fn a_registry_that_stops_taking_an_upload_fails_after_the_stall_timeout() {
+    let dir = TestDir::new();
+    let reg = Registry::start(&dir);
+    let proxy = FaultProxy::start(reg.port());
+    // More than the loopback socket buffers hold, so the writes stop.
+    let wasm = big_component(24 * 1024 * 1024);
+    let digest = sha256_digest(&wasm);
+    let matched = digest_hex(&digest).to_owned();
+    proxy.inject(
+        usize::MAX,
+        move |r| is_upload_put(r, &matched),
+        Fault::StallRequestBody { after: 64 * 1024, secs: 30 },
+    );
+    dir.write("big.wasm", &wasm);
+
+    let started = std::time::Instant::now();
+    let push =
+        dir.run_env(&["push", &proxy.reference("demo/stall-put:1.0.0"), "big.wasm"], &[("WASMSHIP_TIMEOUT", "2")]);
+    let waited = started.elapsed();
+    assert_eq!(push.code, Some(1), "{push}");
+    assert!(
+        push.stderr.contains("took nothing more of the body for 2 s") && push.stderr.contains("WASMSHIP_TIMEOUT"),
+        "the error says how long it waited and how to wait longer: {push}"
+    );
+    assert!(push.stderr.contains(&proxy.host()), "the error names the registry: {push}");
+    // Each stalled upload holds the proxy for 30 s: a push that waited for it would take at
+    // least that long.
+    assert!(waited < std::time::Duration::from_secs(29), "the push waited out the stall ({waited:?}): {push}");
+    assert!(proxy.faulted().iter().all(|e| e.status.is_none()), "{:#?}", proxy.faulted());
+    assert_eq!(reg.blob("demo/stall-put", &digest), None);
+    assert!(reg.manifest("demo/stall-put", "1.0.0").is_none());
+}
+
 #[test]
 fn a_503_on_the_manifest_read_is_retried() {
     let dir = TestDir::new();

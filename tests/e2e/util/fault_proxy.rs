@@ -1,11 +1,11 @@
 //! A fault-injecting HTTP/1.1 proxy in front of a registry, on a loopback port: requests are
 //! forwarded (one upstream connection each, `Host` kept, so the registry's `Location` headers
 //! point back at the proxy) unless a scripted fault matches first — a status without
-//! forwarding, a redirect, a connection cut partway through a request or response body, a slow
-//! request body, a rate limit that honours its own `Retry-After`, a 416 carrying the registry's
-//! real upload `Range`, an error that echoes the request's `Authorization`, a canned answer
-//! (a 200 carrying an error body) or a response relabelled with another `Content-Type`. It can also
-//! refuse expired bearer tokens (a registry without leeway) and serve tag lists a page at a
+//! forwarding, a redirect, a connection cut partway through a request or response body, a
+//! request body no longer read, a slow request body, a rate limit that honours its own
+//! `Retry-After`, a 416 carrying the registry's real upload `Range`, an error that echoes the
+//! request's `Authorization`, a canned answer (a 200 carrying an error body) or a response
+//! relabelled with another `Content-Type`. It can also refuse expired bearer tokens (a registry without leeway) and serve tag lists a page at a
 //! time with `Link` headers. Every exchange is recorded: what was asked, whether it carried
 //! `Authorization`, what the proxy did and the status the client got.
 //!
@@ -42,6 +42,9 @@ pub enum Fault {
     StallResponseBody { after: u64, secs: u64 },
     /// Read the first `after` bytes of the request body, then close without an answer.
     CutRequestBody { after: u64 },
+    /// Read the first `after` bytes of the request body, then read nothing more for `secs`
+    /// seconds before closing without an answer (a registry that stops taking an upload).
+    StallRequestBody { after: u64, secs: u64 },
     /// Forward the request body at about `bytes_per_sec`.
     SlowRequestBody { bytes_per_sec: u64 },
     /// Forward, passing the response body on at about `bytes_per_sec`.
@@ -178,6 +181,7 @@ enum Plan {
     Forward(Forward),
     Answer { status: u16, headers: Vec<(String, String)>, body: Vec<u8>, label: String },
     CutRequest { after: u64, label: String },
+    StallRequest { after: u64, secs: u64, label: String },
     Tags { page: usize },
 }
 
@@ -216,6 +220,11 @@ fn handle(shared: &Shared, client: TcpStream) {
         Plan::CutRequest { after, label } => {
             let _ = copy_limited(&mut reader, &mut io::sink(), after, None);
             let _ = client.shutdown(Shutdown::Both);
+            (None, Some(label))
+        }
+        Plan::StallRequest { after, secs, label } => {
+            let _ = copy_limited(&mut reader, &mut io::sink(), after, None);
+            std::thread::sleep(Duration::from_secs(secs));
             (None, Some(label))
         }
         Plan::Tags { page } => (serve_tags_page(shared, &head, &mut reader, &mut client, page), None),
@@ -321,6 +330,9 @@ fn plan(shared: &Shared, head: &RequestHead) -> Plan {
         }),
         Fault::CutRequestBody { after } => {
             Plan::CutRequest { after, label: format!("request body cut after {after} bytes") }
+        }
+        Fault::StallRequestBody { after, secs } => {
+            Plan::StallRequest { after, secs, label: format!("request body not read after {after} bytes for {secs}s") }
         }
         Fault::SlowRequestBody { bytes_per_sec } => Plan::Forward(Forward {
             bytes_per_sec: Some(bytes_per_sec),

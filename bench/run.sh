@@ -239,8 +239,9 @@ def median(name):
 print()
 for ours, theirs, label in [("pull-warm", "wkg-pull", "warm re-pull vs wkg pull (target ≤ 0.2×)"),
                             ("pull-warm-copy", "wkg-pull", "warm re-pull with --link-mode copy vs wkg pull"),
-                            ("pull-cold", "wkg-pull", "cold pull vs wkg pull"),
-                            ("push-fresh", "wkg-push-fresh", "fresh push vs wkg push")]:
+                            ("pull-cold", "wkg-pull", "cold pull vs wkg pull (target ≤ 0.8×)"),
+                            ("pull-no-cache", "wkg-pull", "--no-cache pull vs wkg pull (target ≤ 0.8×)"),
+                            ("push-fresh", "wkg-push-fresh", "fresh push vs wkg push (target ≤ 0.5×)")]:
     a, b = median(ours), median(theirs)
     if a is not None and b is not None:
         print(f"- {label}: {a / b:.2f}× ({ms(a)} vs {ms(b)})")

@@ -3,6 +3,7 @@
 //! first typed interface `wasmship:packager/oci@0.1.0`, and `plan`, which tells a host
 //! what a command needs.
 
+mod caller_streams;
 mod client_export;
 mod errors;
 mod oci_export;

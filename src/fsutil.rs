@@ -321,20 +321,21 @@ pub fn read_project_file(path: &Path) -> std::io::Result<String> {
 /// Replace `target` with `bytes` atomically: readers see the old or the new
 /// content, never a mix.
 pub fn write_atomic(target: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = parent_dir(target);
-    let mut tmp = TempFile::new_in(dir, "write")?;
-    tmp.file().write_all(bytes).map_err(|e| Error::io(tmp.path().display(), "write", e))?;
-    tmp.persist(target)
+    written_beside(target, bytes)?.persist(target)
 }
 
 /// [`write_atomic`] without waiting for the disk, for files that are only hints: after a
 /// crash `target` may hold the old content, none, or a torn file that fails to parse, so a
 /// reader must treat anything it cannot parse as absent.
 pub fn write_atomic_hint(target: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = parent_dir(target);
-    let mut tmp = TempFile::new_in(dir, "write")?;
+    written_beside(target, bytes)?.persist_unsynced(target)
+}
+
+/// A temporary file holding `bytes` in `target`'s directory.
+fn written_beside(target: &Path, bytes: &[u8]) -> Result<TempFile> {
+    let mut tmp = TempFile::new_in(parent_dir(target), "write")?;
     tmp.file().write_all(bytes).map_err(|e| Error::io(tmp.path().display(), "write", e))?;
-    tmp.persist_unsynced(target)
+    Ok(tmp)
 }
 
 /// Whether `path` lies in a directory the host granted. Natively, always.

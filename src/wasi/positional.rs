@@ -27,8 +27,8 @@ impl PositionalFile {
     /// directory `cwd`) for writing, through the preopened directory with an absolute name
     /// that holds it; `None` where none does or the host refuses.
     pub fn open(path: &Path, cwd: &Path) -> Option<Self> {
-        let path =
-            if path.is_absolute() { crate::plan::normalize(path) } else { crate::plan::normalize(&cwd.join(path)) };
+        // Joining an absolute path keeps it whole.
+        let path = crate::plan::normalize(&cwd.join(path));
         if !path.is_absolute() {
             return None;
         }

@@ -114,19 +114,8 @@ fn a_registry_that_stops_taking_an_upload_fails_after_the_stall_timeout() {
     );
     dir.write("big.wasm", &wasm);
 
-    let started = std::time::Instant::now();
-    let push =
-        dir.run_env(&["push", &proxy.reference("demo/stall-put:1.0.0"), "big.wasm"], &[("WASMSHIP_TIMEOUT", "2")]);
-    let waited = started.elapsed();
-    assert_eq!(push.code, Some(1), "{push}");
-    assert!(
-        push.stderr.contains("took nothing more of the body for 2 s") && push.stderr.contains("WASMSHIP_TIMEOUT"),
-        "the error says how long it waited and how to wait longer: {push}"
-    );
-    assert!(push.stderr.contains(&proxy.host()), "the error names the registry: {push}");
-    // Each stalled upload holds the proxy for 30 s: a push that waited for it would take at
-    // least that long.
-    assert!(waited < std::time::Duration::from_secs(29), "the push waited out the stall ({waited:?}): {push}");
+    let reference = proxy.reference("demo/stall-put:1.0.0");
+    gives_up_after_the_stall_timeout(&dir, &proxy, &["push", &reference, "big.wasm"], "took nothing more of the body");
     assert!(proxy.faulted().iter().all(|e| e.status.is_none()), "{:#?}", proxy.faulted());
     assert_eq!(reg.blob("demo/stall-put", &digest), None);
     assert!(reg.manifest("demo/stall-put", "1.0.0").is_none());
@@ -215,6 +204,23 @@ fn a_416_on_a_chunk_resumes_from_the_registry_range() {
     dir.run(&["pull", &reg.reference("demo/resume:1.0.0"), "--destination", "back.wasm", "--cache-dir", &cache])
         .success();
     assert_eq!(dir.read("back.wasm"), wasm);
+}
+
+/// Runs `args` with a stall timeout of 2 s against `proxy`, whose stalled exchanges each hold
+/// it for 30 s: the command fails, saying `words` about the 2 s, how to wait longer and which
+/// registry, well before a single stall would have ended.
+fn gives_up_after_the_stall_timeout(dir: &TestDir, proxy: &FaultProxy, args: &[&str], words: &str) -> Run {
+    let started = std::time::Instant::now();
+    let out = dir.run_env(args, &[("WASMSHIP_TIMEOUT", "2")]);
+    let waited = started.elapsed();
+    assert_eq!(out.code, Some(1), "{out}");
+    assert!(
+        out.stderr.contains(&format!("{words} for 2 s")) && out.stderr.contains("WASMSHIP_TIMEOUT"),
+        "the error says how long it waited and how to wait longer: {out}"
+    );
+    assert!(out.stderr.contains(&proxy.host()), "the error names the registry: {out}");
+    assert!(waited < std::time::Duration::from_secs(29), "the command waited out the stall ({waited:?}): {out}");
+    out
 }
 
 /// A 1 MiB component pushed to a fresh registry as `repo_tag`, and a fault proxy in front of
@@ -426,21 +432,8 @@ fn a_registry_that_goes_silent_mid_blob_fails_after_the_stall_timeout() {
 
     let cache = fresh_cache(&dir);
     let reference = proxy.reference("demo/stall:1.0.0");
-    let started = std::time::Instant::now();
-    let pull = dir.run_env(
-        &["pull", &reference, "--destination", "out.wasm", "--cache-dir", &cache],
-        &[("WASMSHIP_TIMEOUT", "2")],
-    );
-    let waited = started.elapsed();
-    assert_eq!(pull.code, Some(1), "{pull}");
-    assert!(
-        pull.stderr.contains("sent nothing for 2 s") && pull.stderr.contains("WASMSHIP_TIMEOUT"),
-        "the error says how long it waited and how to wait longer: {pull}"
-    );
-    assert!(pull.stderr.contains(&proxy.host()), "the error names the registry: {pull}");
-    // Each stalled exchange holds the proxy for 30 s: a pull that waited for them would take
-    // at least that long.
-    assert!(waited < std::time::Duration::from_secs(29), "the pull waited out the stall ({waited:?}): {pull}");
+    let args = ["pull", &reference, "--destination", "out.wasm", "--cache-dir", &cache];
+    let pull = gives_up_after_the_stall_timeout(&dir, &proxy, &args, "sent nothing");
     assert!(!dir.path("out.wasm").exists(), "a failed pull left a file: {pull}");
     let kept: Vec<_> = dir.listing().into_iter().filter(|p| p.contains(&hex)).collect();
     assert!(kept.is_empty(), "the partial layer was kept: {kept:?}");
